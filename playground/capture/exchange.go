@@ -1,0 +1,382 @@
+package capture
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxBody is how much of each request and response body an exchange keeps.
+const MaxBody = 64 << 10
+
+// Kinds of exchange, from the server's point of view.
+const (
+	KindPreflight  = "preflight"   // OPTIONS with Origin and Access-Control-Request-Method
+	KindCORS       = "cors"        // carries an Origin other than the server's own
+	KindSameOrigin = "same-origin" // Origin is the server's own, or Sec-Fetch-Site says so
+	KindNoOrigin   = "no-origin"   // no Origin header: a navigation, curl, an <img>…
+	KindRedirect   = "redirect"    // answered with a 3xx and a Location
+)
+
+// An Exchange is one request and its response, as they crossed the wire.
+type Exchange struct {
+	Seq        uint64    `json:"seq"` // set by the session that records it
+	Origin     string    `json:"origin"`
+	Kind       string    `json:"kind"`
+	Client     string    `json:"client"`
+	Start      time.Time `json:"start"`
+	DurationMs float64   `json:"durationMs"` // until the response head was written
+	Request    Message   `json:"request"`
+	Response   Message   `json:"response"`
+	Raw        Raw       `json:"raw"`
+}
+
+// A Message is one side of an exchange.
+type Message struct {
+	Method string `json:"method,omitempty"`
+	Target string `json:"target,omitempty"`
+	Proto  string `json:"proto"`
+	Status int    `json:"status,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Headers are [name, value] pairs in wire order and letter case.
+	Headers       [][2]string `json:"headers"`
+	Body          string      `json:"body"`
+	BodySize      int64       `json:"bodySize"`
+	BodyTruncated bool        `json:"bodyTruncated"`
+	// BodyEncoding is "base64" when the body is not UTF-8 text.
+	BodyEncoding string `json:"bodyEncoding"`
+}
+
+// Header returns the first value of the named header, compared without
+// regard to case, and whether it was present.
+func (m *Message) Header(name string) (string, bool) {
+	for _, h := range m.Headers {
+		if strings.EqualFold(h[0], name) {
+			return h[1], true
+		}
+	}
+	return "", false
+}
+
+// Raw is the exchange as HTTP/1.1 text: the heads byte for byte, then the
+// captured body.
+type Raw struct {
+	Request  string `json:"request"`
+	Response string `json:"response"`
+}
+
+// Start begins recording the exchange for r. The caller serves the request
+// with the returned writer and request, then calls finish (defer it). publish
+// is called exactly once with the finished exchange: when the response head
+// has reached the connection, which for most responses happens just after
+// the handler returns, or when the connection closes.
+func Start(w http.ResponseWriter, r *http.Request, origin string, publish func(*Exchange)) (http.ResponseWriter, *http.Request, func()) {
+	rec := &recording{
+		publish: publish,
+		origin:  origin,
+		start:   time.Now(),
+		r:       r,
+		w:       &responseWriter{ResponseWriter: w},
+		body:    &requestBody{ReadCloser: r.Body},
+	}
+	tc := connFrom(r.Context())
+	if tc != nil {
+		rec.reqHead = tc.takeRequestHead(r.Method, r.RequestURI)
+		tc.awaitResponse(rec)
+	} else {
+		rec.headIn = true // no tap: the head is rebuilt at finish
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		r2 := *r
+		r2.Body = rec.body
+		r = &r2
+	}
+	return rec.w, r, rec.finish
+}
+
+// recording is an exchange in progress. It is published once both the
+// handler has finished and the response head was written (or the connection
+// closed): whichever comes last.
+type recording struct {
+	publish func(*Exchange)
+	origin  string
+	start   time.Time
+	r       *http.Request
+	w       *responseWriter
+	body    *requestBody
+	reqHead []byte
+
+	mu          sync.Mutex
+	respHead    []byte
+	headAt      time.Time
+	headIn      bool // the head was written, or never will be
+	handlerDone bool
+	published   bool
+}
+
+func (rec *recording) setResponseHead(head []byte) {
+	rec.mu.Lock()
+	rec.respHead = head
+	rec.mu.Unlock()
+}
+
+// headWritten is called when the response head reached the connection, or
+// the connection closed without one.
+func (rec *recording) headWritten() {
+	rec.mu.Lock()
+	rec.headIn = true
+	rec.headAt = time.Now()
+	ready := rec.handlerDone && !rec.published
+	rec.published = rec.published || ready
+	rec.mu.Unlock()
+	if ready {
+		rec.publish(rec.exchange())
+	}
+}
+
+func (rec *recording) finish() {
+	rec.body.drain(rec.r)
+	rec.mu.Lock()
+	rec.handlerDone = true
+	if rec.headAt.IsZero() {
+		rec.headAt = time.Now()
+	}
+	ready := rec.headIn && !rec.published
+	rec.published = rec.published || ready
+	rec.mu.Unlock()
+	if ready {
+		rec.publish(rec.exchange())
+	}
+}
+
+func (rec *recording) exchange() *Exchange {
+	r := rec.r
+	ex := &Exchange{
+		Origin:     rec.origin,
+		Client:     r.RemoteAddr,
+		Start:      rec.start,
+		DurationMs: float64(rec.headAt.Sub(rec.start).Microseconds()) / 1000,
+	}
+
+	reqHead := rec.reqHead
+	if reqHead == nil {
+		reqHead = rebuildRequestHead(r)
+	}
+	ex.Request = parseHead(reqHead)
+	ex.Request.Method, ex.Request.Target = r.Method, r.RequestURI
+	setBody(&ex.Request, rec.body.buf.Bytes(), rec.body.size(r))
+
+	respHead := rec.respHead
+	if respHead == nil {
+		respHead = rec.w.rebuildHead(r.Proto)
+	}
+	ex.Response = parseHead(respHead)
+	setBody(&ex.Response, rec.w.buf.Bytes(), rec.w.size)
+
+	ex.Kind = classify(r, ex.Response.Status)
+	ex.Raw = Raw{
+		Request:  string(reqHead) + rawBody(&ex.Request),
+		Response: string(respHead) + rawBody(&ex.Response),
+	}
+	return ex
+}
+
+// classify names the kind of exchange. The preflight test follows
+// fetch.spec.whatwg.org/#cors-preflight-fetch; same-origin requests carry
+// Origin only for unsafe methods, so Sec-Fetch-Site also counts.
+func classify(r *http.Request, status int) string {
+	origin, hasOrigin := r.Header["Origin"]
+	switch {
+	case r.Method == http.MethodOptions && hasOrigin && r.Header.Get("Access-Control-Request-Method") != "":
+		return KindPreflight
+	case status >= 300 && status < 400 && status != http.StatusNotModified:
+		return KindRedirect
+	case hasOrigin && len(origin) > 0 && origin[0] == "http://"+r.Host:
+		return KindSameOrigin
+	case hasOrigin:
+		return KindCORS
+	case r.Header.Get("Sec-Fetch-Site") == "same-origin":
+		return KindSameOrigin
+	default:
+		return KindNoOrigin
+	}
+}
+
+// parseHead splits a raw message head into its start line and headers,
+// keeping their order and case.
+func parseHead(head []byte) Message {
+	var m Message
+	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
+	start := strings.TrimSuffix(lines[0], "\r")
+	if strings.HasPrefix(start, "HTTP/") {
+		proto, rest, _ := strings.Cut(start, " ")
+		code, reason, _ := strings.Cut(rest, " ")
+		m.Proto, m.Reason = proto, reason
+		m.Status, _ = strconv.Atoi(code)
+	} else if i := strings.LastIndexByte(start, ' '); i >= 0 {
+		m.Proto = start[i+1:]
+	}
+	m.Headers = make([][2]string, 0, len(lines)-1)
+	for _, line := range lines[1:] {
+		name, value, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ":")
+		if !ok {
+			continue
+		}
+		m.Headers = append(m.Headers, [2]string{name, strings.TrimSpace(value)})
+	}
+	return m
+}
+
+func setBody(m *Message, body []byte, size int64) {
+	m.BodySize = size
+	m.BodyTruncated = int64(len(body)) < size
+	if utf8.Valid(body) || (m.BodyTruncated && utf8.Valid(trimPartialRune(body))) {
+		m.Body = string(body)
+		return
+	}
+	m.Body = base64.StdEncoding.EncodeToString(body)
+	m.BodyEncoding = "base64"
+}
+
+// trimPartialRune drops a multi-byte character cut in half by truncation.
+func trimPartialRune(b []byte) []byte {
+	for i := 0; i < utf8.UTFMax && i < len(b); i++ {
+		if utf8.Valid(b[:len(b)-i]) {
+			return b[:len(b)-i]
+		}
+	}
+	return b
+}
+
+func rawBody(m *Message) string {
+	switch {
+	case m.BodySize == 0:
+		return ""
+	case m.BodyEncoding == "base64":
+		return fmt.Sprintf("[%d bytes of binary data]", m.BodySize)
+	case m.BodyTruncated:
+		return m.Body + fmt.Sprintf("\n[… body truncated: %d of %d bytes shown]", len(m.Body), m.BodySize)
+	default:
+		return m.Body
+	}
+}
+
+// rebuildRequestHead stands in for the raw head when the request did not
+// come through a tapped connection (tests with httptest.NewRecorder). Names
+// are canonical and sorted: the wire order is not known.
+func rebuildRequestHead(r *http.Request) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s %s\r\nHost: %s\r\n", r.Method, r.RequestURI, r.Proto, r.Host)
+	writeHeader(&b, r.Header)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
+
+func writeHeader(b *bytes.Buffer, h http.Header) {
+	names := make([]string, 0, len(h))
+	for name := range h {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for _, v := range h[name] {
+			fmt.Fprintf(b, "%s: %s\r\n", name, v)
+		}
+	}
+}
+
+// requestBody keeps the first MaxBody bytes the handler reads.
+type requestBody struct {
+	io.ReadCloser
+	buf     bytes.Buffer
+	read    int64
+	touched bool
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	b.touched = true
+	n, err := b.ReadCloser.Read(p)
+	b.keep(p[:n])
+	return n, err
+}
+
+func (b *requestBody) keep(p []byte) {
+	b.read += int64(len(p))
+	if room := MaxBody - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(room, len(p))])
+	}
+}
+
+// drain reads what the handler left of the body, up to the capture limit, so
+// that the exchange shows the body even when the handler ignored it. A
+// client waiting for 100 Continue is not prompted: the handler chose not to.
+func (b *requestBody) drain(r *http.Request) {
+	if b.ReadCloser == nil || b.ReadCloser == http.NoBody {
+		return
+	}
+	if !b.touched && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		return
+	}
+	io.Copy(io.Discard, io.LimitReader(b, MaxBody+1-b.read))
+}
+
+func (b *requestBody) size(r *http.Request) int64 {
+	return max(b.read, r.ContentLength)
+}
+
+// responseWriter keeps the status, a copy of the headers as first written,
+// and the first MaxBody bytes of the body.
+type responseWriter struct {
+	http.ResponseWriter
+	status int
+	header http.Header
+	buf    bytes.Buffer
+	size   int64
+}
+
+func (w *responseWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+		w.header = w.ResponseWriter.Header().Clone()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.size += int64(len(p))
+	if room := MaxBody - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(room, len(p))])
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Flush passes flushes through, for handlers that check for http.Flusher.
+func (w *responseWriter) Flush() { http.NewResponseController(w.ResponseWriter).Flush() }
+
+// rebuildHead stands in for the raw response head when none reached the
+// connection.
+func (w *responseWriter) rebuildHead(proto string) []byte {
+	status, h := w.status, w.header
+	if status == 0 {
+		status, h = http.StatusOK, w.ResponseWriter.Header()
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %d %s\r\n", proto, status, http.StatusText(status))
+	writeHeader(&b, h)
+	b.WriteString("\r\n")
+	return b.Bytes()
+}
