@@ -1,0 +1,216 @@
+package scenario
+
+import (
+	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// headerPrefix starts the query key of each request header:
+// request.headers.X-Token=abc.
+const headerPrefix = "request.headers."
+
+// Query returns s as permalink query parameters. Only the fields that differ
+// from Default appear, so the default scenario is an empty query. Keys are
+// the dotted JSON paths of the fields, except that each request header has
+// its own key, "request.headers.<Name>", and api.allowlist is repeated, once
+// per entry in order. Booleans are true or false; api.maxAge is a whole
+// number, and absent when null. The version is not written: a permalink is
+// always read as the current version.
+//
+// For every valid s, FromQuery(s.Query()) returns s (nil and empty headers or
+// allowlist both come back empty).
+func (s Scenario) Query() url.Values {
+	d := Default()
+	q := url.Values{}
+	str := func(key, v, def string) {
+		if v != def {
+			q.Set(key, v)
+		}
+	}
+	str("setup", s.Setup, d.Setup)
+
+	r, dr := s.Request, d.Request
+	str("request.from", r.From, dr.From)
+	str("request.target", r.Target, dr.Target)
+	str("request.method", r.Method, dr.Method)
+	str("request.path", r.Path, dr.Path)
+	for name, v := range r.Headers {
+		q.Set(headerPrefix+name, v)
+	}
+	str("request.body", r.Body, dr.Body)
+	str("request.credentials", r.Credentials, dr.Credentials)
+	str("request.mode", r.Mode, dr.Mode)
+	str("request.redirect", r.Redirect, dr.Redirect)
+
+	a, da := s.API, d.API
+	str("api.allowOrigin", a.AllowOrigin, da.AllowOrigin)
+	if len(a.Allowlist) > 0 { // the default is empty
+		q["api.allowlist"] = slices.Clone(a.Allowlist)
+	}
+	str("api.match", a.Match, da.Match)
+	str("api.allowCredentials", strconv.FormatBool(a.AllowCredentials), strconv.FormatBool(da.AllowCredentials))
+	str("api.allowMethods", a.AllowMethods, da.AllowMethods)
+	str("api.allowHeaders", a.AllowHeaders, da.AllowHeaders)
+	str("api.exposeHeaders", a.ExposeHeaders, da.ExposeHeaders)
+	if a.MaxAge != nil { // the default is null
+		q.Set("api.maxAge", strconv.Itoa(*a.MaxAge))
+	}
+	str("api.vary", strconv.FormatBool(a.Vary), strconv.FormatBool(da.Vary))
+	str("api.preflightStatus", strconv.Itoa(a.PreflightStatus), strconv.Itoa(da.PreflightStatus))
+	return q
+}
+
+// FromQuery reads permalink query parameters, as written by Query, on top of
+// Default. It reports unknown keys (under the key itself), keys given more
+// than once, values that do not parse and, once every key is applied, what
+// Validate reports. An empty api.maxAge means null.
+//
+// The scenario is returned even with errors, as far as it could be read, so
+// that a form can show it next to them; a value that does not parse leaves
+// its field at the default.
+func FromQuery(q url.Values) (Scenario, FieldErrors) {
+	s := Default()
+	errs := FieldErrors{}
+	for _, key := range slices.Sorted(maps.Keys(q)) {
+		vals := q[key]
+		switch {
+		case len(vals) == 0:
+			// Only a hand-made url.Values can say nothing about a key.
+		case key == "api.allowlist":
+			s.API.Allowlist = slices.Clone(vals)
+		case strings.HasPrefix(key, headerPrefix):
+			setHeader(&s, errs, key[len(headerPrefix):], vals)
+		default:
+			set := setter(&s, key)
+			switch {
+			case set == nil:
+				errs.add(key, "unknown setting; see the README's permalink section")
+			case len(vals) > 1:
+				errs.add(key, "given more than once")
+			default:
+				if msg := set(vals[0]); msg != "" {
+					errs.add(key, msg)
+				}
+			}
+		}
+	}
+	for key, msg := range s.Validate() {
+		errs.add(key, msg)
+	}
+	if len(errs) == 0 {
+		return s, nil
+	}
+	return s, errs
+}
+
+// setHeader applies the query key request.headers.<name>.
+func setHeader(s *Scenario, errs FieldErrors, name string, vals []string) {
+	switch {
+	case name == "":
+		errs.add("request.headers", "a header needs a name: request.headers.<Name>=value")
+	case len(vals) > 1:
+		errs.add("request.headers", fmt.Sprintf("header %q given more than once", name))
+	default:
+		s.Request.Headers[name] = vals[0]
+	}
+}
+
+// setter returns a function that parses a query value into the field of s
+// named by key and returns a message if the value does not parse, or nil if
+// key names no single-valued field.
+func setter(s *Scenario, key string) func(v string) (msg string) {
+	r, a := &s.Request, &s.API
+	switch key {
+	case "setup":
+		return setString(&s.Setup)
+	case "request.from":
+		return setString(&r.From)
+	case "request.target":
+		return setString(&r.Target)
+	case "request.method":
+		return setString(&r.Method)
+	case "request.path":
+		return setString(&r.Path)
+	case "request.body":
+		return setString(&r.Body)
+	case "request.credentials":
+		return setString(&r.Credentials)
+	case "request.mode":
+		return setString(&r.Mode)
+	case "request.redirect":
+		return setString(&r.Redirect)
+	case "api.allowOrigin":
+		return setString(&a.AllowOrigin)
+	case "api.match":
+		return setString(&a.Match)
+	case "api.allowCredentials":
+		return setBool(&a.AllowCredentials)
+	case "api.allowMethods":
+		return setString(&a.AllowMethods)
+	case "api.allowHeaders":
+		return setString(&a.AllowHeaders)
+	case "api.exposeHeaders":
+		return setString(&a.ExposeHeaders)
+	case "api.maxAge":
+		return setMaxAge(&a.MaxAge)
+	case "api.vary":
+		return setBool(&a.Vary)
+	case "api.preflightStatus":
+		return setInt(&a.PreflightStatus)
+	}
+	return nil
+}
+
+func setString(p *string) func(string) string {
+	return func(v string) string {
+		*p = v
+		return ""
+	}
+}
+
+// setBool accepts exactly true and false, not strconv.ParseBool's 1, T and
+// so on: a permalink has one spelling per scenario.
+func setBool(p *bool) func(string) string {
+	return func(v string) string {
+		switch v {
+		case "true":
+			*p = true
+		case "false":
+			*p = false
+		default:
+			return fmt.Sprintf("must be true or false; got %q", v)
+		}
+		return ""
+	}
+}
+
+func setInt(p *int) func(string) string {
+	return func(v string) string {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Sprintf("must be a whole number; got %q", v)
+		}
+		*p = n
+		return ""
+	}
+}
+
+// setMaxAge reads a whole number, or the empty string for null.
+func setMaxAge(p **int) func(string) string {
+	return func(v string) string {
+		if v == "" {
+			*p = nil
+			return ""
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Sprintf("must be a whole number, or empty for no header; got %q", v)
+		}
+		*p = &n
+		return ""
+	}
+}

@@ -1,0 +1,90 @@
+// Package scenario is the one document that describes a corslab lab: what the
+// page asks the browser to fetch, and which CORS headers the api origin sends.
+// The same JSON backs the lab UI, the JSON API and permalinks (as query
+// parameters, see query.go).
+package scenario
+
+// Version is the schema version this server reads and writes.
+const Version = 1
+
+// Scenario is a lab's complete set-up. The zero value is not useful; start
+// from Default.
+type Scenario struct {
+	Version int     `json:"version"`
+	Setup   string  `json:"setup"`
+	Request Request `json:"request"`
+	API     API     `json:"api"`
+}
+
+// Request is what the page asks its browser to fetch.
+type Request struct {
+	// From is the origin whose page runs the fetch: app, sandbox (a
+	// sandboxed iframe served by app, so Origin: null), evil or api.
+	From string `json:"from"`
+	// Target is the origin the request goes to: api.
+	Target string `json:"target"`
+	// Method is passed to fetch() as written. fetch() upper-cases only
+	// DELETE, GET, HEAD, OPTIONS, POST and PUT; "patch" stays "patch".
+	Method string `json:"method"`
+	// Path is relative to the session's base URL on the target origin, and
+	// may carry a query string: "/users?limit=2".
+	Path        string            `json:"path"`
+	Headers     map[string]string `json:"headers"`
+	Body        string            `json:"body"`
+	Credentials string            `json:"credentials"` // omit, same-origin, include
+	Mode        string            `json:"mode"`        // cors, no-cors, same-origin
+	Redirect    string            `json:"redirect"`    // follow, error, manual
+}
+
+// API is the CORS policy of the api origin. Every CORS header it sends, on
+// every response including preflights, comes from here.
+type API struct {
+	// AllowOrigin chooses Access-Control-Allow-Origin: "" sends none, "*",
+	// "echo" reflects the request's Origin, "allowlist" answers the Origin
+	// only if it matches Allowlist under Match, and anything else (an origin,
+	// "null", even a list) is sent as written.
+	AllowOrigin string   `json:"allowOrigin"`
+	Allowlist   []string `json:"allowlist"`
+	// Match is how an Origin is compared with Allowlist entries: exact,
+	// suffix (strings.HasSuffix), prefix (strings.HasPrefix) or regex
+	// (unanchored, unescaped). The sloppy modes exist for attack lessons.
+	Match            string `json:"match"`
+	AllowCredentials bool   `json:"allowCredentials"`
+	AllowMethods     string `json:"allowMethods"`
+	// AllowHeaders is sent as written; "echo" mirrors the preflight's
+	// Access-Control-Request-Headers.
+	AllowHeaders  string `json:"allowHeaders"`
+	ExposeHeaders string `json:"exposeHeaders"`
+	// MaxAge is Access-Control-Max-Age in seconds; nil sends no header.
+	MaxAge *int `json:"maxAge"`
+	// Vary sends Vary: Origin on every response.
+	Vary bool `json:"vary"`
+	// PreflightStatus is the status of the answer to a preflight.
+	PreflightStatus int `json:"preflightStatus"`
+}
+
+// Default is the scenario a new session starts with: a plain cross-origin GET
+// from the app origin to an api that sends no CORS headers at all, the
+// classic "blocked" starting point.
+func Default() Scenario {
+	return Scenario{
+		Version: Version,
+		Setup:   "three-origins",
+		Request: Request{
+			From:        "app",
+			Target:      "api",
+			Method:      "GET",
+			Path:        "/users",
+			Headers:     map[string]string{},
+			Credentials: "same-origin",
+			Mode:        "cors",
+			Redirect:    "follow",
+		},
+		API: API{
+			Allowlist:       []string{},
+			Match:           "exact",
+			Vary:            true,
+			PreflightStatus: 204,
+		},
+	}
+}

@@ -1,0 +1,449 @@
+package scenario
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func intPtr(n int) *int { return &n }
+
+// manyHeaders returns n distinct, valid headers.
+func manyHeaders(n int) map[string]string {
+	h := make(map[string]string, n)
+	for i := range n {
+		h[fmt.Sprintf("X-H%02d", i)] = "v"
+	}
+	return h
+}
+
+// manyEntries returns n distinct, valid allowlist entries.
+func manyEntries(n int) []string {
+	l := make([]string, n)
+	for i := range l {
+		l[i] = fmt.Sprintf("http://o%d.test", i)
+	}
+	return l
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		desc string
+		edit func(*Scenario)
+		want FieldErrors
+	}{
+		{
+			desc: "the default scenario is valid",
+			edit: func(*Scenario) {},
+		},
+		{
+			desc: "nil headers and allowlist count as empty",
+			edit: func(s *Scenario) {
+				s.Request.Headers = nil
+				s.API.Allowlist = nil
+			},
+		},
+		{
+			desc: "a busy but valid scenario",
+			edit: func(s *Scenario) {
+				s.Request = Request{
+					From:        "evil",
+					Target:      "api",
+					Method:      "patch",
+					Path:        "/users/1?fields=name&x=%20",
+					Headers:     map[string]string{"X-Token": "a\tb", "Content-Type": "application/json; charset=utf-8", "X-Empty": "", "X-Unicode": "héllo"},
+					Body:        `{"name":"ada"}`,
+					Credentials: "include",
+					Mode:        "no-cors",
+					Redirect:    "manual",
+				}
+				s.API = API{
+					AllowOrigin:      "allowlist",
+					Allowlist:        []string{`^https?://(app|sandbox)\.test(:\d+)?$`, "null", ""},
+					Match:            "regex",
+					AllowCredentials: true,
+					AllowMethods:     "GET, PATCH",
+					AllowHeaders:     "echo",
+					ExposeHeaders:    "X-Total",
+					MaxAge:           intPtr(0),
+					PreflightStatus:  599,
+				}
+			},
+		},
+		{
+			desc: "limits are inclusive",
+			edit: func(s *Scenario) {
+				s.Request.Method = "POST" + strings.Repeat("X", maxMethodLen-4)
+				s.Request.Path = "/" + strings.Repeat("p", maxPathLen-1)
+				s.Request.Headers = manyHeaders(maxHeaders)
+				s.Request.Headers["X-Long"] = strings.Repeat("v", maxHeaderValueLen)
+				delete(s.Request.Headers, "X-H00")
+				s.Request.Body = strings.Repeat("b", maxBodyLen)
+				s.API.AllowOrigin = strings.Repeat("o", maxHeaderValueLen)
+				s.API.Allowlist = manyEntries(maxAllowlist)
+				s.API.Allowlist[0] = strings.Repeat("e", maxAllowlistEntryLen)
+				s.API.MaxAge = intPtr(maxMaxAge)
+				s.API.PreflightStatus = 200
+			},
+		},
+		{
+			desc: "a version from the future",
+			edit: func(s *Scenario) { s.Version = 2 },
+			want: FieldErrors{"version": "unsupported version 2; this server reads version 1"},
+		},
+		{
+			desc: "version 0, the zero value",
+			edit: func(s *Scenario) { s.Version = 0 },
+			want: FieldErrors{"version": "unsupported version 0; this server reads version 1"},
+		},
+		{
+			desc: "unknown setup",
+			edit: func(s *Scenario) { s.Setup = "two-origins" },
+			want: FieldErrors{"setup": `must be one of three-origins; got "two-origins"`},
+		},
+		{
+			desc: "every origin the page can run on",
+			edit: func(s *Scenario) { s.Request.From = "sandbox" },
+		},
+		{
+			desc: "unknown from",
+			edit: func(s *Scenario) { s.Request.From = "App" },
+			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api; got "App"`},
+		},
+		{
+			desc: "the api origin can fetch from itself",
+			edit: func(s *Scenario) { s.Request.From = "api" },
+		},
+		{
+			desc: "unknown target",
+			edit: func(s *Scenario) { s.Request.Target = "evil" },
+			want: FieldErrors{"request.target": `must be one of api; got "evil"`},
+		},
+		{
+			desc: "empty method",
+			edit: func(s *Scenario) { s.Request.Method = "" },
+			want: FieldErrors{"request.method": "must not be empty; fetch() needs a method such as GET"},
+		},
+		{
+			desc: "a custom method is a token",
+			edit: func(s *Scenario) { s.Request.Method = "PROPFIND" },
+		},
+		{
+			desc: "a method with a space is not a token",
+			edit: func(s *Scenario) { s.Request.Method = "GE T" },
+			want: FieldErrors{"request.method": `must be an HTTP token (letters, digits and !#$%&'*+-.^_` + "`" + `|~); got "GE T"`},
+		},
+		{
+			desc: "a method with non-ASCII letters is not a token",
+			edit: func(s *Scenario) { s.Request.Method = "GÉT" },
+			want: FieldErrors{"request.method": `must be an HTTP token (letters, digits and !#$%&'*+-.^_` + "`" + `|~); got "GÉT"`},
+		},
+		{
+			desc: "a method longer than 32 bytes",
+			edit: func(s *Scenario) { s.Request.Method = strings.Repeat("X", 33) },
+			want: FieldErrors{"request.method": "must be at most 32 bytes; got 33"},
+		},
+		{
+			desc: "CONNECT is forbidden",
+			edit: func(s *Scenario) { s.Request.Method = "CONNECT" },
+			want: FieldErrors{"request.method": `fetch() refuses the forbidden method "CONNECT" (CONNECT, TRACE and TRACK, in any case)`},
+		},
+		{
+			desc: "forbidden methods are compared case-insensitively",
+			edit: func(s *Scenario) { s.Request.Method = "trace" },
+			want: FieldErrors{"request.method": `fetch() refuses the forbidden method "trace" (CONNECT, TRACE and TRACK, in any case)`},
+		},
+		{
+			desc: "TRACK is forbidden too",
+			edit: func(s *Scenario) { s.Request.Method = "Track" },
+			want: FieldErrors{"request.method": `fetch() refuses the forbidden method "Track" (CONNECT, TRACE and TRACK, in any case)`},
+		},
+		{
+			desc: "a relative path",
+			edit: func(s *Scenario) { s.Request.Path = "users" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "users"`},
+		},
+		{
+			desc: "an empty path",
+			edit: func(s *Scenario) { s.Request.Path = "" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`},
+		},
+		{
+			desc: "an absolute URL is not a path",
+			edit: func(s *Scenario) { s.Request.Path = "http://api.test/users" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "http://api.test/users"`},
+		},
+		{
+			desc: "a path with a space",
+			edit: func(s *Scenario) { s.Request.Path = "/a b" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "/a b"`},
+		},
+		{
+			desc: "a path with a fragment",
+			edit: func(s *Scenario) { s.Request.Path = "/users#top" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "/users#top"`},
+		},
+		{
+			desc: "a path with a newline",
+			edit: func(s *Scenario) { s.Request.Path = "/users\n" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "/users\n"`},
+		},
+		{
+			desc: "a path with DEL",
+			edit: func(s *Scenario) { s.Request.Path = "/users\x7f" },
+			want: FieldErrors{"request.path": `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got "/users\x7f"`},
+		},
+		{
+			desc: "a path with non-ASCII characters, which the browser percent-encodes",
+			edit: func(s *Scenario) { s.Request.Path = "/café?q=ü" },
+		},
+		{
+			desc: "a path longer than 2048 bytes",
+			edit: func(s *Scenario) { s.Request.Path = "/" + strings.Repeat("p", 2048) },
+			want: FieldErrors{"request.path": "must be at most 2048 bytes; got 2049"},
+		},
+		{
+			desc: "too many headers",
+			edit: func(s *Scenario) { s.Request.Headers = manyHeaders(33) },
+			want: FieldErrors{"request.headers": "at most 32 headers; got 33"},
+		},
+		{
+			desc: "a header name that is not a token",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X Token": "1"} },
+			want: FieldErrors{"request.headers": `header name "X Token" must be an HTTP token (letters, digits and !#$%&'*+-.^_` + "`" + `|~)`},
+		},
+		{
+			desc: "an empty header name",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"": "1"} },
+			want: FieldErrors{"request.headers": `header name "" must be an HTTP token (letters, digits and !#$%&'*+-.^_` + "`" + `|~)`},
+		},
+		{
+			desc: "a header value with CRLF, the header-injection classic",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X-A": "x-a\r\n"} },
+			want: FieldErrors{"request.headers": `header "X-A": header values cannot contain CR, LF or NUL; got "x-a\r\n"`},
+		},
+		{
+			desc: "a header value with NUL",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X-A": "a\x00b"} },
+			want: FieldErrors{"request.headers": `header "X-A": header values cannot contain CR, LF or NUL; got "a\x00b"`},
+		},
+		{
+			desc: "a header value with another control character",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X-A": "a\x01b"} },
+			want: FieldErrors{"request.headers": `header "X-A": header values cannot contain control characters other than tab; got "a\x01b"`},
+		},
+		{
+			desc: "a header value longer than 4096 bytes",
+			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X-A": strings.Repeat("v", 4097)} },
+			want: FieldErrors{"request.headers": `header "X-A": must be at most 4096 bytes; got 4097`},
+		},
+		{
+			desc: "several header problems share one key, in name order",
+			edit: func(s *Scenario) {
+				s.Request.Headers = manyHeaders(33)
+				s.Request.Headers["Bad Name"] = "ok"
+				s.Request.Headers["X-Z"] = "\n"
+			},
+			want: FieldErrors{"request.headers": `at most 32 headers; got 35; ` +
+				`header name "Bad Name" must be an HTTP token (letters, digits and !#$%&'*+-.^_` + "`" + `|~); ` +
+				`header "X-Z": header values cannot contain CR, LF or NUL; got "\n"`},
+		},
+		{
+			desc: "a body larger than 64 KiB",
+			edit: func(s *Scenario) {
+				s.Request.Method = "POST"
+				s.Request.Body = strings.Repeat("b", 65537)
+			},
+			want: FieldErrors{"request.body": "must be at most 65536 bytes (64 KiB); got 65537"},
+		},
+		{
+			desc: "a GET with a body",
+			edit: func(s *Scenario) { s.Request.Body = "x" },
+			want: FieldErrors{"request.body": "GET and HEAD requests cannot have a body (fetch() throws a TypeError)"},
+		},
+		{
+			desc: "a lower-case head with a body, since fetch() normalises the method",
+			edit: func(s *Scenario) {
+				s.Request.Method = "head"
+				s.Request.Body = "x"
+			},
+			want: FieldErrors{"request.body": "GET and HEAD requests cannot have a body (fetch() throws a TypeError)"},
+		},
+		{
+			desc: "a DELETE can have a body",
+			edit: func(s *Scenario) {
+				s.Request.Method = "DELETE"
+				s.Request.Body = "x"
+			},
+		},
+		{
+			desc: "unknown credentials",
+			edit: func(s *Scenario) { s.Request.Credentials = "true" },
+			want: FieldErrors{"request.credentials": `must be one of omit, same-origin, include; got "true"`},
+		},
+		{
+			desc: "unknown mode",
+			edit: func(s *Scenario) { s.Request.Mode = "navigate" },
+			want: FieldErrors{"request.mode": `must be one of cors, no-cors, same-origin; got "navigate"`},
+		},
+		{
+			desc: "unknown redirect",
+			edit: func(s *Scenario) { s.Request.Redirect = "" },
+			want: FieldErrors{"request.redirect": `must be one of follow, error, manual; got ""`},
+		},
+		{
+			desc: "allowOrigin with a CRLF",
+			edit: func(s *Scenario) { s.API.AllowOrigin = "*\r\nSet-Cookie: a=b" },
+			want: FieldErrors{"api.allowOrigin": `header values cannot contain CR, LF or NUL; got "*\r\nSet-Cookie: a=b"`},
+		},
+		{
+			desc: "allowOrigin as a list is sent as written, so it is valid",
+			edit: func(s *Scenario) { s.API.AllowOrigin = "http://a.test, http://b.test" },
+		},
+		{
+			desc: "allowMethods with a control character",
+			edit: func(s *Scenario) { s.API.AllowMethods = "GET\x1b" },
+			want: FieldErrors{"api.allowMethods": `header values cannot contain control characters other than tab; got "GET\x1b"`},
+		},
+		{
+			desc: "allowHeaders too long",
+			edit: func(s *Scenario) { s.API.AllowHeaders = strings.Repeat("h", 4097) },
+			want: FieldErrors{"api.allowHeaders": "must be at most 4096 bytes; got 4097"},
+		},
+		{
+			desc: "exposeHeaders with LF",
+			edit: func(s *Scenario) { s.API.ExposeHeaders = "X-A\nX-B" },
+			want: FieldErrors{"api.exposeHeaders": `header values cannot contain CR, LF or NUL; got "X-A\nX-B"`},
+		},
+		{
+			desc: "an allowlist with too many entries",
+			edit: func(s *Scenario) { s.API.Allowlist = manyEntries(33) },
+			want: FieldErrors{"api.allowlist": "at most 32 entries; got 33"},
+		},
+		{
+			desc: "an allowlist entry too long",
+			edit: func(s *Scenario) { s.API.Allowlist = []string{"ok", strings.Repeat("e", 513)} },
+			want: FieldErrors{"api.allowlist": "entry 2: must be at most 512 bytes; got 513"},
+		},
+		{
+			desc: "an allowlist entry with CR",
+			edit: func(s *Scenario) { s.API.Allowlist = []string{"http://a.test\r"} },
+			want: FieldErrors{"api.allowlist": `entry 1: header values cannot contain CR, LF or NUL; got "http://a.test\r"`},
+		},
+		{
+			desc: "an entry that is not a regexp is fine unless match is regex",
+			edit: func(s *Scenario) { s.API.Allowlist = []string{"http://(a.test"} },
+		},
+		{
+			desc: "regex entries must compile",
+			edit: func(s *Scenario) {
+				s.API.Match = "regex"
+				s.API.Allowlist = []string{`^http://a\.test$`, "http://(a.test", "*"}
+			},
+			want: FieldErrors{"api.allowlist": "entry 2: \"http://(a.test\" is not a valid regexp: error parsing regexp: missing closing ): `http://(a.test`; " +
+				"entry 3: \"*\" is not a valid regexp: error parsing regexp: missing argument to repetition operator: `*`"},
+		},
+		{
+			desc: "unknown match",
+			edit: func(s *Scenario) { s.API.Match = "glob" },
+			want: FieldErrors{"api.match": `must be one of exact, suffix, prefix, regex; got "glob"`},
+		},
+		{
+			desc: "maxAge 0 is valid and different from null",
+			edit: func(s *Scenario) { s.API.MaxAge = intPtr(0) },
+		},
+		{
+			desc: "negative maxAge",
+			edit: func(s *Scenario) { s.API.MaxAge = intPtr(-1) },
+			want: FieldErrors{"api.maxAge": "must be between 0 and 31536000 seconds (a year), or null for no header; got -1"},
+		},
+		{
+			desc: "maxAge over a year",
+			edit: func(s *Scenario) { s.API.MaxAge = intPtr(31536001) },
+			want: FieldErrors{"api.maxAge": "must be between 0 and 31536000 seconds (a year), or null for no header; got 31536001"},
+		},
+		{
+			desc: "preflightStatus below 200",
+			edit: func(s *Scenario) { s.API.PreflightStatus = 199 },
+			want: FieldErrors{"api.preflightStatus": "must be an HTTP status between 200 and 599; got 199"},
+		},
+		{
+			desc: "preflightStatus 0, the zero value",
+			edit: func(s *Scenario) { s.API.PreflightStatus = 0 },
+			want: FieldErrors{"api.preflightStatus": "must be an HTTP status between 200 and 599; got 0"},
+		},
+		{
+			desc: "preflightStatus above 599",
+			edit: func(s *Scenario) { s.API.PreflightStatus = 600 },
+			want: FieldErrors{"api.preflightStatus": "must be an HTTP status between 200 and 599; got 600"},
+		},
+		{
+			desc: "the zero Scenario breaks many rules at once",
+			edit: func(s *Scenario) { *s = Scenario{} },
+			want: FieldErrors{
+				"version":             "unsupported version 0; this server reads version 1",
+				"setup":               `must be one of three-origins; got ""`,
+				"request.from":        `must be one of app, sandbox, evil, api; got ""`,
+				"request.target":      `must be one of api; got ""`,
+				"request.method":      "must not be empty; fetch() needs a method such as GET",
+				"request.path":        `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
+				"request.credentials": `must be one of omit, same-origin, include; got ""`,
+				"request.mode":        `must be one of cors, no-cors, same-origin; got ""`,
+				"request.redirect":    `must be one of follow, error, manual; got ""`,
+				"api.match":           `must be one of exact, suffix, prefix, regex; got ""`,
+				"api.preflightStatus": "must be an HTTP status between 200 and 599; got 0",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			s := Default()
+			tc.edit(&s)
+			got := s.Validate()
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Validate():\ngot  %#v\nwant %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestFieldErrorsError(t *testing.T) {
+	tests := []struct {
+		desc string
+		errs FieldErrors
+		want string
+	}{
+		{
+			desc: "no errors",
+			errs: FieldErrors{},
+			want: "",
+		},
+		{
+			desc: "one field",
+			errs: FieldErrors{"version": "unsupported version 2; this server reads version 1"},
+			want: "version: unsupported version 2; this server reads version 1",
+		},
+		{
+			desc: "fields in key order",
+			errs: FieldErrors{"version": "v", "api.maxAge": "m", "request.path": "p"},
+			want: "api.maxAge: m; request.path: p; version: v",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			for range 10 { // map order must not show
+				if got := tc.errs.Error(); got != tc.want {
+					t.Fatalf("Error() = %q, want %q", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestSetupsIsACopy(t *testing.T) {
+	Setups()[0] = "changed"
+	if got := Setups()[0]; got != "three-origins" {
+		t.Errorf("Setups()[0] = %q after a caller changed its copy, want %q", got, "three-origins")
+	}
+}
