@@ -1,0 +1,272 @@
+package playground
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/corslab/corslab/playground/scenario"
+	"github.com/corslab/corslab/playground/session"
+)
+
+// maxAPIBody bounds what the JSON API reads: a scenario holds at most a
+// 64 KiB request body, and a run a 16 KiB response excerpt.
+const maxAPIBody = 256 << 10
+
+type sessionHandler func(w http.ResponseWriter, r *http.Request, s *session.Session)
+
+// withSession looks up the {id} session, answering 404 when there is none.
+func (s *Server) withSession(h sessionHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		var sess *session.Session
+		if session.ValidID(id) {
+			sess = s.sessions.Get(id)
+		}
+		if sess == nil {
+			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after 2 hours idle)")
+			return
+		}
+		h(w, r, sess)
+	})
+}
+
+// sessionJSON is how the API describes a session.
+type sessionJSON struct {
+	ID       string            `json:"id"`
+	URL      string            `json:"url"`
+	Origins  map[string]string `json:"origins"`
+	Scenario scenario.Scenario `json:"scenario"`
+	Query    string            `json:"query"`
+}
+
+func (s *Server) describe(r *http.Request, sess *session.Session) sessionJSON {
+	sc, _ := sess.Scenario()
+	o := s.originsFor(r)
+	query := sc.Query().Encode()
+	return sessionJSON{
+		ID:       sess.ID,
+		URL:      o.lab(sess.ID, query),
+		Origins:  o.bases(sess.ID),
+		Scenario: sc,
+		Query:    query,
+	}
+}
+
+// POST /api/sessions, body: an optional (partial) scenario.
+func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	sc, err := scenario.Decode(data)
+	if err != nil {
+		writeScenarioError(w, err)
+		return
+	}
+	sess, err := s.sessions.Create(sc)
+	if err != nil {
+		s.writeCreateError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, s.describe(r, sess))
+}
+
+func (s *Server) writeCreateError(w http.ResponseWriter, err error) {
+	if errors.Is(err, session.ErrTooMany) {
+		writeJSONError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many sessions: this corslab holds at most %d; try again when idle ones expire", s.cfg.MaxSessions))
+		return
+	}
+	s.log.Error("creating a session", "err", err)
+	writeJSONError(w, http.StatusInternalServerError, "could not create a session")
+}
+
+// GET /api/sessions/{id}
+func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	writeJSON(w, http.StatusOK, s.describe(r, sess))
+}
+
+// PUT /api/sessions/{id}/scenario: the whole scenario. Fields left out take
+// their defaults. An invalid scenario changes nothing.
+func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	sc, err := scenario.Decode(data)
+	if err == nil {
+		err = sess.SetScenario(sc)
+	}
+	if err != nil {
+		writeScenarioError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.describe(r, sess))
+}
+
+// GET /api/sessions/{id}/exchanges?since=N
+func (s *Server) handleExchanges(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	since, err := parseSince(r, "since")
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ex := sess.Exchanges(since)
+	if ex == nil {
+		ex = []json.RawMessage{}
+	}
+	writeJSON(w, http.StatusOK, ex)
+}
+
+// GET /api/sessions/{id}/runs
+func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	writeJSON(w, http.StatusOK, sess.Runs())
+}
+
+// newRun is what the lab page posts after the browser ran a request.
+type newRun struct {
+	Request scenario.Request `json:"request"`
+	URL     string           `json:"url"`
+	// Since is the newest exchange the page had seen when it started the
+	// run; the run claims the exchanges recorded after it.
+	Since   uint64          `json:"since"`
+	Browser session.Browser `json:"browser"`
+}
+
+// Bounds on what a posted run may carry.
+const (
+	maxRunText    = 4 << 10
+	maxRunBody    = 64 << 10
+	maxRunHeaders = 100
+)
+
+func (n *newRun) validate() scenario.FieldErrors {
+	sc := scenario.Default()
+	sc.Request = n.Request
+	errs := sc.Validate() // the api part is the default: only request.* can fail
+	if errs == nil {
+		errs = scenario.FieldErrors{}
+	}
+	if len(n.URL) > maxRunText {
+		errs["url"] = fmt.Sprintf("at most %d bytes", maxRunText)
+	}
+	b := &n.Browser
+	if len(b.Error) > maxRunText || len(b.URL) > maxRunText || len(b.Type) > 32 {
+		errs["browser"] = fmt.Sprintf("error and url are at most %d bytes, type 32", maxRunText)
+	}
+	if len(b.Body) > maxRunBody {
+		errs["browser.body"] = fmt.Sprintf("at most %d bytes; truncate it and set bodyTruncated", maxRunBody)
+	}
+	if len(b.Headers) > maxRunHeaders {
+		errs["browser.headers"] = fmt.Sprintf("at most %d headers", maxRunHeaders)
+	}
+	if b.Status < 0 || b.Status > 999 {
+		errs["browser.status"] = "must be 0 to 999"
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs
+}
+
+// POST /api/sessions/{id}/runs
+func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var n newRun
+	if err := decodeJSON(data, &n); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if errs := n.validate(); errs != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
+		return
+	}
+	run := sess.AddRun(session.Run{URL: n.URL, Request: n.Request, Browser: n.Browser}, n.Since)
+	writeJSON(w, http.StatusCreated, run)
+}
+
+func parseSince(r *http.Request, name string) (uint64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: must be a whole number, got %q", name, v)
+	}
+	return n, nil
+}
+
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxAPIBody>>10))
+		return nil, false
+	}
+	return data, true
+}
+
+// decodeJSON decodes one JSON document into v, refusing unknown fields, and
+// says where a malformed document broke.
+func decodeJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		if dec.More() {
+			return errors.New("unexpected data after the JSON document")
+		}
+		return nil
+	case errors.Is(err, io.EOF):
+		return errors.New("the body is empty; send a JSON document")
+	case errors.As(err, &syn):
+		line, col := position(data, syn.Offset)
+		return fmt.Errorf("line %d, column %d: %v", line, col, err)
+	case errors.As(err, &typ):
+		line, col := position(data, typ.Offset)
+		return fmt.Errorf("line %d, column %d: %s: expected %s, got %s", line, col, typ.Field, typ.Type, typ.Value)
+	default:
+		return err
+	}
+}
+
+// position turns a byte offset into a line and a column, both counting
+// from 1; columns count characters, as scenario.DecodeError does.
+func position(data []byte, off int64) (line, col int) {
+	before := data[:min(off, int64(len(data)))]
+	line = 1 + bytes.Count(before, []byte("\n"))
+	return line, 1 + utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:])
+}
+
+func writeScenarioError(w http.ResponseWriter, err error) {
+	var fields scenario.FieldErrors
+	if errors.As(err, &fields) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": fields})
+		return
+	}
+	writeJSONError(w, http.StatusBadRequest, err.Error())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}

@@ -1,0 +1,144 @@
+package playground
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/a-h/templ"
+
+	"github.com/corslab/corslab/playground/scenario"
+	"github.com/corslab/corslab/playground/session"
+	"github.com/corslab/corslab/views"
+)
+
+// labQuery splits a lab URL's query into the scenario it describes and the
+// run=1 flag that documentation links use to run once on load.
+func labQuery(q url.Values) (sc scenario.Scenario, runOnLoad bool, errs scenario.FieldErrors) {
+	runOnLoad = q.Get("run") == "1"
+	q.Del("run")
+	sc, errs = scenario.FromQuery(q)
+	return sc, runOnLoad, errs
+}
+
+// GET /lab?<scenario>: a new session with the scenario, then its lab page.
+func (s *Server) handleNewLab(w http.ResponseWriter, r *http.Request) {
+	sc, _, errs := labQuery(r.URL.Query())
+	if errs != nil {
+		s.badPermalink(w, r, errs)
+		return
+	}
+	s.startLab(w, r, sc)
+}
+
+func (s *Server) startLab(w http.ResponseWriter, r *http.Request, sc scenario.Scenario) {
+	sess, err := s.sessions.Create(sc)
+	if errors.Is(err, session.ErrTooMany) {
+		render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
+			Status:  http.StatusServiceUnavailable,
+			Title:   "Too many sessions",
+			Message: fmt.Sprintf("This corslab already holds %d learners' sessions, its limit. Existing sessions are untouched; a place frees up when one has been idle for a while. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
+			Back:    "/lab",
+		}))
+		return
+	}
+	if err != nil {
+		s.log.Error("creating a session", "err", err)
+		http.Error(w, "could not create a session", http.StatusInternalServerError)
+		return
+	}
+	target := "/lab/" + sess.ID
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// GET /lab/{id}?<scenario>[&run=1]: the lab page. A query sets the
+// session's scenario (the address bar always carries it, so a reload or a
+// copied URL restores it). An unknown or expired session becomes a new one
+// with the same scenario.
+func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	sc, runOnLoad, errs := labQuery(q)
+	if errs != nil {
+		s.badPermalink(w, r, errs)
+		return
+	}
+	id := r.PathValue("id")
+	var sess *session.Session
+	if session.ValidID(id) {
+		sess = s.sessions.Get(id)
+	}
+	if sess == nil {
+		s.startLab(w, r, sc)
+		return
+	}
+	if len(q) > 0 {
+		if err := sess.SetScenario(sc); err != nil {
+			s.badPermalink(w, r, scenario.FieldErrors{"scenario": err.Error()})
+			return
+		}
+	}
+	sc, _ = sess.Scenario()
+	o := s.originsFor(r)
+	query := sc.Query().Encode()
+	render(w, r, http.StatusOK, views.Lab(views.LabData{
+		SessionID: sess.ID,
+		UIOrigin:  o.url(UI),
+		Origins:   o.views(sess.ID),
+		Scenario:  sc,
+		Query:     query,
+		ShareURL:  o.share(query),
+		RunOnLoad: runOnLoad,
+	}))
+}
+
+func (s *Server) badPermalink(w http.ResponseWriter, r *http.Request, errs scenario.FieldErrors) {
+	render(w, r, http.StatusBadRequest, views.ErrorPage(views.ErrorData{
+		Status:  http.StatusBadRequest,
+		Title:   "This link's scenario is not valid",
+		Message: "The link sets scenario fields that corslab cannot use. Nothing was changed. Fix the link, or start from the default scenario.",
+		Fields:  errs,
+		Back:    "/lab",
+	}))
+}
+
+// GET /_corslab/runner on app, evil and api: the page that performs the
+// learner's fetch() when the lab asks.
+func (s *Server) handleRunner(role Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o := s.originsFor(r)
+		render(w, r, http.StatusOK, views.Runner(views.RunnerData{
+			Role:     role.String(),
+			Origin:   o.url(role),
+			UIOrigin: o.url(UI),
+		}))
+	}
+}
+
+// The page a learner sees when opening a virtual origin in a tab.
+func (s *Server) handleOriginHome(role Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		o := s.originsFor(r)
+		id := ""
+		if sess := session.FromContext(r.Context()); sess != nil {
+			id = sess.ID
+		}
+		render(w, r, http.StatusOK, views.OriginHome(views.OriginHomeData{
+			Role:     role.String(),
+			Origin:   o.url(role),
+			UIOrigin: o.url(UI),
+			Origins:  o.views(id),
+		}))
+	}
+}
+
+func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// The status is sent: a failure now means the client went away.
+	c.Render(r.Context(), w)
+}

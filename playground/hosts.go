@@ -1,0 +1,108 @@
+package playground
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+
+	"github.com/corslab/corslab/views"
+)
+
+// originSet is the set of origin URLs as one browser sees them: built from the
+// host name that browser used to reach us, so 127.0.0.1, localhost and a
+// LAN address all work, and no host name is hard-coded.
+type originSet struct {
+	host  string
+	ports *[numRoles]int
+}
+
+// originsFor builds the origins for the host r was sent to.
+func (s *Server) originsFor(r *http.Request) originSet {
+	return originSet{host: requestHost(r.Host, s.cfg.Listen), ports: &s.ports}
+}
+
+// requestHost returns the host name (without port) from a Host header, or
+// a fallback based on the listen address when the header is not a plain
+// host name or IP address.
+func requestHost(hostport, listen string) string {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if ip := net.ParseIP(host); ip != nil || validHostname(host) {
+		return host
+	}
+	if ip := net.ParseIP(listen); ip == nil || ip.IsUnspecified() {
+		return "localhost"
+	}
+	return listen
+}
+
+// validHostname accepts DNS-style names: letters, digits, '-' and '.'.
+func validHostname(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, c := range []byte(h) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// url is the origin of a role: "http://127.0.0.1:8082".
+func (o originSet) url(r Role) string {
+	return "http://" + net.JoinHostPort(o.host, strconv.Itoa(o.ports[r]))
+}
+
+// base is a session's base URL on a role: appending "/users" to the api's
+// reaches the API; on s3 it is the session bucket's path-style URL.
+func (o originSet) base(r Role, id string) string { return o.url(r) + "/" + id }
+
+// lab is the lab page of a session, with the scenario's permalink query.
+func (o originSet) lab(id, query string) string {
+	u := o.url(UI) + "/lab/" + id
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// share is a link that opens a new session with the scenario.
+func (o originSet) share(query string) string {
+	u := o.url(UI) + "/lab"
+	if query != "" {
+		u += "?" + query
+	}
+	return u
+}
+
+// bases maps each virtual origin's role to the session's base URL on it.
+func (o originSet) bases(id string) map[string]string {
+	m := make(map[string]string, 4)
+	for _, r := range []Role{App, API, S3, Evil} {
+		m[r.String()] = o.base(r, id)
+	}
+	return m
+}
+
+var originLabels = map[Role]string{
+	App:  "app — the frontend, where your fetch() runs",
+	API:  "api — the server whose CORS headers you set",
+	S3:   "s3 — a fake S3, one bucket per session",
+	Evil: "evil — the attacker's site",
+}
+
+// views lists the virtual origins for a page; id may be empty.
+func (o originSet) views(id string) []views.Origin {
+	var list []views.Origin
+	for _, r := range []Role{App, API, S3, Evil} {
+		v := views.Origin{Role: r.String(), Label: originLabels[r], URL: o.url(r)}
+		if id != "" {
+			v.Base = o.base(r, id)
+		}
+		list = append(list, v)
+	}
+	return list
+}

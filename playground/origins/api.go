@@ -1,0 +1,239 @@
+// Package origins holds the virtual origins' handlers: the api origin's user
+// API, the runner pages the app, evil and api origins serve, and the gate in
+// front of the fake S3. They find the request's session in its context
+// (session.FromContext); the playground puts it there when it captures the
+// exchange.
+package origins
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/corslab/corslab/playground/scenario"
+	"github.com/corslab/corslab/playground/session"
+)
+
+// LoginCookie is the cookie POST /login sets and GET /me reads.
+const LoginCookie = "login"
+
+// maxAPIBody bounds the JSON bodies the api origin reads.
+const maxAPIBody = 64 << 10
+
+// API returns the api origin: a small user API whose every CORS header, on
+// every response including preflights, comes from the session's policy.
+//
+//	HEAD, GET        /{session}/users       list users (X-Total-Count says how many)
+//	PUT, POST        /{session}/users       create a user {"username", "name"}
+//	GET, PUT, PATCH, DELETE /{session}/users/{id}
+//	POST             /{session}/login       set the login cookie {"username"} (default: the first user)
+//	POST             /{session}/logout      clear it
+//	GET              /{session}/me          the logged-in user, from the cookie
+func API() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{session}/users", usersHandler)
+	mux.HandleFunc("/{session}/users/{id}", userHandler)
+	mux.HandleFunc("/{session}/login", loginHandler)
+	mux.HandleFunc("/{session}/logout", logoutHandler)
+	mux.HandleFunc("/{session}/me", meHandler)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout or /me")
+	})
+	return withPolicy(mux)
+}
+
+// withPolicy applies the session's CORS policy to every response, and
+// answers preflights itself, the way CORS middleware does.
+func withPolicy(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromContext(r.Context())
+		if s == nil {
+			writeError(w, http.StatusNotFound, "no such session: open the lab to start one")
+			return
+		}
+		sc, policy := s.Scenario()
+		preflight := scenario.IsPreflight(r.Method, r.Header)
+		policy.Apply(w.Header(), r.Header, preflight)
+		w.Header().Set("Cache-Control", "no-store")
+		if preflight {
+			w.WriteHeader(sc.API.PreflightStatus)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func usersHandler(w http.ResponseWriter, r *http.Request) {
+	users := session.FromContext(r.Context()).Users
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		list := users.List()
+		w.Header().Set("X-Total-Count", strconv.Itoa(len(list)))
+		writeJSON(w, http.StatusOK, list)
+	case http.MethodPut, http.MethodPost:
+		var in session.User
+		if !readJSON(w, r, &in) {
+			return
+		}
+		u, err := users.Create(in)
+		if err != nil {
+			writeUserError(w, err)
+			return
+		}
+		w.Header().Set("Location", "users/"+strconv.Itoa(u.ID))
+		writeJSON(w, http.StatusCreated, u)
+	default:
+		notAllowed(w, "GET, HEAD, POST, PUT")
+	}
+}
+
+func userHandler(w http.ResponseWriter, r *http.Request) {
+	users := session.FromContext(r.Context()).Users
+	id, err := strconv.Atoi(r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "user ids are numbers, e.g. /users/1")
+		return
+	}
+	var u session.User
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		u, err = users.Get(id)
+	case http.MethodPut, http.MethodPatch:
+		var in struct{ Username, Name *string }
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if r.Method == http.MethodPut && (in.Username == nil || in.Name == nil) {
+			writeError(w, http.StatusBadRequest, `PUT replaces the user: send both "username" and "name" (or use PATCH)`)
+			return
+		}
+		u, err = users.Update(id, func(u *session.User) {
+			if in.Username != nil {
+				u.Username = *in.Username
+			}
+			if in.Name != nil {
+				u.Name = *in.Name
+			}
+		})
+	case http.MethodDelete:
+		if err = users.Delete(id); err == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	default:
+		notAllowed(w, "DELETE, GET, HEAD, PATCH, PUT")
+		return
+	}
+	if err != nil {
+		writeUserError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+func loginHandler(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		notAllowed(w, "POST")
+		return
+	}
+	var in struct{ Username string }
+	if !readJSON(w, r, &in) {
+		return
+	}
+	s := session.FromContext(r.Context())
+	token, u, err := s.Users.Login(in.Username)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "no user named "+strconv.Quote(in.Username))
+		return
+	}
+	// The cookie is scoped to the session's path, so learners sharing a
+	// browser don't log each other in. Cookies ignore ports: the browser
+	// also sends it to the other virtual origins under this path.
+	http.SetCookie(w, &http.Cookie{
+		Name: LoginCookie, Value: token, Path: "/" + s.ID + "/",
+		MaxAge: int((2 * time.Hour).Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+func logoutHandler(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		notAllowed(w, "POST")
+		return
+	}
+	s := session.FromContext(r.Context())
+	http.SetCookie(w, &http.Cookie{
+		Name: LoginCookie, Path: "/" + s.ID + "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func meHandler(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		notAllowed(w, "GET, HEAD")
+		return
+	}
+	c, err := r.Cookie(LoginCookie)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "not logged in: the request carried no login cookie (POST /login first, and send credentials)")
+		return
+	}
+	u, err := session.FromContext(r.Context()).Users.Whoami(c.Value)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, "the login cookie is not (or no longer) valid")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u})
+}
+
+// readJSON decodes the request body into v; an empty body leaves v as it
+// is. On failure it answers 400 and returns false. Like many real APIs it
+// does not insist on Content-Type: application/json, which is exactly why a
+// text/plain "simple request" can still change data.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "the body is larger than 64 KiB")
+		return false
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return true
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		writeError(w, http.StatusBadRequest, "the body is not the JSON this endpoint expects: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func writeUserError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, session.ErrNoUser):
+		writeError(w, http.StatusNotFound, err.Error())
+	case errors.Is(err, session.ErrTaken):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, session.ErrUsersFull):
+		writeError(w, http.StatusInsufficientStorage, err.Error())
+	default:
+		writeError(w, http.StatusBadRequest, err.Error())
+	}
+}
+
+func notAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, http.StatusMethodNotAllowed, "method not allowed here; allowed: "+allow)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,51 @@
+package origins
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strings"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"github.com/corslab/corslab/playground/session"
+)
+
+// MaxObjectBytes bounds an object upload to the fake S3.
+const MaxObjectBytes = 5 << 20
+
+// S3 returns the s3 origin: gofakes3 over backend, path style, where each
+// session may reach only its own bucket (named after the session id). The
+// bucket itself is created and removed with the session, not by requests.
+func S3(backend gofakes3.Backend) http.Handler {
+	fake := gofakes3.New(backend, gofakes3.WithAutoBucket(false)).Server()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := session.FromContext(r.Context())
+		if s == nil {
+			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access Denied")
+			return
+		}
+		// The playground only hands over requests whose first path segment
+		// is this session's id, which is also its bucket's name.
+		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if key == "" && r.URL.RawQuery == "" && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
+			writeS3Error(w, http.StatusForbidden, "AccessDenied", "corslab: a session's bucket is created and deleted with the session")
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxObjectBytes)
+		}
+		fake.ServeHTTP(w, r)
+	})
+}
+
+// writeS3Error answers with S3's error document.
+func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.WriteHeader(status)
+	w.Write([]byte(xml.Header))
+	xml.NewEncoder(w).Encode(struct {
+		XMLName xml.Name `xml:"Error"`
+		Code    string
+		Message string
+	}{Code: code, Message: msg})
+}

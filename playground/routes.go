@@ -1,0 +1,113 @@
+package playground
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/johannesboyne/gofakes3"
+
+	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/origins"
+	"github.com/corslab/corslab/playground/session"
+	"github.com/corslab/corslab/static"
+)
+
+// routes is every route of the UI origin: pages, the JSON API and the
+// websocket.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.Handle("GET /static/", staticFiles("/static/", false))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/lab", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /lab", s.handleNewLab)
+	mux.HandleFunc("GET /lab/{id}", s.handleLab)
+
+	mux.HandleFunc("POST /api/sessions", s.handleCreateSession)
+	mux.Handle("GET /api/sessions/{id}", s.withSession(s.handleGetSession))
+	mux.Handle("PUT /api/sessions/{id}/scenario", s.withSession(s.handlePutScenario))
+	mux.Handle("GET /api/sessions/{id}/exchanges", s.withSession(s.handleExchanges))
+	mux.Handle("GET /api/sessions/{id}/runs", s.withSession(s.handleRuns))
+	mux.Handle("POST /api/sessions/{id}/runs", s.withSession(s.handleAddRun))
+	mux.Handle("GET /api/sessions/{id}/har", s.withSession(s.handleHAR))
+	mux.Handle("GET /api/sessions/{id}/ws", s.withSession(s.handleWS))
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+// pageOrigin is the app or evil origin: the runner page the lab drives, and
+// a page that says where you are when you open the origin in a tab.
+func (s *Server) pageOrigin(role Role) http.Handler {
+	mux := http.NewServeMux()
+	s.runnerRoutes(mux, role)
+	mux.HandleFunc("GET /{$}", s.handleOriginHome(role))
+	mux.Handle("/", s.captured(role, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if session.FromContext(r.Context()) != nil && strings.Count(r.URL.Path, "/") == 2 && strings.HasSuffix(r.URL.Path, "/") {
+			s.handleOriginHome(role)(w, r)
+			return
+		}
+		http.NotFound(w, r)
+	})))
+	return mux
+}
+
+// apiOrigin is the api origin: the user API under each session's path, and
+// a runner page so a request can also be made same-origin.
+func (s *Server) apiOrigin() http.Handler {
+	mux := http.NewServeMux()
+	s.runnerRoutes(mux, API)
+	mux.HandleFunc("GET /{$}", s.handleOriginHome(API))
+	mux.Handle("/", s.captured(API, origins.API()))
+	return mux
+}
+
+// s3Origin is the fake S3.
+func (s *Server) s3Origin(backend gofakes3.Backend) http.Handler {
+	return s.captured(S3, origins.S3(backend))
+}
+
+// runnerRoutes serves the runner page and its script on a virtual origin.
+// They sit outside any session's path, so they are not captured.
+func (s *Server) runnerRoutes(mux *http.ServeMux, role Role) {
+	mux.HandleFunc("GET /_corslab/runner", s.handleRunner(role))
+	// Access-Control-Allow-Origin: * lets the sandboxed runner, whose origin
+	// is opaque, load its module script.
+	mux.Handle("GET /_corslab/static/", staticFiles("/_corslab/static/", true))
+}
+
+// captured records every request under a live session's path as an
+// exchange of that session, and hands the session to next in the context.
+// Other requests pass through unrecorded: no learner could see them.
+func (s *Server) captured(role Role, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		var sess *session.Session
+		if session.ValidID(id) {
+			sess = s.sessions.Get(id)
+		}
+		if sess == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w, r, finish := capture.Start(w, r, role.String(), sess.Record)
+		defer finish()
+		next.ServeHTTP(w, r.WithContext(session.NewContext(r.Context(), sess)))
+	})
+}
+
+func staticFiles(prefix string, anyOrigin bool) http.Handler {
+	files := http.StripPrefix(prefix, http.FileServerFS(static.FS))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		if anyOrigin {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+		}
+		files.ServeHTTP(w, r)
+	})
+}

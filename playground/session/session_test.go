@@ -1,0 +1,249 @@
+package session
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/scenario"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func newTestStore(t *testing.T, max int) (*Store, *clock, *[]string) {
+	t.Helper()
+	c := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	var expired []string
+	st := NewStore(Options{Max: max, Idle: 2 * time.Hour, Now: c.now, OnExpire: func(s *Session) { expired = append(expired, s.ID) }})
+	return st, c, &expired
+}
+
+func TestIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := newID()
+		if !ValidID(id) || strings.ToLower(id) != id || len(id) != 26 {
+			t.Fatalf("bad id %q", id)
+		}
+		if seen[id] {
+			t.Fatalf("duplicate id %q", id)
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"", "abc", strings.Repeat("A", 26), strings.Repeat("a", 25) + "1", strings.Repeat("a", 27)} {
+		if ValidID(bad) {
+			t.Errorf("ValidID(%q) = true", bad)
+		}
+	}
+}
+
+func TestCapLeavesExistingSessionsAlone(t *testing.T) {
+	st, c, expired := newTestStore(t, 2)
+	a, err := st.Create(scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.add(time.Hour)
+	b, _ := st.Create(scenario.Default())
+	if _, err := st.Create(scenario.Default()); !errors.Is(err, ErrTooMany) {
+		t.Fatalf("third session: got %v, want ErrTooMany", err)
+	}
+	if st.Get(a.ID) == nil || st.Get(b.ID) == nil || st.Len() != 2 {
+		t.Fatal("an existing session was evicted to make room")
+	}
+	// Both were just used by Get; two hours later they are idle and expire,
+	// and a new session fits again.
+	c.add(2*time.Hour + time.Second)
+	if _, err := st.Create(scenario.Default()); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+	if len(*expired) != 2 || st.Get(a.ID) != nil {
+		t.Errorf("expired %v; a still there: %v", *expired, st.Get(a.ID) != nil)
+	}
+}
+
+func TestUseKeepsSessionAlive(t *testing.T) {
+	st, c, _ := newTestStore(t, 10)
+	s, _ := st.Create(scenario.Default())
+	for range 3 {
+		c.add(time.Hour)
+		s.Record(&capture.Exchange{Origin: "api"}) // traffic counts as use
+		st.Expire()
+	}
+	if st.Get(s.ID) == nil {
+		t.Fatal("a session in use expired")
+	}
+	c.add(2*time.Hour + time.Second)
+	st.Expire()
+	if st.Get(s.ID) != nil {
+		t.Fatal("an idle session did not expire")
+	}
+}
+
+func TestRingKeepsTheNewest(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	for range MaxExchanges + 10 {
+		s.Record(&capture.Exchange{Origin: "api"})
+	}
+	all := s.Exchanges(0)
+	if len(all) != MaxExchanges {
+		t.Fatalf("kept %d, want %d", len(all), MaxExchanges)
+	}
+	var first, last capture.Exchange
+	json.Unmarshal(all[0], &first)
+	json.Unmarshal(all[len(all)-1], &last)
+	if first.Seq != 11 || last.Seq != MaxExchanges+10 {
+		t.Errorf("kept seq %d..%d, want 11..%d", first.Seq, last.Seq, MaxExchanges+10)
+	}
+	if got := s.Exchanges(MaxExchanges + 5); len(got) != 5 {
+		t.Errorf("since %d: %d exchanges, want 5", MaxExchanges+5, len(got))
+	}
+	if got := s.Exchanges(MaxExchanges + 10); len(got) != 0 {
+		t.Errorf("since the newest: %d exchanges, want 0", len(got))
+	}
+}
+
+func TestRingByteBudget(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	body := strings.Repeat("x", capture.MaxBody)
+	for range 80 {
+		s.Record(&capture.Exchange{Request: capture.Message{Body: body}, Response: capture.Message{Body: body}})
+	}
+	if s.bytes > MaxExchangeBytes {
+		t.Errorf("ring holds %d bytes, budget %d", s.bytes, MaxExchangeBytes)
+	}
+	if got := len(s.Exchanges(0)); got == 0 || got == 80 {
+		t.Errorf("kept %d of 80 large exchanges", got)
+	}
+}
+
+func TestSubscribeBacklogThenLive(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	for range 3 {
+		s.Record(&capture.Exchange{})
+	}
+	s.AddRun(Run{URL: "http://x"}, 1)
+	sub, backlog := s.Subscribe(1, 0)
+	defer s.Unsubscribe(sub)
+	var kinds []string
+	for _, f := range backlog {
+		kinds = append(kinds, frameSummary(t, f))
+	}
+	s.Record(&capture.Exchange{})
+	kinds = append(kinds, frameSummary(t, <-sub.Frames))
+	want := "exchange 2, exchange 3, run 1 [2 3], exchange 4"
+	if got := strings.Join(kinds, ", "); got != want {
+		t.Errorf("frames: got %s, want %s", got, want)
+	}
+}
+
+func frameSummary(t *testing.T, frame []byte) string {
+	t.Helper()
+	var f struct {
+		Type     string
+		Exchange capture.Exchange
+		Run      Run
+	}
+	if err := json.Unmarshal(frame, &f); err != nil {
+		t.Fatalf("frame %s: %v", frame, err)
+	}
+	if f.Type == "run" {
+		return fmt.Sprintf("run %d %v", f.Run.ID, f.Run.Exchanges)
+	}
+	return fmt.Sprintf("%s %d", f.Type, f.Exchange.Seq)
+}
+
+func TestSlowSubscriberIsDroppedNotWaitedOn(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	slow, _ := s.Subscribe(0, 0)
+	done := make(chan struct{})
+	go func() {
+		for range SubscriberBuffer + 10 { // nobody reads slow.Frames
+			s.Record(&capture.Exchange{})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Record blocked on a slow subscriber")
+	}
+	select {
+	case <-slow.Gone:
+	default:
+		t.Fatal("the slow subscriber was not dropped")
+	}
+	if n := s.Subscribers(); n != 0 {
+		t.Errorf("%d subscribers left", n)
+	}
+	s.Unsubscribe(slow) // after a drop: must not panic
+}
+
+func TestRunClaimsExchangesAfterSince(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	s.Record(&capture.Exchange{})
+	s.Record(&capture.Exchange{})
+	r := s.AddRun(Run{}, 1)
+	if len(r.Exchanges) != 1 || r.Exchanges[0] != 2 || r.ID != 1 {
+		t.Errorf("run %d claims %v, want run 1 with [2]", r.ID, r.Exchanges)
+	}
+	for range MaxRuns + 5 {
+		s.AddRun(Run{}, 2)
+	}
+	if runs := s.Runs(); len(runs) != MaxRuns || runs[len(runs)-1].ID != MaxRuns+6 {
+		t.Errorf("kept %d runs", len(runs))
+	}
+}
+
+func TestUsers(t *testing.T) {
+	u := newUsers()
+	if n := len(u.List()); n != 3 {
+		t.Fatalf("seeded %d users", n)
+	}
+	if _, err := u.Create(User{Username: "ada"}); !errors.Is(err, ErrTaken) {
+		t.Errorf("duplicate username: %v", err)
+	}
+	if _, err := u.Create(User{Username: "bad name"}); !errors.Is(err, ErrBadUser) {
+		t.Errorf("bad username: %v", err)
+	}
+	token, who, err := u.Login("grace")
+	if err != nil || who.Username != "grace" {
+		t.Fatalf("login: %v %v", who, err)
+	}
+	if got, err := u.Whoami(token); err != nil || got.ID != who.ID {
+		t.Errorf("whoami: %v %v", got, err)
+	}
+	u.Delete(who.ID)
+	if _, err := u.Whoami(token); err == nil {
+		t.Error("a deleted user's login still works")
+	}
+	for i := len(u.List()); i < MaxUsers; i++ {
+		if _, err := u.Create(User{Username: fmt.Sprintf("user%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := u.Create(User{Username: "onemore"}); !errors.Is(err, ErrUsersFull) {
+		t.Errorf("over the cap: %v", err)
+	}
+}

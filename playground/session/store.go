@@ -1,0 +1,193 @@
+// Package session holds each learner's isolated workspace: the scenario, the
+// exchanges the virtual origins captured, the runs the browser made, and the
+// websocket subscribers that watch them. Everything is in memory and bounded.
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/corslab/corslab/playground/scenario"
+)
+
+// ErrTooMany is returned by Create when the store is at its cap.
+var ErrTooMany = errors.New("too many sessions")
+
+// Store is the set of live sessions.
+type Store struct {
+	max      int
+	idle     time.Duration
+	now      func() time.Time
+	onCreate func(*Session) error
+	onExpire func(*Session)
+
+	mu       sync.Mutex
+	sessions map[string]*Session
+}
+
+// Options configure a Store. Max and Idle are required.
+type Options struct {
+	Max  int           // the most sessions alive at once
+	Idle time.Duration // a session unused for this long expires
+	// OnCreate and OnExpire let other parts keep per-session resources
+	// (the S3 bucket) in step. OnCreate failing fails Create.
+	OnCreate func(*Session) error
+	OnExpire func(*Session)
+	Now      func() time.Time // for tests; time.Now by default
+}
+
+// NewStore returns an empty store.
+func NewStore(o Options) *Store {
+	if o.Max <= 0 || o.Idle <= 0 {
+		panic("session.NewStore: Max and Idle must be positive")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Store{
+		max: o.Max, idle: o.Idle, now: o.Now,
+		onCreate: o.OnCreate, onExpire: o.OnExpire,
+		sessions: make(map[string]*Session),
+	}
+}
+
+// Create starts a session with a validated scenario. At the cap it first
+// expires idle sessions, and returns ErrTooMany if none could go: existing
+// sessions are never evicted to make room.
+func (st *Store) Create(sc scenario.Scenario) (*Session, error) {
+	policy, err := scenario.NewPolicy(sc.API)
+	if err != nil {
+		return nil, err
+	}
+	if st.Len() >= st.max {
+		st.Expire()
+		if st.Len() >= st.max {
+			return nil, ErrTooMany
+		}
+	}
+	s := newSession(newID(), sc, policy, st.now)
+	if st.onCreate != nil {
+		if err := st.onCreate(s); err != nil {
+			return nil, err
+		}
+	}
+	st.mu.Lock()
+	full := len(st.sessions) >= st.max
+	if !full {
+		st.sessions[s.ID] = s
+	}
+	st.mu.Unlock()
+	if full { // others took the last places meanwhile
+		if st.onExpire != nil {
+			st.onExpire(s)
+		}
+		return nil, ErrTooMany
+	}
+	return s, nil
+}
+
+// Get returns the session with the given id, or nil, and marks it used.
+func (st *Store) Get(id string) *Session {
+	st.mu.Lock()
+	s := st.sessions[id]
+	st.mu.Unlock()
+	if s != nil {
+		s.touch()
+	}
+	return s
+}
+
+// Len is the number of live sessions.
+func (st *Store) Len() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.sessions)
+}
+
+// Expire removes every session idle for longer than the store's idle time.
+func (st *Store) Expire() {
+	cutoff := st.now().Add(-st.idle)
+	var gone []*Session
+	st.mu.Lock()
+	for id, s := range st.sessions {
+		if s.lastUsed().Before(cutoff) {
+			delete(st.sessions, id)
+			gone = append(gone, s)
+		}
+	}
+	st.mu.Unlock()
+	for _, s := range gone {
+		s.close()
+		if st.onExpire != nil {
+			st.onExpire(s)
+		}
+	}
+}
+
+// Run expires idle sessions every interval until ctx is done.
+func (st *Store) Run(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			st.Expire()
+		}
+	}
+}
+
+// Close drops every subscriber of every session, so that websocket writers
+// end and the server can shut down.
+func (st *Store) Close() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, s := range st.sessions {
+		s.close()
+	}
+}
+
+// idEncoding is lower-case base32 without padding, so an id can also name an
+// S3 bucket.
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits as 26 lower-case characters.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return idEncoding.EncodeToString(b[:])
+}
+
+// ValidID reports whether id has the shape of a session id, so that
+// malformed ids are turned away before any lookup.
+func ValidID(id string) bool {
+	if len(id) != 26 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+type ctxKey struct{}
+
+// NewContext returns a context carrying s: the virtual origins hand the
+// session a request belongs to down to their handlers this way.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, ctxKey{}, s)
+}
+
+// FromContext returns the session in ctx, or nil.
+func FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(ctxKey{}).(*Session)
+	return s
+}
