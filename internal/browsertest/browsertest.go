@@ -1,0 +1,61 @@
+// Package browsertest starts the real browser that corslab's tests use as
+// their oracle: Debian's Chromium, headless, driven by chromedp.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Chromium returns a browser context for t: one headless Chromium with a
+// fresh profile, closed when t ends. Tabs made from it with
+// chromedp.NewContext share the browser.
+//
+// Without a Chromium binary the test is skipped with a message naming the
+// package to install, unless CORSLAB_REQUIRE_BROWSER=1 (as in CI), which
+// makes it a failure.
+func Chromium(t *testing.T) context.Context {
+	t.Helper()
+	path := os.Getenv("CORSLAB_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := exec.LookPath(path); err != nil {
+		msg := "browser tests need Chromium (apt-get install -y chromium), or CORSLAB_CHROMIUM set to its path: " + err.Error()
+		if os.Getenv("CORSLAB_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1366, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	// Start the browser now, so that a broken install fails here, clearly.
+	// (The first Run's context owns the browser: no timeout on it.)
+	if err := chromedp.Do(ctx); err != nil {
+		cancel()
+		cancelAlloc()
+		t.Fatalf("starting Chromium at %s: %v", path, err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	return ctx
+}
