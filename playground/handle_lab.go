@@ -38,7 +38,7 @@ func (s *Server) startLab(w http.ResponseWriter, r *http.Request, sc scenario.Sc
 		render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
 			Status:  http.StatusServiceUnavailable,
 			Title:   "Too many sessions",
-			Message: fmt.Sprintf("This corslab already holds %d learners' sessions, its limit. Existing sessions are untouched; a place frees up when one has been idle for a while. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
+			Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for 2 hours. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
 			Back:    "/lab",
 		}))
 		return

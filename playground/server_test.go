@@ -304,3 +304,41 @@ func TestS3IsSessionScoped(t *testing.T) {
 		t.Errorf("first s3 exchange: %s %s", f.Exchange.Origin, f.Exchange.Request.Method)
 	}
 }
+
+func TestHAR(t *testing.T) {
+	srv := startServer(t, 10)
+	sess := createSession(t, srv, `{"api": {"allowOrigin": "*"}}`)
+	api := "127.0.0.1:" + strconv.Itoa(srv.Port(API))
+	rawRequest(t, api, "POST /"+sess.ID+"/users?x=1 HTTP/1.1\r\nHost: "+api+"\r\norigin: http://a.test\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\n{\"username\":\"user9\"}")
+
+	var doc har
+	getJSON(t, srv.testURL(UI)+"/api/sessions/"+sess.ID+"/har", &doc)
+	if doc.Log.Version != "1.2" || len(doc.Log.Entries) != 1 {
+		t.Fatalf("HAR %+v", doc.Log)
+	}
+	e := doc.Log.Entries[0]
+	tests := []struct {
+		desc string
+		got  any
+		want any
+	}{
+		{"url", e.Request.URL, "http://" + api + "/" + sess.ID + "/users?x=1"},
+		{"query string", fmt.Sprint(e.Request.QueryString), "[{x 1}]"},
+		{"headers keep wire order and case", e.Request.Headers[1], harNV{"origin", "http://a.test"}},
+		{"post data", e.Request.PostData.Text, `{"username":"user9"}`},
+		{"post data type", e.Request.PostData.MimeType, "text/plain"},
+		{"status", e.Response.Status, 201},
+		{"status text", e.Response.StatusText, "Created"},
+		{"response content type", e.Response.Content.MimeType, "application/json"},
+		{"headers size counts the head", e.Request.HeadersSize > 0 && e.Response.HeadersSize > 0, true},
+		{"corslab kind", e.Kind, "cors"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.desc, tt.got, tt.want)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339Nano, e.StartedDateTime); err != nil {
+		t.Errorf("startedDateTime: %v", err)
+	}
+}

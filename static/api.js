@@ -1,0 +1,83 @@
+// api.js: the lab's calls to corslab's JSON API, on the UI origin.
+// Each function returns plain data; errors a learner should see are
+// returned as values rather than thrown, so the page can show them inline.
+
+const base = (sessionId) => `/api/sessions/${encodeURIComponent(sessionId)}`;
+
+/**
+ * Saves the whole scenario. Resolves to one of:
+ *   {ok: true, scenario, query}            the server applied it
+ *   {ok: false, fieldErrors: {path: msg}}  400 with one message per field
+ *   {ok: false, error: "message"}          anything else (bad JSON, 404, network)
+ */
+export async function putScenario(sessionId, scenario) {
+  let res;
+  try {
+    res = await fetch(`${base(sessionId)}/scenario`, {
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(scenario),
+    });
+  } catch (err) {
+    return { ok: false, error: `Could not reach corslab to save the scenario (${err}).` };
+  }
+  const data = await readJSON(res);
+  if (res.ok) return { ok: true, scenario: data?.scenario, query: data?.query ?? "" };
+  if (data && data.errors && typeof data.errors === "object") {
+    return { ok: false, fieldErrors: data.errors };
+  }
+  return { ok: false, error: describeFailure(res, data) };
+}
+
+/**
+ * Records a run: what the page asked for and what its browser saw.
+ * Resolves to {ok: true, run} or {ok: false, error}.
+ */
+export async function postRun(sessionId, { request, url, since, browser }) {
+  let res;
+  try {
+    res = await fetch(`${base(sessionId)}/runs`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ request, url, since, browser }),
+    });
+  } catch (err) {
+    return { ok: false, error: `Could not reach corslab to record the run (${err}).` };
+  }
+  const data = await readJSON(res);
+  if (res.ok && data) return { ok: true, run: data };
+  return { ok: false, error: describeFailure(res, data) };
+}
+
+/** Resolves to true when the server no longer knows this session (404). */
+export async function sessionIsGone(sessionId) {
+  try {
+    const res = await fetch(`${base(sessionId)}/runs`);
+    return res.status === 404;
+  } catch {
+    return false; // the server is down, which is not the same thing
+  }
+}
+
+/** The address of the session's HAR download. */
+export const harURL = (sessionId) => `${base(sessionId)}/har`;
+
+/** The session's websocket address (same origin as the page). */
+export function streamURL(sessionId, since, runsSince) {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}${base(sessionId)}/ws?since=${since}&runsSince=${runsSince}`;
+}
+
+async function readJSON(res) {
+  try {
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
+function describeFailure(res, data) {
+  const detail = data && typeof data.error === "string" ? data.error : res.statusText;
+  if (res.status === 404) return `This session no longer exists (${detail}). Open a new lab to go on.`;
+  return `The server answered ${res.status}: ${detail}`;
+}

@@ -1,0 +1,295 @@
+// form.js: the scenario form ↔ the scenario JSON.
+//
+// The form is rendered by the server with the current scenario. Whenever
+// the learner changes something we read the WHOLE form back into a scenario
+// and (debounced) PUT it to the server. The server either applies it or
+// answers 400 with one message per field path ("api.maxAge": "..."), which
+// we show beside that field. We never overwrite what the learner typed.
+
+import { el, debounce } from "./dom.js";
+
+const SAVE_DELAY_MS = 300;
+
+/** The URL a request goes to: the target origin's session base + path. */
+export function requestURL(request, basesByRole) {
+  return (basesByRole[request.target] ?? "") + request.path;
+}
+
+/**
+ * The second argument to fetch() for a scenario request. The body is left
+ * out when empty (a GET with any body, even "", would throw).
+ */
+export function fetchInit(request) {
+  const init = {
+    method: request.method,
+    headers: { ...(request.headers ?? {}) },
+  };
+  if (request.body) init.body = request.body;
+  init.credentials = request.credentials;
+  init.mode = request.mode;
+  init.redirect = request.redirect;
+  return init;
+}
+
+/** The fetch() call as JavaScript source, for learners to read. */
+export function fetchSource(url, init) {
+  const q = (s) => JSON.stringify(String(s));
+  const lines = [`const response = await fetch(${q(url)}, {`];
+  lines.push(`  method: ${q(init.method)},`);
+  const headers = Object.entries(init.headers ?? {});
+  if (headers.length === 0) {
+    lines.push("  headers: {},");
+  } else {
+    lines.push("  headers: {");
+    for (const [name, value] of headers) lines.push(`    ${q(name)}: ${q(value)},`);
+    lines.push("  },");
+  }
+  if ("body" in init) lines.push(`  body: ${q(init.body)},`);
+  lines.push(`  credentials: ${q(init.credentials)},`);
+  lines.push(`  mode: ${q(init.mode)},`);
+  lines.push(`  redirect: ${q(init.redirect)},`);
+  lines.push("});");
+  return lines.join("\n");
+}
+
+/** Where a request's page lives, in words, as a comment over the call. */
+export function pageComment(from, urlsByRole) {
+  if (from === "sandbox") {
+    return `// runs in a sandboxed iframe served by ${urlsByRole.app}:\n// its origin is opaque, so the browser sends Origin: null`;
+  }
+  if (from === "api") return `// runs in a page on the api origin itself, ${urlsByRole.api}: same-origin`;
+  return `// runs in a page on ${from}, ${urlsByRole[from] ?? "?"}`;
+}
+
+export class ScenarioForm {
+  /**
+   * @param {HTMLFormElement} form
+   * @param {object} options
+   *   scenario: the scenario the page was rendered with (unknown fields are kept)
+   *   save(scenario): Promise of putScenario's result
+   *   onChange(scenario): called on every edit, before saving
+   *   onSaved(result): called after the server accepted a save
+   */
+  constructor(form, { scenario, save, onChange, onSaved }) {
+    this.form = form;
+    this.base = structuredClone(scenario);
+    this.saveFn = save;
+    this.onChange = onChange;
+    this.onSaved = onSaved;
+    this.chain = Promise.resolve(true); // saves run one at a time, in order
+    this.savedBody = JSON.stringify(this.read().scenario);
+    this.lastOk = true;
+    this.scheduleSave = debounce(() => this.save(), SAVE_DELAY_MS);
+
+    form.addEventListener("submit", (e) => e.preventDefault());
+    form.addEventListener("input", () => this.edited());
+    form.addEventListener("change", () => this.edited());
+    form.addEventListener("click", (e) => this.click(e));
+    this.showDependentFields();
+  }
+
+  edited() {
+    this.showDependentFields();
+    this.onChange(this.read().scenario);
+    this.scheduleSave();
+  }
+
+  /** Buttons inside the form: add/remove header rows, "Use echo". */
+  click(event) {
+    const button = event.target.closest("button");
+    if (!button) return;
+    if (button.id === "add-header") {
+      const row = headerRow("", "");
+      this.form.querySelector("#header-rows").append(row);
+      row.querySelector(".header-name").focus();
+      this.edited();
+    } else if (button.classList.contains("remove-header")) {
+      const row = button.closest(".header-row");
+      const next = row.nextElementSibling ?? row.previousElementSibling;
+      row.remove();
+      (next?.querySelector(".header-name") ?? this.form.querySelector("#add-header")).focus();
+      this.edited();
+    } else if (button.dataset.fill) {
+      const input = this.form.elements[button.dataset.fill];
+      input.value = button.dataset.value;
+      input.focus();
+      this.edited();
+    }
+  }
+
+  /** Shows the boxes that only make sense for some choices. */
+  showDependentFields() {
+    const f = this.form.elements;
+    f["method-other"].hidden = f["method-choice"].value !== "other";
+    const origin = f["allowOrigin-choice"].value;
+    f["allowOrigin-custom"].hidden = origin !== "custom";
+    this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
+    // Keep the remove buttons' names in step with the header names.
+    for (const row of this.form.querySelectorAll(".header-row")) {
+      const name = row.querySelector(".header-name").value;
+      row.querySelector(".remove-header").setAttribute("aria-label", `Remove header ${name}`.trim());
+    }
+  }
+
+  /**
+   * Reads the whole form. Returns {scenario, localErrors}: localErrors are
+   * problems we can spot before asking the server (a number box holding
+   * something that is not a number cannot even be put into the JSON).
+   */
+  read() {
+    const f = this.form.elements;
+    const localErrors = {};
+    const methodChoice = f["method-choice"].value;
+    const headers = {};
+    for (const row of this.form.querySelectorAll(".header-row")) {
+      const name = row.querySelector(".header-name").value;
+      const value = row.querySelector(".header-value").value;
+      if (name === "" && value === "") continue; // an untouched new row
+      headers[name] = value;
+    }
+    const request = {
+      ...this.base.request,
+      from: f["request.from"].value,
+      target: f["request.target"].value,
+      method: methodChoice === "other" ? f["method-other"].value : methodChoice,
+      path: f["request.path"].value,
+      headers,
+      body: f["request.body"].value,
+      credentials: f["request.credentials"].value,
+      mode: f["request.mode"].value,
+      redirect: f["request.redirect"].value,
+    };
+    const originChoice = f["allowOrigin-choice"].value;
+    const api = {
+      ...this.base.api,
+      allowOrigin: originChoice === "custom" ? f["allowOrigin-custom"].value : originChoice,
+      allowlist: f["api.allowlist"].value.split("\n").map((s) => s.trim()).filter(Boolean),
+      match: f["api.match"].value,
+      allowCredentials: f["api.allowCredentials"].checked,
+      allowMethods: f["api.allowMethods"].value,
+      allowHeaders: f["api.allowHeaders"].value,
+      exposeHeaders: f["api.exposeHeaders"].value,
+      maxAge: readInt(f["api.maxAge"].value, true),
+      vary: f["api.vary"].checked,
+      preflightStatus: readInt(f["api.preflightStatus"].value, false),
+    };
+    if (Number.isNaN(api.maxAge)) {
+      localErrors["api.maxAge"] = "must be a whole number of seconds, or empty to send no header";
+    }
+    if (Number.isNaN(api.preflightStatus)) {
+      localErrors["api.preflightStatus"] = "must be a whole number, such as 204";
+    }
+    return { scenario: { ...this.base, request, api }, localErrors };
+  }
+
+  /** Saves now (cancelling the debounce) and resolves to true if the server has the form's scenario. */
+  flush() {
+    this.scheduleSave.cancel();
+    return this.save();
+  }
+
+  save() {
+    this.chain = this.chain.then(() => this.saveNow(), () => this.saveNow());
+    return this.chain;
+  }
+
+  async saveNow() {
+    const { scenario, localErrors } = this.read();
+    if (Object.keys(localErrors).length > 0) {
+      this.showErrors(localErrors);
+      this.savedBody = null;
+      return false;
+    }
+    const body = JSON.stringify(scenario);
+    if (body === this.savedBody) return this.lastOk; // nothing new to tell the server
+    const result = await this.saveFn(scenario);
+    if (result.ok) {
+      this.savedBody = body;
+      this.lastOk = true;
+      this.clearErrors();
+      this.onSaved(result);
+      return true;
+    }
+    if (result.fieldErrors) {
+      // The server kept its old scenario; what the learner typed stays.
+      this.savedBody = body;
+      this.lastOk = false;
+      this.showErrors(result.fieldErrors);
+      return false;
+    }
+    this.savedBody = null; // try again next time
+    this.lastOk = false;
+    this.clearErrors();
+    this.showFormError([result.error]);
+    return false;
+  }
+
+  /** Puts each message beside its field; messages for no field go on top. */
+  showErrors(errors) {
+    this.clearErrors();
+    const fields = [...this.form.querySelectorAll("[data-field]")];
+    const unplaced = [];
+    for (const [path, message] of Object.entries(errors)) {
+      // The most specific field whose path is, or starts, the error's path:
+      // "request.headers.X-A" goes beside "request.headers".
+      const field = fields
+        .filter((f) => path === f.dataset.field || path.startsWith(f.dataset.field + ".") || path.startsWith(f.dataset.field + "["))
+        .sort((a, b) => b.dataset.field.length - a.dataset.field.length)[0];
+      if (!field) {
+        unplaced.push(`${path}: ${message}`);
+        continue;
+      }
+      const note = field.querySelector(".field-error");
+      const text = path === field.dataset.field ? message : `${path}: ${message}`;
+      note.textContent = note.textContent ? `${note.textContent}\n${text}` : text;
+      note.hidden = false;
+      field.classList.add("has-error");
+      for (const control of field.querySelectorAll("input, select, textarea")) {
+        control.setAttribute("aria-invalid", "true");
+      }
+      // A field hidden behind a choice (the allowlist) must be seen to be fixed.
+      field.closest("[hidden]")?.removeAttribute("hidden");
+    }
+    if (unplaced.length > 0) this.showFormError(unplaced);
+  }
+
+  clearErrors() {
+    for (const field of this.form.querySelectorAll(".has-error")) {
+      field.classList.remove("has-error");
+      const note = field.querySelector(".field-error");
+      note.textContent = "";
+      note.hidden = true;
+      for (const control of field.querySelectorAll("[aria-invalid]")) control.removeAttribute("aria-invalid");
+    }
+    const top = this.form.querySelector("#form-error");
+    top.replaceChildren();
+    top.hidden = true;
+  }
+
+  showFormError(messages) {
+    const top = this.form.querySelector("#form-error");
+    top.replaceChildren(...messages.map((m) => el("span", { class: "line" }, m)));
+    top.hidden = false;
+  }
+
+  /** True while any field shows an error. */
+  hasErrors() {
+    return this.form.querySelector(".has-error, #form-error:not([hidden])") !== null;
+  }
+}
+
+/** A new editable header row, like the ones the server renders. */
+function headerRow(name, value) {
+  return el("div", { class: "header-row" },
+    el("input", { type: "text", class: "header-name", "aria-label": "Header name", placeholder: "Name", value: name, spellcheck: "false" }),
+    el("input", { type: "text", class: "header-value", "aria-label": "Header value", placeholder: "Value", value, spellcheck: "false" }),
+    el("button", { type: "button", class: "icon remove-header", "aria-label": `Remove header ${name}`.trim(), title: "Remove this header" }, "✕"),
+  );
+}
+
+/** "" → null when empty is allowed; a whole number → the number; else NaN. */
+function readInt(text, emptyIsNull) {
+  const t = text.trim();
+  if (t === "") return emptyIsNull ? null : NaN;
+  return /^-?\d+$/.test(t) ? Number(t) : NaN;
+}

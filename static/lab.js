@@ -1,0 +1,244 @@
+// lab.js: the lab page's entry point. It wires the parts together:
+//
+//   form.js          the scenario form; saves every change to the server
+//   runner-frame.js  the hidden page on another origin that calls fetch()
+//   stream.js        the websocket feed of what the servers saw
+//   log.js           the exchange log, grouped by run
+//   diagram.js       the sequence diagram of the selected run
+//
+// Pressing Run: save the scenario, ask the runner to fetch, record the run
+// (POST /api/sessions/{id}/runs), and show it.
+
+import { el } from "./dom.js";
+import { putScenario, postRun } from "./api.js";
+import { ScenarioForm, requestURL, fetchInit, fetchSource, pageComment } from "./form.js";
+import { RunnerFrame } from "./runner-frame.js";
+import { Stream } from "./stream.js";
+import { ExchangeLog, verdict } from "./log.js";
+import { drawDiagram } from "./diagram.js";
+
+const data = JSON.parse(document.getElementById("lab-data").textContent);
+const sessionId = data.sessionId;
+const urls = {};  // role → origin, e.g. api → "http://127.0.0.1:8082"
+const bases = {}; // role → session base, e.g. api → "http://127.0.0.1:8082/k3xq…"
+for (const o of data.origins ?? []) {
+  urls[o.role] = o.url;
+  bases[o.role] = o.base;
+}
+
+const $ = (id) => document.getElementById(id);
+const runButton = $("run");
+const runStatus = $("run-status");
+const preview = $("fetch-preview");
+const diagramEl = $("diagram");
+const caption = $("diagram-caption");
+const copyButton = $("copy-link");
+const copyFallback = $("copy-fallback");
+const shareInput = $("share-url");
+let shareURL = data.shareUrl;
+
+// ----- the runner frame -----
+
+const runner = new RunnerFrame($("runner-host"), urls);
+
+// ----- the scenario form -----
+
+const form = new ScenarioForm($("scenario"), {
+  scenario: data.scenario,
+  save: (scenario) => putScenario(sessionId, scenario),
+  onChange: (scenario) => {
+    showPreview(scenario);
+    if (!log.selection()) redraw(); // the empty diagram shows the planned lanes
+    if (!running) runner.use(scenario.request.from);
+  },
+  onSaved: ({ query }) => {
+    // The address bar and the share link always describe the saved scenario.
+    history.replaceState(null, "", labPath(query));
+    shareURL = `${data.uiOrigin}/lab${query ? `?${query}` : ""}`;
+    shareInput.value = shareURL;
+  },
+});
+
+function labPath(query) {
+  return `/lab/${encodeURIComponent(sessionId)}${query ? `?${query}` : ""}`;
+}
+
+function showPreview(scenario) {
+  const request = scenario.request;
+  preview.textContent = `${pageComment(request.from, urls)}\n${fetchSource(requestURL(request, bases), fetchInit(request))}`;
+}
+
+// ----- the log and the diagram -----
+
+let redrawQueued = false;
+function redraw() {
+  if (redrawQueued) return;
+  redrawQueued = true;
+  requestAnimationFrame(() => {
+    redrawQueued = false;
+    const selection = log.selection();
+    const outcome = selection && !selection.pending ? verdict(selection.run.browser) : verdict(null);
+    drawDiagram(diagramEl, selection, {
+      originURLs: urls,
+      shortTarget: (t) => log.shortTarget(t),
+      outcome,
+      request: form.read().scenario.request, // drawn before the first run
+    });
+    if (!selection) {
+      caption.textContent = "Press Run to see what crosses the wire.";
+      caption.className = "diagram-caption";
+      caption.title = "";
+      return;
+    }
+    const r = selection.run;
+    const name = selection.pending ? "Running" : /^\d+$/.test(selection.key) ? `Run #${selection.key}` : "Run";
+    const what = `${r.request?.method ?? ""} ${r.request?.path ?? ""}`;
+    caption.textContent = selection.pending ? `${name} ${what}…` : `${name}, ${what}: ${outcome.text}`;
+    caption.className = `diagram-caption tone-${outcome.tone}`;
+    caption.title = caption.textContent; // the line may be cut short on screen
+  });
+}
+
+const log = new ExchangeLog($("log"), { sessionId, originURLs: urls, onSelect: redraw, onUpdate: redraw });
+new ResizeObserver(redraw).observe(diagramEl);
+
+// ----- the live stream -----
+
+// While our own run is being recorded, runs from the stream wait, so that
+// the group already on screen for it becomes that run (no duplicate).
+let recording = false;
+const heldRuns = [];
+
+const stream = new Stream(sessionId, {
+  onExchange: (exchange) => log.addExchange(exchange),
+  onRun: (run) => (recording ? heldRuns.push(run) : log.addRun(run)),
+  onState: showConnection,
+});
+
+function showConnection(state) {
+  const words = { connecting: "connecting…", live: "live", reconnecting: "reconnecting…", gone: "session ended" };
+  $("conn").dataset.state = state;
+  $("conn-text").textContent = words[state] ?? state;
+  if (state === "gone") {
+    runButton.disabled = true;
+    runStatus.replaceChildren("This session has ended on the server. ",
+      el("a", { href: shareURL }, "Start a new session with this scenario"));
+  }
+}
+
+// ----- running -----
+
+let running = false;
+
+async function run() {
+  if (running || $("conn").dataset.state === "gone") return;
+  running = true;
+  runButton.disabled = true;
+  setStatus("Saving the scenario…");
+  try {
+    if (!(await form.flush())) {
+      setStatus("Fix the highlighted fields first: the server still has the previous scenario.", "error");
+      return;
+    }
+    const { request } = form.read().scenario;
+    runner.use(request.from);
+    const url = requestURL(request, bases);
+    const since = stream.highestSeq; // the server gives the run every exchange after this
+    log.startPending({ request, url, since });
+    setStatus(runner.ready ? "Running…" : "Waiting for the runner page to load…");
+    const outcome = await runner.run(url, fetchInit(request));
+
+    setStatus("Recording the run…");
+    recording = true;
+    const result = await postRun(sessionId, { request, url, since, browser: outcome });
+    if (result.ok) {
+      log.finishPending({ run: result.run });
+      setStatus("");
+    } else {
+      log.finishPending({ outcome, note: result.error });
+      setStatus(result.error, "error");
+    }
+  } finally {
+    recording = false;
+    for (const held of heldRuns.splice(0)) log.addRun(held);
+    running = false;
+    runButton.disabled = $("conn").dataset.state === "gone";
+    runner.use(form.read().scenario.request.from);
+  }
+}
+
+function setStatus(text, tone = "") {
+  runStatus.textContent = text;
+  runStatus.className = `run-status${tone ? ` ${tone}` : ""}`;
+}
+
+runButton.addEventListener("click", run);
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    run();
+  }
+});
+
+// ----- copy link -----
+
+copyButton.addEventListener("click", async () => {
+  await form.flush(); // the link should hold what is on screen, if it is valid
+  shareInput.value = shareURL;
+  let copied = false;
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(shareURL);
+      copied = true;
+    } catch { /* fall back below */ }
+  }
+  if (!copied) {
+    // Older browsers, or a plain-http LAN address (not a "secure context"):
+    // select the link in a box and try the old copy command; if even that
+    // fails, the box stays open and the learner presses Ctrl+C.
+    copyFallback.hidden = false;
+    shareInput.focus();
+    shareInput.select();
+    try { copied = document.execCommand("copy"); } catch { copied = false; }
+  }
+  if (copied) {
+    copyFallback.hidden = true;
+    const note = form.hasErrors() ? "Copied (the last valid scenario)" : "Copied";
+    $("copy-status").textContent = note;
+    copyButton.textContent = "Copied ✓";
+    copyButton.classList.add("copied");
+    clearTimeout(copyButton.timer);
+    copyButton.timer = setTimeout(() => {
+      copyButton.textContent = "Copy link";
+      copyButton.classList.remove("copied");
+      $("copy-status").textContent = "";
+    }, 2500);
+  } else {
+    $("copy-status").textContent = "Press Ctrl+C to copy the selected link";
+  }
+});
+// The fallback box closes when the learner is done with it.
+shareInput.addEventListener("blur", () => { copyFallback.hidden = true; });
+shareInput.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") {
+    copyFallback.hidden = true;
+    copyButton.focus();
+  }
+});
+
+// ----- start -----
+
+const initial = form.read().scenario;
+showPreview(initial);
+runner.use(initial.request.from);
+stream.start();
+runButton.disabled = false;
+
+if (data.runOnLoad) {
+  // A permalink with run=1: run once, as soon as the runner can, and drop
+  // run=1 so that reloading the page does not run it again.
+  runner.whenReady().then(() => {
+    history.replaceState(null, "", labPath(data.query));
+    run();
+  });
+}

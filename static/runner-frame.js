@@ -1,0 +1,121 @@
+// runner-frame.js: the lab's side of the runner protocol.
+//
+// The lab keeps one hidden iframe, loaded from the origin that should make
+// the request (request.from). It asks that frame to call fetch() with
+// postMessage and waits for the answer. Both directions are origin-checked:
+// we only accept messages from our own iframe's window and from exactly the
+// origin we loaded it from, and we address our messages to that origin.
+
+import { nonce } from "./dom.js";
+
+export const RUNNER_TIMEOUT_MS = 15000;
+const RUNNER_PATH = "/_corslab/runner";
+
+export class RunnerFrame {
+  /**
+   * @param {HTMLElement} host  where the iframe lives (kept out of sight)
+   * @param {Object<string,string>} originURLs  role → origin, e.g. {app: "http://127.0.0.1:8081"}
+   */
+  constructor(host, originURLs) {
+    this.host = host;
+    this.originURLs = originURLs;
+    this.from = "";
+    this.iframe = null;
+    this.expectedOrigin = ""; // what event.origin must be
+    this.targetOrigin = "";   // where we send
+    this.pending = new Map(); // message id → resolve(outcome)
+    this.ready = false;
+    this.readyWaiters = [];
+    window.addEventListener("message", (event) => this.receive(event));
+  }
+
+  /** Makes sure the runner frame is the one for `from`. */
+  use(from) {
+    if (from === this.from && this.iframe) return;
+    this.from = from;
+    this.iframe?.remove();
+    this.failPending("the page that was running it was replaced");
+    this.ready = false;
+
+    const iframe = document.createElement("iframe");
+    iframe.title = `corslab runner (${from})`;
+    iframe.tabIndex = -1;
+    if (from === "sandbox") {
+      // A sandboxed frame without allow-same-origin gets an opaque origin:
+      // its requests carry Origin: null, and its messages arrive from "null".
+      // Such an origin cannot be named, so we have to send with "*".
+      iframe.setAttribute("sandbox", "allow-scripts");
+      iframe.src = this.originURLs.app + RUNNER_PATH;
+      this.expectedOrigin = "null";
+      this.targetOrigin = "*";
+    } else {
+      const origin = this.originURLs[from];
+      iframe.src = origin + RUNNER_PATH;
+      this.expectedOrigin = origin;
+      this.targetOrigin = origin;
+    }
+    this.iframe = iframe;
+    this.host.append(iframe);
+  }
+
+  receive(event) {
+    if (!this.iframe || event.source !== this.iframe.contentWindow) return;
+    if (event.origin !== this.expectedOrigin) return;
+    const msg = event.data;
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "corslab:ready") {
+      this.ready = true;
+      for (const wake of this.readyWaiters.splice(0)) wake();
+    } else if (msg.type === "corslab:result" && this.pending.has(msg.id)) {
+      const resolve = this.pending.get(msg.id);
+      this.pending.delete(msg.id);
+      resolve(msg.outcome);
+    }
+  }
+
+  /** Resolves once the current runner frame has said it is ready. */
+  whenReady() {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /**
+   * Asks the runner to fetch(url, init). Always resolves to an outcome
+   * (the "browser" object of a run); if the runner does not answer within
+   * 15 s the outcome says so.
+   */
+  async run(url, init) {
+    const frame = this.iframe;
+    const id = nonce();
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(failure("no answer from the runner within 15 s")), RUNNER_TIMEOUT_MS);
+    });
+    const answer = (async () => {
+      await this.whenReady(); // the 15 s include loading the runner page
+      if (this.iframe !== frame) return failure("the page that was running it was replaced");
+      const result = new Promise((resolve) => this.pending.set(id, resolve));
+      frame.contentWindow.postMessage({ type: "corslab:run", id, url, init }, this.targetOrigin);
+      return result;
+    })();
+    try {
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+      this.pending.delete(id); // a late answer is ignored
+    }
+  }
+
+  failPending(reason) {
+    for (const resolve of this.pending.values()) resolve(failure(reason));
+    this.pending.clear();
+  }
+}
+
+/** An outcome for a run that never got an answer from the browser. */
+function failure(error) {
+  return {
+    ok: false, status: 0, error, type: "", redirected: false, url: "",
+    headers: [], body: "", bodyTruncated: false, durationMs: 0,
+  };
+}

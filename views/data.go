@@ -1,0 +1,279 @@
+// Package views holds corslab's templ components and the view models they
+// render. Components never load data: the handlers in playground fill these
+// structs and pass them in.
+package views
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/corslab/corslab/playground/scenario"
+)
+
+// Origin is one virtual origin as the learner's browser sees it.
+type Origin struct {
+	Role  string // "app", "api", "s3", "evil"
+	Label string // e.g. "app — the frontend"
+	URL   string // "http://127.0.0.1:8081" (scheme://host:port, built from the host the browser used)
+	Base  string // URL + "/" + session id: the session-scoped base, e.g. "http://127.0.0.1:8082/k3xq..."
+}
+
+// LabData is everything the lab page shows when it is first rendered.
+type LabData struct {
+	SessionID string
+	UIOrigin  string   // "http://127.0.0.1:8080"
+	Origins   []Origin // app, api, s3, evil in that order
+	Scenario  scenario.Scenario
+	Query     string // permalink query for the current scenario, without "?" (may be "")
+	ShareURL  string // UIOrigin + "/lab" + ("?"+Query if non-empty): a link that opens a NEW session with this scenario
+	RunOnLoad bool   // the URL had run=1: run once on load, then drop run=1 from the address bar
+}
+
+// RunnerData is the tiny page, served by an initiating origin, that performs
+// the learner's fetch() when the lab asks it to.
+type RunnerData struct {
+	Role     string // "app", "evil" or "api": which origin serves this runner
+	Origin   string // this runner's origin, e.g. "http://127.0.0.1:8081"
+	UIOrigin string // the only origin it accepts messages from and replies to
+}
+
+// OriginHomeData is the plain page a learner sees when they open a virtual
+// origin (e.g. http://127.0.0.1:8081/) in a tab.
+type OriginHomeData struct {
+	Role, Origin, UIOrigin string
+	Origins                []Origin
+}
+
+// ErrorData is a full-page error, such as a bad permalink or too many
+// sessions.
+type ErrorData struct {
+	Status  int
+	Title   string            // "Too many sessions"
+	Message string            // plain words, what happened and what to do
+	Fields  map[string]string // optional field errors (e.g. a bad permalink), shown as a list "api.maxAge: must be ..."
+	Back    string            // a link to offer, e.g. "/lab"
+}
+
+// labScript is what lab.js reads from the page's JSON script element. It is
+// LabData with the JSON names the JavaScript uses.
+type labScript struct {
+	SessionID string            `json:"sessionId"`
+	UIOrigin  string            `json:"uiOrigin"`
+	Origins   []originScript    `json:"origins"`
+	Scenario  scenario.Scenario `json:"scenario"`
+	Query     string            `json:"query"`
+	ShareURL  string            `json:"shareUrl"`
+	RunOnLoad bool              `json:"runOnLoad"`
+}
+
+type originScript struct {
+	Role  string `json:"role"`
+	Label string `json:"label"`
+	URL   string `json:"url"`
+	Base  string `json:"base"`
+}
+
+func newLabScript(d LabData) labScript {
+	origins := make([]originScript, 0, len(d.Origins))
+	for _, o := range d.Origins {
+		origins = append(origins, originScript{Role: o.Role, Label: o.Label, URL: o.URL, Base: o.Base})
+	}
+	return labScript{
+		SessionID: d.SessionID,
+		UIOrigin:  d.UIOrigin,
+		Origins:   origins,
+		Scenario:  d.Scenario,
+		Query:     d.Query,
+		ShareURL:  d.ShareURL,
+		RunOnLoad: d.RunOnLoad,
+	}
+}
+
+// fieldError is one entry of ErrorData.Fields, in a stable order.
+type fieldError struct{ Field, Message string }
+
+func sortedFieldErrors(fields map[string]string) []fieldError {
+	out := make([]fieldError, 0, len(fields))
+	for f, m := range fields {
+		out = append(out, fieldError{f, m})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Field < out[j].Field })
+	return out
+}
+
+// headerRow is one request header, for the editable header rows.
+type headerRow struct{ Name, Value string }
+
+// sortedHeaders lists a scenario's request headers by name, so the form is
+// rendered the same way every time.
+func sortedHeaders(h map[string]string) []headerRow {
+	out := make([]headerRow, 0, len(h))
+	for n, v := range h {
+		out = append(out, headerRow{n, v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// shortID is the first few characters of a session id, enough to tell two
+// sessions apart on a projector.
+func shortID(id string) string {
+	if len(id) <= 6 {
+		return id
+	}
+	return id[:6] + "…"
+}
+
+// hostPort drops the scheme from an origin: "http://127.0.0.1:8081" →
+// "127.0.0.1:8081".
+func hostPort(origin string) string {
+	for _, p := range []string{"http://", "https://"} {
+		if len(origin) > len(p) && origin[:len(p)] == p {
+			return origin[len(p):]
+		}
+	}
+	return origin
+}
+
+// roleHelp says, in a sentence, what an origin is for in the lab.
+func roleHelp(role string) string {
+	switch role {
+	case "app":
+		return "The frontend. The lab's requests usually start here: a hidden runner page on this origin calls fetch(), so the browser sends Origin: this origin."
+	case "api":
+		return "The backend. It answers with exactly the CORS headers you choose in the lab's “What the server sends” panel. Each session has its own paths here, under /{session id}/."
+	case "s3":
+		return "A fake Amazon S3. It stores objects and answers with S3's own CORS behaviour."
+	case "evil":
+		return "The attacker. A page on this origin tries to read the api's responses; a careful CORS policy stops it, a sloppy one does not."
+	default:
+		return "One of corslab's virtual origins."
+	}
+}
+
+// Option lists for the scenario form. Each is value → what the learner reads.
+type option struct{ Value, Label string }
+
+var (
+	fromOptions = []option{
+		{"app", "app — a page on the app origin"},
+		{"sandbox", "sandboxed iframe → Origin: null"},
+		{"evil", "evil — the attacker's page"},
+		{"api", "api itself → same-origin"},
+	}
+	targetOptions      = []option{{"api", "api"}}
+	methodOptions      = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+	credentialsOptions = []option{
+		{"omit", "omit — never send cookies"},
+		{"same-origin", "same-origin — the default"},
+		{"include", "include — send cookies cross-origin too"},
+	}
+	modeOptions = []option{
+		{"cors", "cors — the default"},
+		{"no-cors", "no-cors — opaque response"},
+		{"same-origin", "same-origin — refuse cross-origin"},
+	}
+	redirectOptions = []option{
+		{"follow", "follow — the default"},
+		{"error", "error — reject on a redirect"},
+		{"manual", "manual — opaqueredirect"},
+	}
+	allowOriginOptions = []option{
+		{"", "none — send no header"},
+		{"*", "* — any origin"},
+		{"echo", "echo the request's Origin"},
+		{"allowlist", "allowlist — echo if it matches"},
+		{"null", "null — the string “null”"},
+		{"custom", "custom value…"},
+	}
+	matchOptions = []option{
+		{"exact", "exact"},
+		{"suffix", "suffix (ends with)"},
+		{"prefix", "prefix (starts with)"},
+		{"regex", "regex (unanchored)"},
+	}
+)
+
+// isKnownMethod reports whether the method select has an option for m.
+func isKnownMethod(m string) bool {
+	for _, k := range methodOptions {
+		if k == m {
+			return true
+		}
+	}
+	return false
+}
+
+// allowOriginChoice is the select value for an AllowOrigin setting: one of the
+// named choices, or "custom" for anything written by hand.
+func allowOriginChoice(v string) string {
+	for _, o := range allowOriginOptions {
+		if o.Value == v && v != "custom" {
+			return v
+		}
+	}
+	return "custom"
+}
+
+func allowOriginCustom(v string) string {
+	if allowOriginChoice(v) == "custom" {
+		return v
+	}
+	return ""
+}
+
+func maxAgeValue(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
+
+// allowlistText is the allowlist as the textarea shows it: one entry a line.
+func allowlistText(list []string) string { return strings.Join(list, "\n") }
+
+// statusText is an HTTP status code as a string, for number inputs.
+func statusText(n int) string { return strconv.Itoa(n) }
+
+// Element ids for a scenario field path such as "api.maxAge".
+func fieldID(path string) string { return "f-" + strings.ReplaceAll(path, ".", "-") }
+func hintID(path string) string  { return "hint-" + strings.ReplaceAll(path, ".", "-") }
+func errorID(path string) string { return "err-" + strings.ReplaceAll(path, ".", "-") }
+
+// describedBy is the aria-describedby of a field's control: its error
+// message, and its hint when it has one ("hint").
+func describedBy(path, hint string) string {
+	if hint != "" {
+		return errorID(path) + " " + hintID(path)
+	}
+	return errorID(path)
+}
+
+// otherMethod is the text of the "other method" box: the method when the
+// select has no option for it.
+func otherMethod(m string) string {
+	if isKnownMethod(m) {
+		return ""
+	}
+	return m
+}
+
+// originHost is an origin without its port: "http://127.0.0.1:8080" →
+// "http://127.0.0.1". Every corslab origin shares it; only ports differ.
+func originHost(origin string) string {
+	if i := strings.LastIndex(origin, ":"); i > len("https://") {
+		return origin[:i]
+	}
+	return origin
+}
+
+// originPort is how the header names an origin: just ":8081" when it has
+// the same scheme and host as the lab, else the whole origin.
+func originPort(origin, uiOrigin string) string {
+	host := originHost(uiOrigin)
+	if strings.HasPrefix(origin, host+":") {
+		return origin[len(host):]
+	}
+	return origin
+}
