@@ -119,6 +119,34 @@ func TestInBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("credentials: the login cookie goes along, and * is refused with it", func(t *testing.T) {
+		tab := newTab(t, browser)
+		ui := srv.testURL(UI)
+		cred := "&request.credentials=include&api.allowOrigin=echo&api.allowCredentials=true&run=1"
+		id := openLab(t, tab, ui+"/lab?request.method=POST&request.path=%2Flogin"+cred)
+		if run := waitRun(t, srv, id, 1); !run.Browser.OK {
+			t.Fatalf("login: %q", run.Browser.Error)
+		}
+		// Each step reloads the lab with run=1, so each run starts before
+		// the page's stream has caught up: it must still claim only its
+		// own exchange.
+		openLab(t, tab, ui+"/lab/"+id+"?request.path=%2Fme"+cred)
+		run := waitRun(t, srv, id, 2)
+		ex := runExchanges(t, srv, id, run)
+		if !run.Browser.OK || !strings.Contains(run.Browser.Body, `"ada"`) || len(ex) != 1 {
+			t.Fatalf("/me with the cookie: ok=%v body=%q exchanges %s", run.Browser.OK, run.Browser.Body, summarize(ex))
+		}
+		if cookie, _ := ex[0].Request.Header("Cookie"); !strings.HasPrefix(cookie, "login=") {
+			t.Errorf("/me carried Cookie %q", cookie)
+		}
+		openLab(t, tab, ui+"/lab/"+id+"?request.path=%2Fme"+strings.Replace(cred, "allowOrigin=echo", "allowOrigin=*", 1))
+		run = waitRun(t, srv, id, 3)
+		ex = runExchanges(t, srv, id, run)
+		if run.Browser.OK || len(ex) != 1 || ex[0].Response.Status != 200 {
+			t.Errorf("ACAO * with credentials: ok=%v, exchanges %s; want blocked after a 200", run.Browser.OK, summarize(ex))
+		}
+	})
+
 	t.Run("a copied link reopens the scenario in a new tab", func(t *testing.T) {
 		tab := newTab(t, browser)
 		id := openLab(t, tab, srv.testURL(UI)+"/lab")

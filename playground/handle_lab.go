@@ -92,6 +92,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		Query:     query,
 		ShareURL:  o.share(query),
 		RunOnLoad: runOnLoad,
+		LastSeq:   sess.LastSeq(),
 	}))
 }
 

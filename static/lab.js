@@ -143,7 +143,10 @@ async function run() {
     const { request } = form.read().scenario;
     runner.use(request.from);
     const url = requestURL(request, bases);
-    const since = stream.highestSeq; // the server gives the run every exchange after this
+    // The server gives the run every exchange after this one. Right after
+    // the page loads, the stream may not have caught up yet: the newest
+    // exchange when the page was rendered is the floor.
+    const since = Math.max(stream.highestSeq, data.lastSeq);
     log.startPending({ request, url, since });
     setStatus(runner.ready ? "Running…" : "Waiting for the runner page to load…");
     const outcome = await runner.run(url, fetchInit(request));

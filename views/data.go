@@ -13,21 +13,25 @@ import (
 
 // Origin is one virtual origin as the learner's browser sees it.
 type Origin struct {
-	Role  string // "app", "api", "s3", "evil"
-	Label string // e.g. "app — the frontend"
-	URL   string // "http://127.0.0.1:8081" (scheme://host:port, built from the host the browser used)
-	Base  string // URL + "/" + session id: the session-scoped base, e.g. "http://127.0.0.1:8082/k3xq..."
+	Role  string `json:"role"`  // "app", "api", "s3", "evil"
+	Label string `json:"label"` // e.g. "app — the frontend"
+	URL   string `json:"url"`   // "http://127.0.0.1:8081" (scheme://host:port, built from the host the browser used)
+	Base  string `json:"base"`  // URL + "/" + session id: the session-scoped base, e.g. "http://127.0.0.1:8082/k3xq..."
 }
 
-// LabData is everything the lab page shows when it is first rendered.
+// LabData is everything the lab page shows when it is first rendered. The
+// page hands all of it to lab.js as JSON, under these names.
 type LabData struct {
-	SessionID string
-	UIOrigin  string   // "http://127.0.0.1:8080"
-	Origins   []Origin // app, api, s3, evil in that order
-	Scenario  scenario.Scenario
-	Query     string // permalink query for the current scenario, without "?" (may be "")
-	ShareURL  string // UIOrigin + "/lab" + ("?"+Query if non-empty): a link that opens a NEW session with this scenario
-	RunOnLoad bool   // the URL had run=1: run once on load, then drop run=1 from the address bar
+	SessionID string            `json:"sessionId"`
+	UIOrigin  string            `json:"uiOrigin"` // "http://127.0.0.1:8080"
+	Origins   []Origin          `json:"origins"`  // app, api, s3, evil in that order
+	Scenario  scenario.Scenario `json:"scenario"`
+	Query     string            `json:"query"`     // permalink query for the current scenario, without "?" (may be "")
+	ShareURL  string            `json:"shareUrl"`  // UIOrigin + "/lab" + ("?"+Query if non-empty): a link that opens a NEW session with this scenario
+	RunOnLoad bool              `json:"runOnLoad"` // the URL had run=1: run once on load, then drop run=1 from the address bar
+	// LastSeq is the session's newest exchange when the page was rendered:
+	// a run started before the stream catches up claims only what is newer.
+	LastSeq uint64 `json:"lastSeq"`
 }
 
 // RunnerData is the tiny page, served by an initiating origin, that performs
@@ -53,41 +57,6 @@ type ErrorData struct {
 	Message string            // plain words, what happened and what to do
 	Fields  map[string]string // optional field errors (e.g. a bad permalink), shown as a list "api.maxAge: must be ..."
 	Back    string            // a link to offer, e.g. "/lab"
-}
-
-// labScript is what lab.js reads from the page's JSON script element. It is
-// LabData with the JSON names the JavaScript uses.
-type labScript struct {
-	SessionID string            `json:"sessionId"`
-	UIOrigin  string            `json:"uiOrigin"`
-	Origins   []originScript    `json:"origins"`
-	Scenario  scenario.Scenario `json:"scenario"`
-	Query     string            `json:"query"`
-	ShareURL  string            `json:"shareUrl"`
-	RunOnLoad bool              `json:"runOnLoad"`
-}
-
-type originScript struct {
-	Role  string `json:"role"`
-	Label string `json:"label"`
-	URL   string `json:"url"`
-	Base  string `json:"base"`
-}
-
-func newLabScript(d LabData) labScript {
-	origins := make([]originScript, 0, len(d.Origins))
-	for _, o := range d.Origins {
-		origins = append(origins, originScript{Role: o.Role, Label: o.Label, URL: o.URL, Base: o.Base})
-	}
-	return labScript{
-		SessionID: d.SessionID,
-		UIOrigin:  d.UIOrigin,
-		Origins:   origins,
-		Scenario:  d.Scenario,
-		Query:     d.Query,
-		ShareURL:  d.ShareURL,
-		RunOnLoad: d.RunOnLoad,
-	}
 }
 
 // fieldError is one entry of ErrorData.Fields, in a stable order.

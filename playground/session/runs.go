@@ -41,7 +41,9 @@ type Browser struct {
 const maxRunExchanges = 42
 
 // AddRun records a run. Its exchanges are those recorded after the one
-// numbered since, which the page had seen last when it started the run.
+// numbered since, which the page had seen last when it started the run,
+// and after every exchange an earlier run claimed: an exchange belongs to
+// one run at most, even when a page's view of the stream lags behind.
 func (s *Session) AddRun(r Run, since uint64) *Run {
 	s.touch()
 	s.mu.Lock()
@@ -50,11 +52,14 @@ func (s *Session) AddRun(r Run, since uint64) *Run {
 	r.ID = s.runID
 	r.At = s.now().UTC()
 	r.Exchanges = []uint64{}
-	for _, e := range s.exchangesSince(since) {
+	for _, e := range s.exchangesSince(max(since, s.claimed)) {
 		if len(r.Exchanges) == maxRunExchanges {
 			break
 		}
 		r.Exchanges = append(r.Exchanges, e.seq)
+	}
+	if n := len(r.Exchanges); n > 0 {
+		s.claimed = r.Exchanges[n-1]
 	}
 	if r.Browser.Headers == nil {
 		r.Browser.Headers = [][2]string{}

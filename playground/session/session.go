@@ -35,6 +35,7 @@ type Session struct {
 	seq       uint64   // last exchange seq
 	runs      []*Run
 	runID     int
+	claimed   uint64 // the newest exchange a run has claimed
 	subs      map[*Subscriber]struct{}
 	closed    bool
 }

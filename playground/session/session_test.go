@@ -208,10 +208,16 @@ func TestRunClaimsExchangesAfterSince(t *testing.T) {
 	if len(r.Exchanges) != 1 || r.Exchanges[0] != 2 || r.ID != 1 {
 		t.Errorf("run %d claims %v, want run 1 with [2]", r.ID, r.Exchanges)
 	}
+	// A page whose stream lags behind (since 0) cannot take exchange 2
+	// from run 1: it gets only what came after.
+	s.Record(&capture.Exchange{})
+	if r := s.AddRun(Run{}, 0); len(r.Exchanges) != 1 || r.Exchanges[0] != 3 {
+		t.Errorf("a lagging run claims %v, want [3]", r.Exchanges)
+	}
 	for range MaxRuns + 5 {
 		s.AddRun(Run{}, 2)
 	}
-	if runs := s.Runs(); len(runs) != MaxRuns || runs[len(runs)-1].ID != MaxRuns+6 {
+	if runs := s.Runs(); len(runs) != MaxRuns || runs[len(runs)-1].ID != MaxRuns+7 {
 		t.Errorf("kept %d runs", len(runs))
 	}
 }
