@@ -298,7 +298,8 @@ export class ExchangeLog {
       el("span", { class: "mono method" }, String(req.method ?? "")),
       el("span", { class: "mono target" }, this.shortTarget(req.target)),
       el("span", { class: "arrow", "aria-hidden": "true" }, "→"),
-      el("span", { class: `status s${Math.floor(status / 100)}` }, `${status} ${res.reason ?? ""}`.trim()),
+      // Status 0: the connection closed before the server answered.
+      el("span", { class: `status s${Math.floor(status / 100)}` }, status ? `${status} ${res.reason ?? ""}`.trim() : "no response"),
       el("span", { class: "dur" }, formatMs(ex.durationMs)));
     const raw = ex.raw ?? {};
     return el("details", { class: `exchange kind-${kind}`, "data-seq": String(ex.seq) },

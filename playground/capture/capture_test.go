@@ -220,3 +220,23 @@ func TestAppendBounded(t *testing.T) {
 		t.Errorf("got %q", b)
 	}
 }
+
+func TestCaptureWhenNoResponseIsWritten(t *testing.T) {
+	addr, got := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Started", "1")
+		panic(http.ErrAbortHandler) // the server drops the connection, writing nothing
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /gone HTTP/1.1\r\nHost: x\r\nX-Mine: 1\r\n\r\n")
+	ex := next(t, got)
+	if v, _ := ex.Request.Header("X-Mine"); v != "1" || ex.Request.Target != "/gone" {
+		t.Errorf("request %v", ex.Request.Headers)
+	}
+	if ex.Response.Status != 0 || ex.Raw.Response != noResponse {
+		t.Errorf("no response was written, yet the exchange shows %d %q", ex.Response.Status, ex.Raw.Response)
+	}
+}

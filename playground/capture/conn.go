@@ -80,16 +80,16 @@ func (c *conn) Read(p []byte) (int, error) {
 func (c *conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	var done *recording
+	var head []byte
 	if c.waiting != nil {
-		if head, ok := c.collectHead(p); ok {
-			done = c.waiting
-			c.waiting = nil
-			done.setResponseHead(head)
+		var ok bool
+		if head, ok = c.collectHead(p); ok {
+			done, c.waiting = c.waiting, nil
 		}
 	}
 	c.mu.Unlock()
 	if done != nil {
-		done.headWritten()
+		done.headWritten(head)
 	}
 	return c.Conn.Write(p)
 }
@@ -102,7 +102,7 @@ func (c *conn) Close() error {
 	if r != nil {
 		// The connection closed before a response head was written (the
 		// client went away, or the handler panicked). Publish what we know.
-		r.headWritten()
+		r.connClosed()
 	}
 	return c.Conn.Close()
 }

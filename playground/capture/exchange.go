@@ -14,6 +14,10 @@ import (
 	"unicode/utf8"
 )
 
+// noResponse stands for the raw response of an exchange whose connection
+// closed before the server wrote one; its status is 0.
+const noResponse = "[no response: the connection closed before the server answered]"
+
 // MaxBody is how much of each request and response body an exchange keeps.
 const MaxBody = 64 << 10
 
@@ -118,38 +122,43 @@ type recording struct {
 	respHead    []byte
 	headAt      time.Time
 	headIn      bool // the head was written, or never will be
+	noResponse  bool // the connection closed without a response
 	handlerDone bool
 	published   bool
 }
 
-func (rec *recording) setResponseHead(head []byte) {
-	rec.mu.Lock()
-	rec.respHead = head
-	rec.mu.Unlock()
+// headWritten is called when the response head reached the connection.
+func (rec *recording) headWritten(head []byte) {
+	rec.settle(func() {
+		rec.respHead, rec.headIn, rec.headAt = head, true, time.Now()
+	})
 }
 
-// headWritten is called when the response head reached the connection, or
-// the connection closed without one.
-func (rec *recording) headWritten() {
-	rec.mu.Lock()
-	rec.headIn = true
-	rec.headAt = time.Now()
-	ready := rec.handlerDone && !rec.published
-	rec.published = rec.published || ready
-	rec.mu.Unlock()
-	if ready {
-		rec.publish(rec.exchange())
-	}
+// connClosed is called when the connection closed before a response head
+// was written: the client went away, or the handler aborted.
+func (rec *recording) connClosed() {
+	rec.settle(func() {
+		rec.noResponse, rec.headIn, rec.headAt = true, true, time.Now()
+	})
 }
 
+// finish is called when the handler has returned.
 func (rec *recording) finish() {
 	rec.body.drain(rec.r)
+	rec.settle(func() {
+		rec.handlerDone = true
+		if rec.headAt.IsZero() {
+			rec.headAt = time.Now()
+		}
+	})
+}
+
+// settle records progress with mark, and publishes the exchange once, as
+// soon as both the handler is done and the head is in.
+func (rec *recording) settle(mark func()) {
 	rec.mu.Lock()
-	rec.handlerDone = true
-	if rec.headAt.IsZero() {
-		rec.headAt = time.Now()
-	}
-	ready := rec.headIn && !rec.published
+	mark()
+	ready := rec.handlerDone && rec.headIn && !rec.published
 	rec.published = rec.published || ready
 	rec.mu.Unlock()
 	if ready {
@@ -174,18 +183,20 @@ func (rec *recording) exchange() *Exchange {
 	ex.Request.Method, ex.Request.Target = r.Method, r.RequestURI
 	setBody(&ex.Request, rec.body.buf.Bytes(), rec.body.size(r))
 
-	respHead := rec.respHead
-	if respHead == nil {
-		respHead = rec.w.rebuildHead(r.Proto)
+	ex.Raw.Request = string(reqHead) + rawBody(&ex.Request)
+	if rec.noResponse {
+		ex.Response = Message{Proto: r.Proto, Headers: [][2]string{}}
+		ex.Raw.Response = noResponse
+	} else {
+		respHead := rec.respHead
+		if respHead == nil {
+			respHead = rec.w.rebuildHead(r.Proto)
+		}
+		ex.Response = parseHead(respHead)
+		setBody(&ex.Response, rec.w.buf.Bytes(), rec.w.size)
+		ex.Raw.Response = string(respHead) + rawBody(&ex.Response)
 	}
-	ex.Response = parseHead(respHead)
-	setBody(&ex.Response, rec.w.buf.Bytes(), rec.w.size)
-
 	ex.Kind = classify(r, ex.Response.Status)
-	ex.Raw = Raw{
-		Request:  string(reqHead) + rawBody(&ex.Request),
-		Response: string(respHead) + rawBody(&ex.Response),
-	}
 	return ex
 }
 
