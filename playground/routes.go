@@ -63,7 +63,7 @@ func (s *Server) apiOrigin() http.Handler {
 	mux := http.NewServeMux()
 	s.runnerRoutes(mux, API)
 	mux.HandleFunc("GET /{$}", s.handleOriginHome(API))
-	mux.Handle("/", s.captured(API, origins.API()))
+	mux.Handle("/", s.captured(API, origins.API(s.locate)))
 	return mux
 }
 
@@ -99,6 +99,18 @@ func (s *Server) captured(role Role, next http.Handler) http.Handler {
 		defer finish()
 		next.ServeHTTP(w, r.WithContext(session.NewContext(r.Context(), sess)))
 	})
+}
+
+// locate builds the URL of path under r's session on role's origin, as the
+// browser that sent r sees it.
+func (s *Server) locate(r *http.Request, role, path string) (string, bool) {
+	sess := session.FromContext(r.Context())
+	for _, rl := range []Role{App, API, S3, Evil} {
+		if rl.String() == role && sess != nil {
+			return s.originsFor(r).base(rl, sess.ID) + path, true
+		}
+	}
+	return "", false
 }
 
 func staticFiles(prefix string, anyOrigin bool) http.Handler {

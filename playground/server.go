@@ -18,6 +18,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/session"
 )
 
@@ -87,7 +88,7 @@ func Listen(cfg Config) (*Server, error) {
 		Max:  cfg.MaxSessions,
 		Idle: cfg.SessionIdle,
 		// Each session has its own bucket, named after it.
-		OnCreate: func(ss *session.Session) error { return backend.CreateBucket(ss.ID) },
+		OnCreate: func(ss *session.Session) error { return origins.CreateBucket(backend, ss.ID) },
 		OnExpire: func(ss *session.Session) {
 			if err := backend.ForceDeleteBucket(ss.ID); err != nil {
 				s.log.Warn("deleting an expired session's bucket", "session", ss.ID, "err", err)

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/origins"
 )
 
 // startServer runs a corslab on free loopback ports until the test ends.
@@ -280,14 +281,23 @@ func TestS3IsSessionScoped(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if status := put(a.Origins["s3"]+"/hello.txt", "hi"); status != 200 {
-		t.Fatalf("put object: %d", status)
-	}
 	resp, err := http.Get(a.Origins["s3"] + "/hello.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != origins.HelloText || resp.Header.Get("Content-Type") != "text/plain" {
+		t.Errorf("the sample hello.txt: %q, %s", b, resp.Header.Get("Content-Type"))
+	}
+	if status := put(a.Origins["s3"]+"/hello.txt", "hi"); status != 200 {
+		t.Fatalf("put object: %d", status)
+	}
+	resp, err = http.Get(a.Origins["s3"] + "/hello.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if string(b) != "hi" {
 		t.Errorf("get object: %q", b)
@@ -298,9 +308,9 @@ func TestS3IsSessionScoped(t *testing.T) {
 	if status := put(s3+"/"+strings.Repeat("b", 26), ""); status != 403 {
 		t.Errorf("creating a bucket: %d, want 403", status)
 	}
-	// The exchange was captured for the session.
+	// The exchanges were captured for the session.
 	ws := dialWS(t, srv, a.ID, "since=0")
-	if f := readFrame(t, ws); f.Exchange.Origin != "s3" || f.Exchange.Request.Method != "PUT" {
+	if f := readFrame(t, ws); f.Exchange.Origin != "s3" || f.Exchange.Request.Method != "GET" {
 		t.Errorf("first s3 exchange: %s %s", f.Exchange.Origin, f.Exchange.Request.Method)
 	}
 }

@@ -33,15 +33,22 @@ const maxAPIBody = 64 << 10
 //	POST             /{session}/login       set the login cookie {"username"} (default: the first user)
 //	POST             /{session}/logout      clear it
 //	GET              /{session}/me          the logged-in user, from the cookie
-func API() http.Handler {
+//	any method       /{session}/redirect/{status}/{role}/{path...}
+//	                 a redirect to {path} under the session on the role's origin
+//
+// locate turns a role and a path into an absolute URL on that origin, as
+// the browser making the request sees it; it reports false for an unknown
+// role.
+func API(locate Locator) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/{session}/redirect/{status}/{role}/{path...}", redirectHandler(locate))
 	mux.HandleFunc("/{session}/users", usersHandler)
 	mux.HandleFunc("/{session}/users/{id}", userHandler)
 	mux.HandleFunc("/{session}/login", loginHandler)
 	mux.HandleFunc("/{session}/logout", logoutHandler)
 	mux.HandleFunc("/{session}/me", meHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout or /me")
+		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me or /redirect/{status}/{role}/{path}")
 	})
 	return withPolicy(mux)
 }
@@ -65,6 +72,42 @@ func withPolicy(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// A Locator builds the URL of path under the request's session on the
+// origin of role ("app", "api", "s3", "evil"), from the host r was sent to.
+type Locator func(r *http.Request, role, path string) (string, bool)
+
+// redirectHandler answers any method with a redirect, so learners can see
+// what browsers do with each status: 301, 302 and 303 turn a POST into a
+// GET, 307 and 308 keep it, and a redirect to another origin taints the
+// request's origin. The query string is carried over to the target.
+func redirectHandler(locate Locator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status, err := strconv.Atoi(r.PathValue("status"))
+		if err != nil || !isRedirect(status) {
+			writeError(w, http.StatusNotFound, "redirect statuses are 301, 302, 303, 307 and 308, e.g. /redirect/307/s3/hello.txt")
+			return
+		}
+		target, ok := locate(r, r.PathValue("role"), "/"+r.PathValue("path"))
+		if !ok {
+			writeError(w, http.StatusNotFound, "redirect targets are app, api, s3 or evil, e.g. /redirect/302/api/users")
+			return
+		}
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		w.Header().Set("Location", target)
+		writeJSON(w, status, map[string]string{"location": target})
+	})
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
 }
 
 func usersHandler(w http.ResponseWriter, r *http.Request) {

@@ -24,7 +24,12 @@ func newAPI(t *testing.T, edit func(*scenario.API)) (*session.Session, func(*htt
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := API()
+	h := API(func(r *http.Request, role, path string) (string, bool) {
+		if role != "s3" && role != "api" {
+			return "", false
+		}
+		return "http://" + role + ".test/" + s.ID + path, true
+	})
 	return s, func(r *http.Request) *http.Response {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r.WithContext(session.NewContext(r.Context(), s)))
@@ -133,5 +138,30 @@ func TestAPIUsersAndLogin(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"grace"`) {
 		t.Errorf("me with cookie: %d %s", resp.StatusCode, body)
+	}
+}
+
+func TestAPIRedirects(t *testing.T) {
+	s, do := newAPI(t, func(a *scenario.API) { a.AllowOrigin = "*" })
+	base := "http://127.0.0.1:8082/" + s.ID
+	tests := []struct {
+		desc, method, path string
+		wantStatus         int
+		wantLocation       string
+	}{
+		{"307 to the bucket keeps the query", "POST", "/redirect/307/s3/hello.txt?x=1", 307, "http://s3.test/" + s.ID + "/hello.txt?x=1"},
+		{"302 to the api itself", "GET", "/redirect/302/api/users", 302, "http://api.test/" + s.ID + "/users"},
+		{"a chain", "GET", "/redirect/301/api/redirect/308/api/me", 301, "http://api.test/" + s.ID + "/redirect/308/api/me"},
+		{"not a redirect status", "GET", "/redirect/200/api/users", 404, ""},
+		{"unknown role", "GET", "/redirect/302/ftp/x", 404, ""},
+	}
+	for _, tt := range tests {
+		resp := do(httptest.NewRequest(tt.method, base+tt.path, nil))
+		if resp.StatusCode != tt.wantStatus || resp.Header.Get("Location") != tt.wantLocation {
+			t.Errorf("%s: %d Location %q, want %d %q", tt.desc, resp.StatusCode, resp.Header.Get("Location"), tt.wantStatus, tt.wantLocation)
+		}
+		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+			t.Errorf("%s: the policy's ACAO is missing (%q)", tt.desc, got)
+		}
 	}
 }

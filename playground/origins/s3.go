@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/corslab/corslab/playground/session"
 )
@@ -36,6 +37,20 @@ func S3(backend gofakes3.Backend) http.Handler {
 		}
 		fake.ServeHTTP(w, r)
 	})
+}
+
+// HelloText is the body of hello.txt, which every session's bucket starts
+// with, so that documentation and scripts can rely on it.
+const HelloText = "Hello from corslab's fake S3.\n"
+
+// CreateBucket makes a session's bucket, with its sample objects.
+func CreateBucket(backend *s3mem.Backend, name string) error {
+	if err := backend.CreateBucket(name); err != nil {
+		return err
+	}
+	_, err := backend.PutObject(name, "hello.txt", map[string]string{"Content-Type": "text/plain"},
+		strings.NewReader(HelloText), int64(len(HelloText)), nil)
+	return err
 }
 
 // writeS3Error answers with S3's error document.
