@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 )
@@ -43,6 +44,7 @@ type sessionJSON struct {
 	Origins  map[string]string `json:"origins"`
 	Scenario scenario.Scenario `json:"scenario"`
 	Query    string            `json:"query"`
+	Score    session.Score     `json:"score"`
 }
 
 func (s *Server) describe(r *http.Request, sess *session.Session) sessionJSON {
@@ -55,6 +57,7 @@ func (s *Server) describe(r *http.Request, sess *session.Session) sessionJSON {
 		Origins:  o.bases(sess.ID),
 		Scenario: sc,
 		Query:    query,
+		Score:    sess.Score(),
 	}
 }
 
@@ -136,6 +139,9 @@ type newRun struct {
 	// run; the run claims the exchanges recorded after it.
 	Since   uint64          `json:"since"`
 	Browser session.Browser `json:"browser"`
+	// UserAgent picks the engine's browser table.
+	UserAgent  string              `json:"userAgent"`
+	Prediction *session.Prediction `json:"prediction"`
 }
 
 // Bounds on what a posted run may carry.
@@ -168,6 +174,17 @@ func (n *newRun) validate() scenario.FieldErrors {
 	if b.Status < 0 || b.Status > 999 {
 		errs["browser.status"] = "must be 0 to 999"
 	}
+	if len(n.UserAgent) > maxRunText {
+		errs["userAgent"] = fmt.Sprintf("at most %d bytes", maxRunText)
+	}
+	if p := n.Prediction; p != nil {
+		switch p.Stage {
+		case "", cors.StageRequest, cors.StagePreflight, cors.StageResponse, cors.StageRedirect:
+		default:
+			errs["prediction.stage"] = fmt.Sprintf("must be one of request, preflight, response, redirect or empty; got %q", p.Stage)
+		}
+		p.Correct = false // the server scores it
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -189,8 +206,11 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
 		return
 	}
-	run := sess.AddRun(session.Run{URL: n.URL, Request: n.Request, Browser: n.Browser}, n.Since)
-	writeJSON(w, http.StatusCreated, run)
+	run := sess.AddRun(session.Run{URL: n.URL, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
+	writeJSON(w, http.StatusCreated, struct {
+		*session.Run
+		Score session.Score `json:"score"`
+	}{run, sess.Score()})
 }
 
 func parseSince(r *http.Request, name string) (uint64, error) {

@@ -13,9 +13,9 @@ import (
 	"github.com/corslab/corslab/views"
 )
 
-// labQuery splits a lab URL's query into the scenario it describes and the
+// parseLabQuery splits a lab URL's query into the scenario it describes and the
 // run=1 flag that documentation links use to run once on load.
-func labQuery(q url.Values) (sc scenario.Scenario, runOnLoad bool, errs scenario.FieldErrors) {
+func parseLabQuery(q url.Values) (sc scenario.Scenario, runOnLoad bool, errs scenario.FieldErrors) {
 	runOnLoad = q.Get("run") == "1"
 	q.Del("run")
 	sc, errs = scenario.FromQuery(q)
@@ -24,7 +24,7 @@ func labQuery(q url.Values) (sc scenario.Scenario, runOnLoad bool, errs scenario
 
 // GET /lab?<scenario>: a new session with the scenario, then its lab page.
 func (s *Server) handleNewLab(w http.ResponseWriter, r *http.Request) {
-	sc, _, errs := labQuery(r.URL.Query())
+	sc, _, errs := parseLabQuery(r.URL.Query())
 	if errs != nil {
 		s.badPermalink(w, r, errs)
 		return
@@ -61,7 +61,7 @@ func (s *Server) startLab(w http.ResponseWriter, r *http.Request, sc scenario.Sc
 // with the same scenario.
 func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	sc, runOnLoad, errs := labQuery(q)
+	sc, runOnLoad, errs := parseLabQuery(q)
 	if errs != nil {
 		s.badPermalink(w, r, errs)
 		return

@@ -78,6 +78,21 @@ func (o originSet) share(query string) string {
 	return u
 }
 
+// pageOrigin is the serialized origin of the page a run comes from: the
+// sandboxed iframe's origin is opaque, "null".
+func (o originSet) pageOrigin(from string) string {
+	switch from {
+	case "evil":
+		return o.url(Evil)
+	case "api":
+		return o.url(API)
+	case "sandbox":
+		return "null"
+	default:
+		return o.url(App)
+	}
+}
+
 // bases maps each virtual origin's role to the session's base URL on it.
 func (o originSet) bases(id string) map[string]string {
 	m := make(map[string]string, 4)

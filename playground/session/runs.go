@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/scenario"
 )
 
@@ -16,9 +17,36 @@ type Run struct {
 	Request   scenario.Request `json:"request"`
 	Browser   Browser          `json:"browser"`
 	Exchanges []uint64         `json:"exchanges"`
+	// Verdict is the engine's account of the run; Agrees says whether it
+	// matches what the browser did.
+	Verdict    *Verdict    `json:"verdict"`
+	Prediction *Prediction `json:"prediction"`
 
 	frame []byte
 }
+
+// Verdict is the engine's verdict on a run, and whether the browser agreed.
+type Verdict struct {
+	cors.Verdict
+	Agrees bool `json:"agrees"`
+}
+
+// Prediction is what the learner expected before pressing Run.
+type Prediction struct {
+	OK      bool   `json:"ok"`
+	Stage   string `json:"stage"` // where it fails, when !OK
+	Correct bool   `json:"correct"`
+}
+
+// Score counts a session's predictions.
+type Score struct {
+	Right int `json:"right"`
+	Total int `json:"total"`
+}
+
+// Explainer runs the engine over a run's exchanges (their JSON, in order),
+// with the session's model of the browser's preflight cache.
+type Explainer func(exchanges []json.RawMessage, cache *cors.Cache) cors.Verdict
 
 // Browser is the outcome as the page observed it.
 type Browser struct {
@@ -44,7 +72,9 @@ const maxRunExchanges = 42
 // numbered since, which the page had seen last when it started the run,
 // and after every exchange an earlier run claimed: an exchange belongs to
 // one run at most, even when a page's view of the stream lags behind.
-func (s *Session) AddRun(r Run, since uint64) *Run {
+// explain, if not nil, gives the run its verdict; a prediction in r is
+// then scored against the browser.
+func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	s.touch()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,11 +82,24 @@ func (s *Session) AddRun(r Run, since uint64) *Run {
 	r.ID = s.runID
 	r.At = s.now().UTC()
 	r.Exchanges = []uint64{}
+	var claimed []json.RawMessage
 	for _, e := range s.exchangesSince(max(since, s.claimed)) {
 		if len(r.Exchanges) == maxRunExchanges {
 			break
 		}
 		r.Exchanges = append(r.Exchanges, e.seq)
+		claimed = append(claimed, e.json())
+	}
+	if explain != nil {
+		r.Verdict = &Verdict{Verdict: explain(claimed, &s.cache)}
+		r.Verdict.Agrees = r.Verdict.OK == r.Browser.OK
+		if p := r.Prediction; p != nil {
+			p.Correct = p.OK == r.Browser.OK && (p.OK || p.Stage == r.Verdict.Stage)
+			s.score.Total++
+			if p.Correct {
+				s.score.Right++
+			}
+		}
 	}
 	if n := len(r.Exchanges); n > 0 {
 		s.claimed = r.Exchanges[n-1]
@@ -79,6 +122,13 @@ func (s *Session) AddRun(r Run, since uint64) *Run {
 	}
 	s.broadcast(r.frame)
 	return &r
+}
+
+// Score is the session's prediction score.
+func (s *Session) Score() Score {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.score
 }
 
 // Runs returns the kept runs, oldest first.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/scenario"
 )
 
@@ -36,6 +37,8 @@ type Session struct {
 	runs      []*Run
 	runID     int
 	claimed   uint64 // the newest exchange a run has claimed
+	cache     cors.Cache
+	score     Score
 	subs      map[*Subscriber]struct{}
 	closed    bool
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/scenario"
 )
 
@@ -141,7 +142,7 @@ func TestSubscribeBacklogThenLive(t *testing.T) {
 	for range 3 {
 		s.Record(&capture.Exchange{})
 	}
-	s.AddRun(Run{URL: "http://x"}, 1)
+	s.AddRun(Run{URL: "http://x"}, 1, nil)
 	sub, backlog := s.Subscribe(1, 0)
 	defer s.Unsubscribe(sub)
 	var kinds []string
@@ -204,18 +205,18 @@ func TestRunClaimsExchangesAfterSince(t *testing.T) {
 	s, _ := st.Create(scenario.Default())
 	s.Record(&capture.Exchange{})
 	s.Record(&capture.Exchange{})
-	r := s.AddRun(Run{}, 1)
+	r := s.AddRun(Run{}, 1, nil)
 	if len(r.Exchanges) != 1 || r.Exchanges[0] != 2 || r.ID != 1 {
 		t.Errorf("run %d claims %v, want run 1 with [2]", r.ID, r.Exchanges)
 	}
 	// A page whose stream lags behind (since 0) cannot take exchange 2
 	// from run 1: it gets only what came after.
 	s.Record(&capture.Exchange{})
-	if r := s.AddRun(Run{}, 0); len(r.Exchanges) != 1 || r.Exchanges[0] != 3 {
+	if r := s.AddRun(Run{}, 0, nil); len(r.Exchanges) != 1 || r.Exchanges[0] != 3 {
 		t.Errorf("a lagging run claims %v, want [3]", r.Exchanges)
 	}
 	for range MaxRuns + 5 {
-		s.AddRun(Run{}, 2)
+		s.AddRun(Run{}, 2, nil)
 	}
 	if runs := s.Runs(); len(runs) != MaxRuns || runs[len(runs)-1].ID != MaxRuns+7 {
 		t.Errorf("kept %d runs", len(runs))
@@ -251,5 +252,35 @@ func TestUsers(t *testing.T) {
 	}
 	if _, err := u.Create(User{Username: "onemore"}); !errors.Is(err, ErrUsersFull) {
 		t.Errorf("over the cap: %v", err)
+	}
+}
+
+func TestPredictionsAreScoredAgainstTheBrowser(t *testing.T) {
+	st, _, _ := newTestStore(t, 1)
+	s, _ := st.Create(scenario.Default())
+	blockedAtPreflight := func([]json.RawMessage, *cors.Cache) cors.Verdict {
+		return cors.Verdict{OK: false, Stage: cors.StagePreflight}
+	}
+	tests := []struct {
+		desc       string
+		browserOK  bool
+		prediction *Prediction
+		wantRight  bool
+		wantAgrees bool
+	}{
+		{"right about the block and where", false, &Prediction{OK: false, Stage: "preflight"}, true, true},
+		{"right about the block, wrong about where", false, &Prediction{OK: false, Stage: "response"}, false, true},
+		{"predicted success", false, &Prediction{OK: true}, false, true},
+		{"the browser let it through, as predicted, the model did not", true, &Prediction{OK: true}, true, false},
+	}
+	for _, tt := range tests {
+		r := s.AddRun(Run{Browser: Browser{OK: tt.browserOK}, Prediction: tt.prediction}, 0, blockedAtPreflight)
+		if r.Prediction.Correct != tt.wantRight || r.Verdict.Agrees != tt.wantAgrees {
+			t.Errorf("%s: correct=%v agrees=%v, want %v %v", tt.desc, r.Prediction.Correct, r.Verdict.Agrees, tt.wantRight, tt.wantAgrees)
+		}
+	}
+	s.AddRun(Run{}, 0, blockedAtPreflight) // no prediction: not scored
+	if got := s.Score(); got != (Score{Right: 2, Total: 4}) {
+		t.Errorf("score %+v, want 2 of 4", got)
 	}
 }

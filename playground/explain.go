@@ -1,0 +1,67 @@
+package playground
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/cors"
+	"github.com/corslab/corslab/playground/session"
+)
+
+// explainer gives a posted run its verdict: the engine, for the browser the
+// page runs in, over the exchanges the run claimed.
+func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
+	o := s.originsFor(r)
+	req := cors.Request{
+		Origin:      o.pageOrigin(n.Request.From),
+		URL:         n.URL,
+		Method:      n.Request.Method,
+		Body:        n.Request.Body != "",
+		Mode:        n.Request.Mode,
+		Credentials: n.Request.Credentials,
+		Redirect:    n.Request.Redirect,
+	}
+	for name, value := range n.Request.Headers {
+		req.Headers = append(req.Headers, [2]string{name, value})
+	}
+	slices.SortFunc(req.Headers, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	browser := cors.ForUserAgent(n.UserAgent)
+	// The page measured how long the fetch took; it began about that long
+	// ago. The preflight cache is judged as of then.
+	started := time.Now().Add(-time.Duration(n.Browser.DurationMs * float64(time.Millisecond)))
+
+	return func(raws []json.RawMessage, cache *cors.Cache) cors.Verdict {
+		exchanges := make([]cors.Exchange, 0, len(raws))
+		for _, raw := range raws {
+			var ex capture.Exchange
+			if err := json.Unmarshal(raw, &ex); err != nil {
+				s.log.Error("decoding a stored exchange", "err", err)
+				continue
+			}
+			exchanges = append(exchanges, engineExchange(&ex))
+		}
+		now := started
+		if len(exchanges) > 0 && exchanges[0].At.Before(now) {
+			now = exchanges[0].At
+		}
+		return cors.Explain(browser, req, exchanges, cache, now)
+	}
+}
+
+// engineExchange is a captured exchange as the engine reads it.
+func engineExchange(ex *capture.Exchange) cors.Exchange {
+	host, _ := ex.Request.Header("Host")
+	return cors.Exchange{
+		Seq:             ex.Seq,
+		At:              ex.Start,
+		Method:          ex.Request.Method,
+		URL:             "http://" + host + ex.Request.Target,
+		RequestHeaders:  ex.Request.Headers,
+		Status:          ex.Response.Status,
+		ResponseHeaders: ex.Response.Headers,
+	}
+}
