@@ -82,6 +82,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sc, _ = sess.Scenario()
+	score := sess.Score()
 	o := s.originsFor(r)
 	query := sc.Query().Encode()
 	render(w, r, http.StatusOK, views.Lab(views.LabData{
@@ -93,6 +94,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		ShareURL:  o.share(query),
 		RunOnLoad: runOnLoad,
 		LastSeq:   sess.LastSeq(),
+		Score:     &views.Score{Right: score.Right, Total: score.Total},
 	}))
 }
 

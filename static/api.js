@@ -30,23 +30,52 @@ export async function putScenario(sessionId, scenario) {
 }
 
 /**
- * Records a run: what the page asked for and what its browser saw.
- * Resolves to {ok: true, run} or {ok: false, error}.
+ * Records a run: what the page asked for, what its browser saw, the
+ * browser's userAgent (the server picks the engine's browser rules from
+ * it) and the learner's prediction, if any ({ok, stage} or null).
+ * Resolves to {ok: true, run, score} or {ok: false, error}; score is
+ * {right, total}, or null from a server that keeps none.
  */
-export async function postRun(sessionId, { request, url, since, browser }) {
-  let res;
+export async function postRun(sessionId, { request, url, since, browser, prediction }) {
+  const run = { request, url, since, browser, userAgent: navigator.userAgent };
+  if (prediction) run.prediction = prediction;
+  let { res, data, error } = await sendRun(sessionId, run);
+  // A corslab from before the engine refuses fields it does not know, and
+  // records nothing: send the run again as it understands it.
+  if (res?.status === 400 && /unknown field "(userAgent|prediction)"/.test(data?.error ?? "")) {
+    ({ res, data, error } = await sendRun(sessionId, { request, url, since, browser }));
+  }
+  if (error) return { ok: false, error };
+  if (res.ok && data) {
+    // The answer is the run, carrying the updated score beside its fields
+    // (or, should the server wrap them, {run, score}).
+    const run = data.run && typeof data.run === "object" ? data.run : data;
+    return { ok: true, run, score: data.score ?? null };
+  }
+  return { ok: false, error: describeFailure(res, data) };
+}
+
+async function sendRun(sessionId, body) {
   try {
-    res = await fetch(`${base(sessionId)}/runs`, {
+    const res = await fetch(`${base(sessionId)}/runs`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ request, url, since, browser }),
+      body: JSON.stringify(body),
     });
+    return { res, data: await readJSON(res) };
   } catch (err) {
-    return { ok: false, error: `Could not reach corslab to record the run (${err}).` };
+    return { error: `Could not reach corslab to record the run (${err}).` };
   }
-  const data = await readJSON(res);
-  if (res.ok && data) return { ok: true, run: data };
-  return { ok: false, error: describeFailure(res, data) };
+}
+
+/** The session document (GET /api/sessions/{id}), or null if it cannot be had. */
+export async function getSession(sessionId) {
+  try {
+    const res = await fetch(base(sessionId));
+    return res.ok ? await readJSON(res) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Resolves to true when the server no longer knows this session (404). */

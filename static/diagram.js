@@ -6,10 +6,19 @@
 // redirects have their own colour and show where they point, and the hop
 // where the browser stopped JavaScript from reading is marked.
 //
+// When the run has the model's verdict (run.verdict) and the model agrees
+// with the browser, the mark goes where the model says it failed
+// (verdict.failedSeq, or the page itself when fetch() threw before
+// sending), labelled with the failing step. Otherwise, and for runs
+// without a verdict, the mark goes on the last response. A preflight the
+// browser took from its cache gets a note on the page lane, since no
+// OPTIONS arrow can show it.
+//
 // Every label is set with textContent (via svg()), never parsed as markup.
 
 import { svg } from "./dom.js";
 import { headerValue } from "./log.js";
+import { verdictOf, failureSpot, cacheStep, plainText } from "./verdict.js";
 
 const TOP = 6;          // space above the lane boxes
 const BOX_H = 42;       // lane box height
@@ -22,7 +31,7 @@ const MARGIN = 12;
  * into `container`, replacing what was there.
  *   originURLs: role → origin ("http://127.0.0.1:8082")
  *   shortTarget(target): strips the session prefix from a request target
- *   outcome: {tone, text} for the run (see verdict() in log.js)
+ *   outcome: {tone, text} for the run (see browserOutcome() in log.js)
  */
 export function drawDiagram(container, selection, { originURLs, shortTarget, outcome, request: planned }) {
   const width = Math.max(520, container.clientWidth - 2);
@@ -49,7 +58,15 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
   const laneX = (role) => lanes.find((l) => l.key === role)?.x ?? lanes[lanes.length - 1].x;
   const pageX = lanes[0].x;
 
-  const rows = Math.max(1, exchanges.length * 2);
+  // What the model says, once the run is over and only where it agrees
+  // with the browser: the browser is the truth we draw.
+  const model = selection && !pending ? verdictOf(run) : null;
+  const spot = model?.agrees ? failureSpot(model, exchanges) : null;
+  const cached = model && !exchanges.some((e) => e.kind === "preflight") ? cacheStep(model) : null;
+  // A row above the arrows for a note on the page lane.
+  const noteRow = cached || (spot?.index === -1 && exchanges.length > 0) ? 1 : 0;
+
+  const rows = Math.max(1, exchanges.length * 2) + noteRow;
   const height = FIRST_ROW + rows * ROW + 24;
   const root = svg("svg", {
     width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true", class: "seq",
@@ -64,9 +81,12 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
       svg("text", { class: "lane-sub", x: lane.x, y: TOP + 35, "text-anchor": "middle" }, fit(lane.sub, boxW)));
   }
 
+  if (cached) root.append(cacheNote(pageX, FIRST_ROW, width - MARGIN, cached.text));
+
   // Arrows: request then response, for each exchange in seq order.
-  let y = FIRST_ROW;
+  let y = FIRST_ROW + noteRow * ROW;
   let lastResponseY = null;
+  const responseYs = [];
   for (const ex of exchanges) {
     const req = ex.request ?? {};
     const res = ex.response ?? {};
@@ -87,6 +107,7 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
     const cls = isRedirect ? "redirect" : preflight ? "preflight response" : "response";
     root.append(arrow(serverX, pageX, y, resLabel, cls));
     lastResponseY = y;
+    responseYs.push(y);
     y += ROW;
   }
 
@@ -96,6 +117,18 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
       "Press Run: each request and response will be drawn here."));
   } else if (pending) {
     root.append(svg("text", { class: "mark-wait", x: pageX + 14, y: (lastResponseY ?? FIRST_ROW - ROW) + ROW - 4 }, "waiting…"));
+  } else if (spot) {
+    const room = width - MARGIN - pageX - 17;
+    if (spot.index === -1) {
+      // The step usually says "fetch() throws…" itself; else say it first.
+      const [first, rest] = /fetch\(\)/.test(spot.label) ? splitLine(spot.label, room) : ["fetch() threw before sending", spot.label];
+      root.append(mark(pageX, FIRST_ROW, "✗", first, "blocked", room, rest, spot.label || first));
+    } else {
+      root.querySelectorAll(".arrow-group").item(spot.index * 2 + 1)?.classList.add("blocked");
+      // Below the last hop there is room for the step's words on two lines.
+      const [first, rest] = spot.index === exchanges.length - 1 ? splitLine(spot.label, room) : [spot.label, ""];
+      root.append(mark(pageX, responseYs[spot.index], "✗", first || "blocked here", "blocked", room, rest, spot.label));
+    }
   } else if (outcome.tone === "ok" && lastResponseY !== null) {
     root.append(mark(pageX, lastResponseY, "✓", "JS read it", "ok"));
   } else if (outcome.tone !== "ok") {
@@ -128,12 +161,32 @@ function arrow(x1, x2, y, label, cls) {
     svg("text", { class: "arrow-label", x: (x1 + x2) / 2, y: y - 8, "text-anchor": "middle" }, fit(label, room)));
 }
 
-/** A ✓/✗ on the page lane at height y, with a few words beside it. */
-function mark(x, y, symbol, text, tone) {
+/**
+ * A ✓/✗ on the page lane at height y, with a few words beside it, cut to
+ * `room` pixels (the whole text is the tooltip), and an optional second,
+ * quieter line.
+ */
+function mark(x, y, symbol, text, tone, room = 240, detail = "", full = detail ? `${text}: ${detail}` : text) {
   return svg("g", { class: `mark mark-${tone}` },
+    svg("title", {}, full),
     svg("circle", { cx: x, cy: y, r: 12 }),
     svg("text", { class: "mark-symbol", x, y: y + 5, "text-anchor": "middle" }, symbol),
-    svg("text", { class: "mark-text", x: x + 17, y: y + 19 }, text));
+    svg("text", { class: "mark-text", x: x + 17, y: y + 19 }, fit(text, room)),
+    detail ? svg("text", { class: "mark-detail", x: x + 17, y: y + 37 }, fit(detail, room)) : null);
+}
+
+/**
+ * "preflight cached" in a small box on the page lane at height y, and the
+ * model's words for it beside it, up to `right`.
+ */
+function cacheNote(x, y, right, stepText) {
+  const text = plainText(stepText);
+  const w = 136;
+  return svg("g", { class: "cache-note" },
+    svg("title", {}, text),
+    svg("rect", { x: x - w / 2, y: y - 15, width: w, height: 22, rx: 11 }),
+    svg("text", { class: "cache-note-title", x, y: y + 1, "text-anchor": "middle" }, "⟳ preflight cached"),
+    svg("text", { class: "cache-note-text", x: x + w / 2 + 8, y: y + 1 }, fit(text, right - x - w / 2 - 8)));
 }
 
 /** Where a redirect points, short: "s3 /bucket/key?…" for our own origins. */
@@ -148,6 +201,15 @@ function describeLocation(location, originURLs, shortTarget) {
   const role = Object.keys(originURLs).find((r) => originURLs[r] === url.origin);
   const where = role ?? url.host;
   return `${where} ${shortTarget(url.pathname)}${url.search ? "?…" : ""}`;
+}
+
+/** Splits text at a space so the first part fits in about `px` pixels. */
+function splitLine(text, px) {
+  const max = Math.max(4, Math.floor(px / 8.4));
+  const s = String(text ?? "");
+  if (s.length <= max) return [s, ""];
+  const cut = s.lastIndexOf(" ", max);
+  return cut > 0 ? [s.slice(0, cut), s.slice(cut + 1)] : [s, ""];
 }
 
 /** Cuts a label so it fits in about `px` pixels (monospace-ish estimate). */

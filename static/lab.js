@@ -5,17 +5,23 @@
 //   stream.js        the websocket feed of what the servers saw
 //   log.js           the exchange log, grouped by run
 //   diagram.js       the sequence diagram of the selected run
+//   verdict.js       the model's explanation of a run (run.verdict)
+//   predict.js       "Predict: will JS get the response?" and the score
+//   curl.js          an exchange as a curl command ("Copy as curl" in the log)
 //
 // Pressing Run: save the scenario, ask the runner to fetch, record the run
-// (POST /api/sessions/{id}/runs), and show it.
+// with the learner's prediction (POST /api/sessions/{id}/runs), and show it.
 
 import { el } from "./dom.js";
-import { putScenario, postRun } from "./api.js";
+import { putScenario, postRun, getSession } from "./api.js";
 import { ScenarioForm, requestURL, fetchInit, fetchSource, pageComment } from "./form.js";
 import { RunnerFrame } from "./runner-frame.js";
 import { Stream } from "./stream.js";
-import { ExchangeLog, verdict } from "./log.js";
+import { ExchangeLog, browserOutcome } from "./log.js";
 import { drawDiagram } from "./diagram.js";
+import { ExplainPane } from "./verdict.js";
+import { PredictControl, ScoreView } from "./predict.js";
+import { copyText, confirmCopied } from "./clipboard.js";
 
 const data = JSON.parse(document.getElementById("lab-data").textContent);
 const sessionId = data.sessionId;
@@ -35,6 +41,9 @@ const caption = $("diagram-caption");
 const copyButton = $("copy-link");
 const copyFallback = $("copy-fallback");
 const shareInput = $("share-url");
+const explainEl = $("explain");
+const scoreEl = $("score");
+const predict = new PredictControl($("predict"));
 let shareURL = data.shareUrl;
 
 // ----- the runner frame -----
@@ -77,7 +86,8 @@ function redraw() {
   requestAnimationFrame(() => {
     redrawQueued = false;
     const selection = log.selection();
-    const outcome = selection && !selection.pending ? verdict(selection.run.browser) : verdict(null);
+    const outcome = browserOutcome(selection && !selection.pending ? selection.run.browser : null);
+    pane.show(selection, outcome.text);
     drawDiagram(diagramEl, selection, {
       originURLs: urls,
       shortTarget: (t) => log.shortTarget(t),
@@ -99,8 +109,37 @@ function redraw() {
   });
 }
 
-const log = new ExchangeLog($("log"), { sessionId, originURLs: urls, onSelect: redraw, onUpdate: redraw });
+const log = new ExchangeLog($("log"), {
+  sessionId, originURLs: urls, onSelect: redraw, onUpdate: redraw, onCurlCopied: curlCopied,
+});
 new ResizeObserver(redraw).observe(diagramEl);
+
+// ----- the model's explanation and the score -----
+
+// The pane beside the diagram appears once we know the server explains
+// runs: it keeps a score, or a run came with a verdict. A corslab without
+// the engine shows nothing extra.
+const pane = new ExplainPane(explainEl, { onEnable: redraw });
+const score = new ScoreView(scoreEl, {
+  load: async () => (await getSession(sessionId))?.score,
+  onScore: () => { pane.enable(); predict.enable(); },
+});
+
+// ----- copy as curl -----
+
+function curlCopied() {
+  $("copy-status").textContent = "Copied the curl command";
+  // Once per page: what curl's answer does and does not prove.
+  const hint = $("curl-hint");
+  if (!hint.dataset.shown) {
+    hint.dataset.shown = "yes";
+    hint.hidden = false;
+  }
+}
+$("curl-hint-close").addEventListener("click", () => {
+  $("curl-hint").hidden = true;
+  $("log").focus();
+});
 
 // ----- the live stream -----
 
@@ -111,7 +150,12 @@ const heldRuns = [];
 
 const stream = new Stream(sessionId, {
   onExchange: (exchange) => log.addExchange(exchange),
-  onRun: (run) => (recording ? heldRuns.push(run) : log.addRun(run)),
+  onRun: (run) => {
+    if (recording) heldRuns.push(run);
+    else log.addRun(run);
+    // A run another tab of this session made may have changed the score.
+    if (run.prediction && !ownRuns.has(String(run.id))) score.refresh();
+  },
   onState: showConnection,
 });
 
@@ -129,11 +173,14 @@ function showConnection(state) {
 // ----- running -----
 
 let running = false;
+const ownRuns = new Set(); // ids of the runs this page recorded
 
 async function run() {
   if (running || $("conn").dataset.state === "gone") return;
   running = true;
   runButton.disabled = true;
+  const prediction = predict.value();
+  predict.setDisabled(true);
   setStatus("Saving the scenario…");
   try {
     if (!(await form.flush())) {
@@ -153,9 +200,11 @@ async function run() {
 
     setStatus("Recording the run…");
     recording = true;
-    const result = await postRun(sessionId, { request, url, since, browser: outcome });
+    const result = await postRun(sessionId, { request, url, since, browser: outcome, prediction });
     if (result.ok) {
+      ownRuns.add(String(result.run.id));
       log.finishPending({ run: result.run });
+      score.show(result.score);
       setStatus("");
     } else {
       log.finishPending({ outcome, note: result.error });
@@ -166,6 +215,8 @@ async function run() {
     for (const held of heldRuns.splice(0)) log.addRun(held);
     running = false;
     runButton.disabled = $("conn").dataset.state === "gone";
+    predict.clear(); // each prediction is for one run
+    predict.setDisabled(false);
     runner.use(form.read().scenario.request.from);
   }
 }
@@ -187,35 +238,11 @@ document.addEventListener("keydown", (event) => {
 
 copyButton.addEventListener("click", async () => {
   await form.flush(); // the link should hold what is on screen, if it is valid
-  shareInput.value = shareURL;
-  let copied = false;
-  if (navigator.clipboard && window.isSecureContext) {
-    try {
-      await navigator.clipboard.writeText(shareURL);
-      copied = true;
-    } catch { /* fall back below */ }
-  }
-  if (!copied) {
-    // Older browsers, or a plain-http LAN address (not a "secure context"):
-    // select the link in a box and try the old copy command; if even that
-    // fails, the box stays open and the learner presses Ctrl+C.
-    copyFallback.hidden = false;
-    shareInput.focus();
-    shareInput.select();
-    try { copied = document.execCommand("copy"); } catch { copied = false; }
-  }
+  // Without the clipboard API, the link is selected in a box (clipboard.js).
+  const copied = await copyText(shareURL, { field: shareInput, show: (on) => { copyFallback.hidden = !on; } });
   if (copied) {
-    copyFallback.hidden = true;
-    const note = form.hasErrors() ? "Copied (the last valid scenario)" : "Copied";
-    $("copy-status").textContent = note;
-    copyButton.textContent = "Copied ✓";
-    copyButton.classList.add("copied");
-    clearTimeout(copyButton.timer);
-    copyButton.timer = setTimeout(() => {
-      copyButton.textContent = "Copy link";
-      copyButton.classList.remove("copied");
-      $("copy-status").textContent = "";
-    }, 2500);
+    $("copy-status").textContent = form.hasErrors() ? "Copied (the last valid scenario)" : "Copied";
+    confirmCopied(copyButton, "Copy link");
   } else {
     $("copy-status").textContent = "Press Ctrl+C to copy the selected link";
   }
@@ -236,6 +263,11 @@ showPreview(initial);
 runner.use(initial.request.from);
 stream.start();
 runButton.disabled = false;
+
+// The score: in the page data, or asked for (a server that keeps none
+// answers without one, and then no score is shown).
+if (data.score) score.show(data.score);
+else score.refresh();
 
 if (data.runOnLoad) {
   // A permalink with run=1: run once, as soon as the runner can, and drop

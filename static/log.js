@@ -8,6 +8,9 @@
 
 import { el } from "./dom.js";
 import { fetchInit, fetchSource } from "./form.js";
+import { explanation } from "./verdict.js";
+import { curlCommand } from "./curl.js";
+import { copyText, confirmCopied } from "./clipboard.js";
 
 const REASONS = {
   200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
@@ -34,9 +37,10 @@ export function headerValue(headers, name) {
 
 /**
  * What the browser decided, in plain words, from a run's "browser" outcome.
- * tone is "ok", "blocked", "opaque" or "pending" (for styling).
+ * tone is "ok", "blocked", "opaque" or "pending" (for styling). (What the
+ * model predicted is run.verdict: see verdict.js.)
  */
-export function verdict(browser) {
+export function browserOutcome(browser) {
   if (!browser) return { tone: "pending", text: "Waiting for the browser…" };
   const b = browser;
   if (b.error && !b.type) {
@@ -68,12 +72,14 @@ export class ExchangeLog {
    *   originURLs: role → origin, to name the page a run came from
    *   onSelect(): the selected group changed
    *   onUpdate(): something in the log changed
+   *   onCurlCopied(): a curl command was copied
    */
-  constructor(container, { sessionId, originURLs, onSelect, onUpdate }) {
+  constructor(container, { sessionId, originURLs, onSelect, onUpdate, onCurlCopied }) {
     this.sessionId = sessionId;
     this.originURLs = originURLs;
     this.onSelect = onSelect;
     this.onUpdate = onUpdate;
+    this.onCurlCopied = onCurlCopied;
     this.exchanges = new Map(); // seq → exchange
     this.nodes = new Map();     // seq → its <details> element
     this.claims = new Map();    // seq → group key of the run that claims it
@@ -237,7 +243,7 @@ export class ExchangeLog {
   // ----- rendering -----
 
   newGroup(key, order, run) {
-    const v = verdict(run.browser);
+    const v = browserOutcome(run.browser);
     const pending = key === "pending";
     const title = pending ? "Running…" : key.startsWith("local-") ? "Run (not recorded)" : `Run #${run.id}`;
     const req = run.request ?? {};
@@ -253,6 +259,7 @@ export class ExchangeLog {
     const groupEl = el("section", { class: `group run-group tone-${v.tone}`, "data-key": key },
       head,
       run.note ? el("p", { class: "group-note warn" }, run.note) : null,
+      pending ? null : explanation(run, v.text),
       pending ? null : this.renderJsSaw(run),
       noTraffic, list);
     head.addEventListener("click", () => this.select(key));
@@ -306,11 +313,42 @@ export class ExchangeLog {
       summary,
       el("div", { class: "raw" },
         el("div", { class: "raw-part" },
-          el("p", { class: "label" }, `Request from ${ex.client ?? "?"}`),
+          el("div", { class: "raw-part-head" },
+            el("p", { class: "label" }, `Request from ${ex.client ?? "?"}`),
+            this.curlButton(ex)),
           httpMessage(raw.request, req, `${req.method} ${req.target} ${req.proto}`)),
         el("div", { class: "raw-part" },
           el("p", { class: "label" }, `Response from ${ex.origin}`),
           httpMessage(raw.response, res, `${res.proto} ${res.status} ${res.reason ?? ""}`))));
+  }
+
+  /**
+   * "Copy as curl": the request as a command, to replay it outside any
+   * browser. Returns the button and the box used when the clipboard API is
+   * not available (see clipboard.js).
+   */
+  curlButton(ex) {
+    const label = "Copy as curl";
+    const button = el("button", {
+      type: "button", class: "secondary small copy-button",
+      title: "Copy a curl command that sends this request again, outside the browser",
+    }, label);
+    const field = el("textarea", { class: "curl-text", readonly: true, rows: 6, wrap: "off", spellcheck: "false", "aria-label": "curl command" });
+    const box = el("span", { class: "curl-fallback", hidden: true },
+      el("span", { class: "hint" }, "Press Ctrl+C (⌘C) to copy this command"), field);
+    const show = (on) => { box.hidden = !on; };
+    field.addEventListener("blur", () => show(false));
+    field.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") { show(false); button.focus(); }
+    });
+    button.addEventListener("click", async () => {
+      const scheme = (this.originURLs[ex.origin] ?? "http:").split(":")[0] || "http";
+      if (await copyText(curlCommand(ex, scheme), { field, show })) {
+        confirmCopied(button, label);
+        this.onCurlCopied?.();
+      }
+    });
+    return [button, box];
   }
 
   /** "/k3xq…/users" → "/users": the session prefix is the same on every line. */

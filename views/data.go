@@ -32,6 +32,16 @@ type LabData struct {
 	// LastSeq is the session's newest exchange when the page was rendered:
 	// a run started before the stream catches up claims only what is newer.
 	LastSeq uint64 `json:"lastSeq"`
+	// Score is how many of the learner's predictions were right so far. Nil
+	// when the handler does not fill it: lab.js then asks
+	// GET /api/sessions/{id}, and shows no score if that has none either.
+	Score *Score `json:"score,omitempty"`
+}
+
+// Score counts a session's predictions: Right of Total were right.
+type Score struct {
+	Right int `json:"right"`
+	Total int `json:"total"`
 }
 
 // RunnerData is the tiny page, served by an initiating origin, that performs
@@ -155,6 +165,15 @@ var (
 		{"allowlist", "allowlist — echo if it matches"},
 		{"null", "null — the string “null”"},
 		{"custom", "custom value…"},
+	}
+	// stageOptions are where a learner may predict a run fails; the values
+	// are the engine's stages (verdict.stage).
+	stageOptions = []option{
+		{"", "where does it fail?"},
+		{"preflight", "at the preflight"},
+		{"response", "at the response"},
+		{"redirect", "at a redirect"},
+		{"request", "fetch() throws first"},
 	}
 	matchOptions = []option{
 		{"exact", "exact"},
