@@ -29,6 +29,17 @@ type Browser struct {
 	// valid delta-seconds, so the standard falls back to 5 seconds; a
 	// browser that clamps it to 0 caches nothing.
 	NegativeMaxAgeIsZero bool
+
+	// CacheOneEntryPerURL: the standard caches each method and header a
+	// preflight allowed as its own entry, so grants from earlier preflights
+	// to the same URL live on; a browser that keeps one entry per origin
+	// and URL lets each preflight replace the last.
+	CacheOneEntryPerURL bool
+
+	// NoCacheForOpaqueOrigin: the standard caches a preflight made for an
+	// opaque origin (Origin: null) like any other; a browser may never
+	// reuse one.
+	NoCacheForOpaqueOrigin bool
 }
 
 // Departure is a rule on which a browser and the standard differ.
@@ -39,6 +50,14 @@ type Departure struct {
 
 // departures explains each departure field of Browser.
 var departures = map[string]Departure{
+	"CacheOneEntryPerURL": {
+		Spec: "each method and header a preflight allowed is cached on its own, so grants from an earlier preflight to this URL would still serve",
+		Does: "keeps one entry per origin and URL, and the latest preflight replaced it",
+	},
+	"NoCacheForOpaqueOrigin": {
+		Spec: "a preflight made for the opaque origin `null` is cached like any other",
+		Does: "never reuses a preflight made for an opaque origin",
+	},
 	"NegativeMaxAgeIsZero": {
 		Spec: "a negative Access-Control-Max-Age is not a number of seconds, so the preflight is cached for the default 5 s",
 		Does: "clamps it to 0 and caches nothing",
@@ -63,7 +82,11 @@ func (b *Browser) Title() string {
 // others carry the limits their makers document, and otherwise the
 // standard, which the page says when their behaviour surprises the model.
 var (
-	Chromium = &Browser{Name: "chromium", Verified: true, MaxAgeLimit: 7200}
+	Chromium = &Browser{
+		Name: "chromium", Verified: true, MaxAgeLimit: 7200,
+		CacheOneEntryPerURL:    true,
+		NoCacheForOpaqueOrigin: true,
+	}
 	Firefox  = &Browser{Name: "firefox", MaxAgeLimit: 86400}
 	Safari   = &Browser{Name: "safari", MaxAgeLimit: 600}
 	Standard = &Browser{Name: "spec", MaxAgeLimit: 86400}

@@ -58,10 +58,13 @@ func (c *Cache) headerHit(k key, name string, now time.Time) (cacheEntry, bool) 
 	})
 }
 
+// find returns the newest live entry that matches the request and match.
+// An entry made for a request with credentials also serves one without,
+// but not the other way round. fetch.spec.whatwg.org/#concept-cache-match
 func (c *Cache) find(k key, now time.Time, match func(cacheEntry) bool) (cacheEntry, bool) {
 	for i := len(c.entries) - 1; i >= 0; i-- {
 		e := c.entries[i]
-		if e.origin == k.origin && e.url == k.url && e.credentials == k.credentials && !e.expired(now) && match(e) {
+		if e.origin == k.origin && e.url == k.url && (e.credentials || !k.credentials) && !e.expired(now) && match(e) {
 			return e, true
 		}
 	}
@@ -69,10 +72,15 @@ func (c *Cache) find(k key, now time.Time, match func(cacheEntry) bool) (cacheEn
 }
 
 // store records what a passed preflight granted. An existing entry for the
-// same grant gets the new max-age, as the standard says.
-func (c *Cache) store(k key, methods, headers []string, maxAge int, now time.Time) {
+// same grant gets the new max-age, as the standard says; with replace, the
+// preflight's grants replace everything cached for the origin and URL, and
+// store reports whether live grants were dropped.
+func (c *Cache) store(k key, methods, headers []string, maxAge int, now time.Time, replace bool) (replaced bool) {
+	if replace {
+		replaced = c.clear(k, now)
+	}
 	if maxAge <= 0 {
-		return
+		return replaced
 	}
 	add := func(method, header string) {
 		for i, e := range c.entries {
@@ -92,16 +100,20 @@ func (c *Cache) store(k key, methods, headers []string, maxAge int, now time.Tim
 	if over := len(c.entries) - maxCacheEntries; over > 0 {
 		c.entries = append(c.entries[:0], c.entries[over:]...)
 	}
+	return replaced
 }
 
-// clear drops the entries for a request whose preflighted fetch failed.
-// fetch.spec.whatwg.org/#concept-cache-clear
-func (c *Cache) clear(k key) {
+// clear drops the entries for an origin and URL, and reports whether any
+// of them was still live. fetch.spec.whatwg.org/#concept-cache-clear
+func (c *Cache) clear(k key, now time.Time) (live bool) {
 	kept := c.entries[:0]
 	for _, e := range c.entries {
 		if e.origin != k.origin || e.url != k.url {
 			kept = append(kept, e)
+		} else if !e.expired(now) {
+			live = true
 		}
 	}
 	c.entries = kept
+	return live
 }

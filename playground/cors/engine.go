@@ -460,8 +460,16 @@ func (e *explainer) checkPreflight(ex Exchange, k key, unsafe []string) bool {
 		e.step(true, StagePreflight, "cors-preflight-fetch", ex.Seq, "`Access-Control-Allow-Headers: %s` allows `%s` (names compare without regard to case).", header(ex.ResponseHeaders, "Access-Control-Allow-Headers"), strings.Join(unsafe, ", "))
 	}
 	maxAge, st := e.maxAge(ex)
-	e.cache.store(k, methods, names, maxAge, ex.At)
 	st.Text = "The preflight passed. " + st.Text
+	if e.b.NoCacheForOpaqueOrigin && k.origin == "null" && maxAge > 0 {
+		maxAge = 0
+		st.Text += " But " + e.b.Title() + " will not reuse it: the origin is opaque."
+		st.Note = e.b.note("NoCacheForOpaqueOrigin")
+	}
+	if e.cache.store(k, methods, names, maxAge, ex.At, e.b.CacheOneEntryPerURL) {
+		st.Text += " It replaces what was cached for this URL before."
+		st.Note = e.b.note("CacheOneEntryPerURL")
+	}
 	return true
 }
 

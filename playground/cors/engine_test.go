@@ -255,7 +255,7 @@ func TestPreflightCache(t *testing.T) {
 		{"Max-Age 600", Standard, "600", 10 * time.Minute / 2, put, true},
 		{"Chromium's 7200 s cap", Chromium, "86400", 3 * time.Hour, put, false},
 		{"another header is not covered", Standard, "600", time.Second, get(withMethod("PUT"), withHeaders("X-Other", "1")), false},
-		{"keyed by credentials", Standard, "600", time.Second, get(withMethod("PUT"), withHeaders("X-User-Id", "1"), withCreds), false},
+		{"an entry without credentials does not serve include", Standard, "600", time.Second, get(withMethod("PUT"), withHeaders("X-User-Id", "1"), withCreds), false},
 		{"negative Max-Age under the standard: 5 s", Standard, "-1", time.Second, put, true},
 		{"negative Max-Age where it counts as 0", &Browser{Name: "test", MaxAgeLimit: 7200, NegativeMaxAgeIsZero: true}, "-1", time.Second, put, false},
 	}
@@ -345,4 +345,61 @@ func FuzzExplain(f *testing.F) {
 			t.Fatal("no steps")
 		}
 	})
+}
+
+// TestCacheRules runs sequences of preflighted runs against one cache and
+// checks which runs the browser should send a new OPTIONS for.
+func TestCacheRules(t *testing.T) {
+	type run struct {
+		req           Request
+		wantPreflight bool
+	}
+	putH := func(header string, mods ...func(*Request)) Request {
+		return get(append([]func(*Request){withMethod("PUT"), withHeaders(header, "1")}, mods...)...)
+	}
+	tests := []struct {
+		desc string
+		b    *Browser
+		runs []run
+	}{
+		{"an entry made with include also serves omit", Standard, []run{
+			{putH("X-A", withCreds), true}, {putH("X-A", func(r *Request) { r.Credentials = "omit" }), false}}},
+		{"the standard keeps earlier grants to the URL", Standard, []run{
+			{putH("X-A"), true}, {putH("X-B"), true}, {putH("X-A"), false}}},
+		{"Chromium keeps one entry per URL", Chromium, []run{
+			{putH("X-A"), true}, {putH("X-B"), true}, {putH("X-A"), true}}},
+		{"the standard reuses a preflight for Origin null", Standard, []run{
+			{putH("X-A", fromNull), true}, {putH("X-A", fromNull), false}}},
+		{"Chromium never reuses one for Origin null", Chromium, []run{
+			{putH("X-A", fromNull), true}, {putH("X-A", fromNull), true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			cache := &Cache{}
+			for i, r := range tt.runs {
+				o := r.req.Origin
+				acao := o
+				names := strings.ToLower(r.req.Headers[0][0])
+				var exs []Exchange
+				if r.wantPreflight {
+					exs = append(exs, preflight(api+path, o, "PUT", names, 204, "Access-Control-Allow-Origin", acao, "Access-Control-Allow-Credentials", "true",
+						"Access-Control-Allow-Methods", "PUT", "Access-Control-Allow-Headers", names, "Access-Control-Max-Age", "600"))
+				}
+				exs = append(exs, ex("PUT", api+path, origin(o), 200, "Access-Control-Allow-Origin", acao, "Access-Control-Allow-Credentials", "true"))
+				for j := range exs {
+					exs[j].Seq = uint64(10*i + j + 1)
+				}
+				v := Explain(tt.b, r.req, exs, cache, t0.Add(time.Duration(i)*time.Second))
+				// The model must predict the cache itself: neither fall back
+				// on "a preflight this session did not record" nor expect a
+				// reuse the browser did not make.
+				text := steps(v)
+				predictedHit := strings.Contains(text, "reused the preflight it cached")
+				surprised := strings.Contains(text, "did not record") || strings.Contains(text, "The model expected")
+				if !v.OK || surprised || predictedHit == r.wantPreflight {
+					t.Fatalf("run %d: ok=%v, predicted a cache hit %v, want a preflight %v:\n%s", i+1, v.OK, predictedHit, r.wantPreflight, steps(v))
+				}
+			}
+		})
+	}
 }
