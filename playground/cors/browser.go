@@ -40,6 +40,16 @@ type Browser struct {
 	// opaque origin (Origin: null) like any other; a browser may never
 	// reuse one.
 	NoCacheForOpaqueOrigin bool
+
+	// WildcardCoversAuthorization: the standard never lets
+	// Access-Control-Allow-Headers: * cover Authorization; a browser may
+	// (without credentials).
+	WildcardCoversAuthorization bool
+
+	// CombinesHeaderValues: the standard judges each header the page set
+	// on its own, so two Accept headers of 100 bytes are both safelisted; a
+	// browser that stores them combined ("a, b") judges the combined value.
+	CombinesHeaderValues bool
 }
 
 // Departure is a rule on which a browser and the standard differ.
@@ -50,6 +60,14 @@ type Departure struct {
 
 // departures explains each departure field of Browser.
 var departures = map[string]Departure{
+	"WildcardCoversAuthorization": {
+		Spec: "`Access-Control-Allow-Headers: *` never covers `Authorization`, which must be named",
+		Does: "lets `*` cover it when no credentials are included",
+	},
+	"CombinesHeaderValues": {
+		Spec: "each header the page set is judged on its own value",
+		Does: "judges headers of the same name on their combined value, joined with \", \"",
+	},
 	"CacheOneEntryPerURL": {
 		Spec: "each method and header a preflight allowed is cached on its own, so grants from an earlier preflight to this URL would still serve",
 		Does: "keeps one entry per origin and URL, and the latest preflight replaced it",
@@ -84,8 +102,10 @@ func (b *Browser) Title() string {
 var (
 	Chromium = &Browser{
 		Name: "chromium", Verified: true, MaxAgeLimit: 7200,
-		CacheOneEntryPerURL:    true,
-		NoCacheForOpaqueOrigin: true,
+		CacheOneEntryPerURL:         true,
+		NoCacheForOpaqueOrigin:      true,
+		WildcardCoversAuthorization: true,
+		CombinesHeaderValues:        true,
 	}
 	Firefox  = &Browser{Name: "firefox", MaxAgeLimit: 86400}
 	Safari   = &Browser{Name: "safari", MaxAgeLimit: 600}

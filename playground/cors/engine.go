@@ -214,7 +214,7 @@ func (e *explainer) hop() (Exchange, bool) {
 	case sameOrigin && e.tainting == "basic":
 		e.step(true, e.stageOf(), "main-fetch", 0, "`%s` is the page's own origin: a same-origin request, which CORS does not restrict.", target)
 	case e.req.Mode == "same-origin":
-		e.fail(e.stageOf(), "main-fetch", 0, "The request is cross-origin (`%s` from `%s`), and mode `same-origin` forbids that: a network error before anything is sent.", target, e.req.Origin)
+		e.fail(e.sendStage(), "main-fetch", 0, "The request is cross-origin (`%s` from `%s`), and mode `same-origin` forbids that: a network error before anything is sent.", target, e.req.Origin)
 		return Exchange{}, false
 	case e.req.Mode == "no-cors":
 		if e.req.Redirect != "follow" && e.redirects == 0 {
@@ -260,6 +260,15 @@ func (e *explainer) stageFor(ex Exchange) string {
 	return StageResponse
 }
 
+// sendStage is where a fetch fails that is refused before a request goes
+// out: fetch() itself for the first request, the redirect for later ones.
+func (e *explainer) sendStage() string {
+	if e.redirects > 0 {
+		return StageRedirect
+	}
+	return StageRequest
+}
+
 // explainCrossOrigin says why the request is cross-origin and whether it
 // needs a preflight.
 func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
@@ -277,7 +286,10 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 		e.step(true, StagePreflight, "cors-safelisted-method", 0, "`%s` is not a CORS-safelisted method (GET, HEAD, POST), so the browser must ask first: a preflight.", e.method)
 	case len(unsafe) > 0:
 		reasons := e.unsafeReasons()
-		e.step(true, StagePreflight, "cors-unsafe-request-header-names", 0, "The request carries %s, so the browser must ask first: a preflight.", strings.Join(reasons, "; "))
+		st := e.step(true, StagePreflight, "cors-unsafe-request-header-names", 0, "The request carries %s, so the browser must ask first: a preflight.", strings.Join(reasons, "; "))
+		if e.b.CombinesHeaderValues && len(e.judged()) != len(e.headers) {
+			st.Note = e.b.note("CombinesHeaderValues")
+		}
 	default:
 		e.step(true, e.stageOf(), "cors-safelisted-request-header", 0, "The method and headers are all CORS-safelisted: no preflight, the browser sends the request straight away.")
 	}
@@ -289,7 +301,7 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 func (e *explainer) unsafeNames() []string {
 	var unsafe, maybe []string
 	size := 0
-	for _, h := range e.headers {
+	for _, h := range e.judged() {
 		if ok, _ := safelistedRequestHeader(h[0], h[1]); ok {
 			maybe = append(maybe, strings.ToLower(h[0]))
 			size += len(h[1])
@@ -308,7 +320,7 @@ func (e *explainer) unsafeNames() []string {
 func (e *explainer) unsafeReasons() []string {
 	var out []string
 	size := 0
-	for _, h := range e.headers {
+	for _, h := range e.judged() {
 		if ok, why := safelistedRequestHeader(h[0], h[1]); !ok {
 			out = append(out, fmt.Sprintf("`%s` (%s)", h[0], why))
 		} else {
@@ -317,6 +329,25 @@ func (e *explainer) unsafeReasons() []string {
 	}
 	if size > 1024 {
 		out = append(out, fmt.Sprintf("safelisted headers whose values add up to %d bytes, over the 1,024 allowed", size))
+	}
+	return out
+}
+
+// judged are the headers as the browser judges them for safelisting: as
+// set, or, in a browser that combines them, one per name with the values
+// joined by ", ".
+func (e *explainer) judged() [][2]string {
+	if !e.b.CombinesHeaderValues {
+		return e.headers
+	}
+	var out [][2]string
+	for _, h := range e.headers {
+		i := slices.IndexFunc(out, func(o [2]string) bool { return strings.EqualFold(o[0], h[0]) })
+		if i < 0 {
+			out = append(out, h)
+		} else {
+			out[i][1] += ", " + h[1]
+		}
 	}
 	return out
 }
@@ -440,11 +471,14 @@ func (e *explainer) checkPreflight(ex Exchange, k key, unsafe []string) bool {
 	}
 	// Authorization is never covered by *.
 	// fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name
-	for _, h := range e.headers {
-		if strings.EqualFold(h[0], "Authorization") && !containsFold(names, "authorization") {
+	if e.hasHeader("Authorization") && !containsFold(names, "authorization") {
+		wildcard := !creds && slices.Contains(names, "*")
+		if !wildcard || !e.b.WildcardCoversAuthorization {
 			e.fail(StagePreflight, "cors-non-wildcard-request-header-name", ex.Seq, "Blocked at the preflight: the page sends `Authorization`, which `Access-Control-Allow-Headers` must name explicitly (`*` never covers it), and it was %s.", quoteOrAbsent(ex.ResponseHeaders, "Access-Control-Allow-Headers"))
 			return false
 		}
+		st := e.step(true, StagePreflight, "cors-non-wildcard-request-header-name", ex.Seq, "`Access-Control-Allow-Headers: *` covers `Authorization` in %s.", e.b.Title())
+		st.Note = e.b.note("WildcardCoversAuthorization")
 	}
 	for _, name := range unsafe {
 		if !containsFold(names, name) && (creds || !slices.Contains(names, "*")) {

@@ -92,7 +92,7 @@ func TestExplain(t *testing.T) {
 
 		// Same-origin, modes.
 		{"same-origin needs nothing", get(func(r *Request) { r.Origin = api }), []Exchange{ex("GET", api+path, nil, 200)}, true, "", "a same-origin request", nil},
-		{"mode same-origin refuses a cross-origin URL", get(withMode("same-origin")), nil, false, StageResponse, "mode `same-origin` forbids", nil},
+		{"mode same-origin refuses a cross-origin URL", get(withMode("same-origin")), nil, false, StageRequest, "mode `same-origin` forbids", nil},
 		{"no-cors gives an opaque response", get(withMode("no-cors")), []Exchange{ex("GET", api+path, nil, 200)}, false, StageResponse, "opaque response", nil},
 		{"no-cors refuses PUT at the call", get(withMode("no-cors"), withMethod("PUT")), nil, false, StageRequest, "allows only GET, HEAD and POST", nil},
 		{"no-cors drops a custom header and sends no preflight", get(withMode("no-cors"), withHeaders("X-User-Id", "1")), []Exchange{ex("GET", api+path, nil, 200)}, false, StageResponse, "the browser dropped `X-User-Id`", nil},
@@ -171,6 +171,10 @@ func TestExplain(t *testing.T) {
 
 		// The browser table.
 		{"Chromium caps Max-Age at 7200", get(withMethod("PUT")), []Exchange{preflight(api+path, app, "PUT", "", 204, "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Access-Control-Max-Age", "86400"), ex("PUT", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "over Chromium's limit: it caches the preflight for 7200 s", Chromium},
+		{"Chromium lets ACAH * cover Authorization", get(withHeaders("Authorization", "Bearer x")), []Exchange{preflight(api+path, app, "GET", "authorization", 204, "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Headers", "*"), ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "covers `Authorization` in Chromium", Chromium},
+		{"but not with credentials", get(withHeaders("Authorization", "Bearer x"), withCreds), []Exchange{preflight(api+path, app, "GET", "authorization", 204, "Access-Control-Allow-Origin", app, "Access-Control-Allow-Credentials", "true", "Access-Control-Allow-Headers", "*")}, false, StagePreflight, "must name explicitly", Chromium},
+		{"two Accept headers are judged one by one under the standard", get(withHeaders("Accept", strings.Repeat("a", 100), "accept", strings.Repeat("b", 100))), []Exchange{ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "no preflight", Standard},
+		{"Chromium judges them combined", get(withHeaders("Accept", strings.Repeat("a", 100), "accept", strings.Repeat("b", 100))), []Exchange{preflight(api+path, app, "GET", "accept", 204, "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Headers", "accept"), ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "longer than 128 bytes", Chromium},
 		{"a negative Max-Age is the default under the standard", get(withMethod("PUT")), []Exchange{preflight(api+path, app, "PUT", "", 204, "Access-Control-Allow-Origin", "*", "Access-Control-Allow-Methods", "PUT", "Access-Control-Max-Age", "-1"), ex("PUT", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "for the default 5 s", Standard},
 	}
 	for _, tt := range tests {
