@@ -31,9 +31,15 @@ func Chromium(t *testing.T) context.Context {
 		}
 		t.Skip(msg)
 	}
+	// Not t.TempDir: Chromium may still be writing its profile while the
+	// test's own clean-up runs, and a failed removal would fail the test.
+	profile, err := os.MkdirTemp("", "corslab-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 		chromedp.Flag("headless", true),
 		chromedp.Flag("no-sandbox", true),
 		chromedp.Flag("disable-gpu", true),
@@ -51,11 +57,14 @@ func Chromium(t *testing.T) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
 		cancelAlloc()
+		os.RemoveAll(profile)
 		t.Fatalf("starting Chromium at %s: %v", path, err)
 	}
 	t.Cleanup(func() {
+		chromedp.Cancel(ctx) // closes the browser and waits for it
 		cancel()
 		cancelAlloc()
+		os.RemoveAll(profile) // best effort: a leftover temp dir harms nobody
 	})
 	return ctx
 }
