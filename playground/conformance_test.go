@@ -172,29 +172,8 @@ func labQuery(q string, r *strings.Replacer) url.Values {
 
 // confRun is a run as the JSON API returns it, with the engine's verdict
 // decoded here (session.Run may not have it yet).
-type confRun struct {
-	session.Run
-	Verdict *confVerdict
-}
-
-type confVerdict struct {
-	OK        bool       `json:"ok"`
-	Browser   string     `json:"browser"`
-	Agrees    bool       `json:"agrees"`
-	Steps     []confStep `json:"steps"`
-	FailedSeq uint64     `json:"failedSeq"`
-	Stage     string     `json:"stage"`
-	Exposed   []string   `json:"exposed"`
-}
-
-type confStep struct {
-	OK    bool   `json:"ok"`
-	Stage string `json:"stage"`
-	Text  string `json:"text"`
-	Spec  string `json:"spec"`
-	Seq   uint64 `json:"seq"`
-	Note  string `json:"note"`
-}
+// confRun is a run as the JSON API returns it, verdict included.
+type confRun = session.Run
 
 // openConfLab opens a lab URL and returns the session id from the address
 // bar. Unlike openLab it does not wait for the Run button (chromedp polls
@@ -232,16 +211,9 @@ func waitConfRun(t *testing.T, srv *Server, id string, n int) confRun {
 	})
 	raw := raws[n-1]
 	var run confRun
-	if err := json.Unmarshal(raw, &run.Run); err != nil {
+	if err := json.Unmarshal(raw, &run); err != nil {
 		t.Fatalf("decoding run %d: %v\n%s", n, err, raw)
 	}
-	var v struct {
-		Verdict *confVerdict `json:"verdict"`
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decoding run %d's verdict: %v\n%s", n, err, raw)
-	}
-	run.Verdict = v.Verdict
 	return run
 }
 
@@ -270,7 +242,7 @@ func runConformanceCase(t *testing.T, tab context.Context, srv *Server, r *strin
 			}
 		}
 		run = waitConfRun(t, srv, id, i+1)
-		ex := runExchanges(t, srv, id, run.Run)
+		ex := runExchanges(t, srv, id, run)
 
 		judge := true
 		if step.within > 0 && !lastPreflight.IsZero() && len(ex) > 0 {
@@ -429,6 +401,11 @@ func checkEngine(c confCase, run confRun) []string {
 	}
 	if !c.ok && c.stage != "" && v.Stage != c.stage {
 		bad("verdict.stage %q, want %q", v.Stage, c.stage)
+	}
+	for _, st := range v.Steps {
+		if st.Unexpected {
+			bad("the traffic differed from the model: %s", st.Text)
+		}
 	}
 	if run.Browser.OK {
 		want := browserHeaderNames(run.Browser)
@@ -863,6 +840,13 @@ func credentialsCases() []confCase {
 		allowed("ACAC is irrelevant without include: echo, same-origin, no ACAC", "api.allowOrigin=echo&request.credentials=same-origin"),
 		method("credentials include: a preflighted PUT with echo, ACAC and ACAM", "PUT", "/users", "PUT", body+"&request.credentials=include&api.allowCredentials=true").passes(201, "OPTIONS PUT"),
 		method("credentials include: the preflight without ACAC fails", "PUT", "/users", "PUT", body+"&request.credentials=include").failsAt("preflight", "OPTIONS"),
+		// ACAC must be exactly "true": extra headers send other spellings.
+		allowed("ACAC true, sent as an extra header", "api.allowOrigin=echo&request.credentials=include&api.extraHeaders.Access-Control-Allow-Credentials=true"),
+		refused("ACAC True with include: refused", "api.allowOrigin=echo&request.credentials=include&api.extraHeaders.Access-Control-Allow-Credentials=True"),
+		refused("ACAC TRUE with include: refused", "api.allowOrigin=echo&request.credentials=include&api.extraHeaders.Access-Control-Allow-Credentials=TRUE"),
+		refused("ACAC 1 with include: refused", "api.allowOrigin=echo&request.credentials=include&api.extraHeaders.Access-Control-Allow-Credentials=1"),
+		refused("ACAC true, true (two values) with include: refused", "api.allowOrigin=echo&request.credentials=include&api.extraHeaders.Access-Control-Allow-Credentials=true, true"),
+		allowed("ACAC TRUE without include: irrelevant", "api.allowOrigin=echo&api.extraHeaders.Access-Control-Allow-Credentials=TRUE"),
 	}
 }
 
@@ -908,6 +892,11 @@ func preflightCacheCases() []confCase {
 		{name: "preflight cache: without Max-Age it holds 5 s, so a second run at once sends no OPTIONS",
 			q: put, ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{{q: put, ok: true, status: 200, wire: "PUT", within: 4 * time.Second}}},
+		{name: "preflight cache: Max-Age -1",
+			chromium: "The standard: -1 is not a number of seconds (delta-seconds), so the preflight is cached for the default 5 s and a second run at once sends no OPTIONS. " +
+				"Chromium treats a negative Max-Age as 0: the second run is preflighted again.",
+			q: put + "&api.maxAge=-1", ok: true, status: 200, wire: "OPTIONS PUT",
+			then: []confCase{run(put+"&api.maxAge=-1", "OPTIONS PUT")}},
 		{name: "preflight cache: Max-Age 0 preflights every run",
 			q: put + "&api.maxAge=0", ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{run(put+"&api.maxAge=0", "OPTIONS PUT")}},

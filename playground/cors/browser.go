@@ -102,6 +102,7 @@ func (b *Browser) Title() string {
 var (
 	Chromium = &Browser{
 		Name: "chromium", Verified: true, MaxAgeLimit: 7200,
+		NegativeMaxAgeIsZero:        true,
 		CacheOneEntryPerURL:         true,
 		NoCacheForOpaqueOrigin:      true,
 		WildcardCoversAuthorization: true,

@@ -71,6 +71,10 @@ type Step struct {
 	Seq  uint64 `json:"seq"`  // the exchange it is about, 0 for none
 	// Note says how this browser departs from the standard here.
 	Note string `json:"note,omitempty"`
+	// Unexpected marks a step where the recorded traffic differed from what
+	// the model predicted: a preflight it did not expect, or a header
+	// other than it foresaw.
+	Unexpected bool `json:"unexpected,omitempty"`
 }
 
 // maxRedirects is the redirect limit. fetch.spec.whatwg.org/#http-redirect-fetch
@@ -113,6 +117,11 @@ type explainer struct {
 func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format string, args ...any) *Step {
 	e.v.Steps = append(e.v.Steps, Step{OK: ok, Stage: stage, Text: fmt.Sprintf(format, args...), Spec: Spec + "#" + anchor, Seq: seq})
 	return &e.v.Steps[len(e.v.Steps)-1]
+}
+
+// surprise records that the traffic differed from the model's prediction.
+func (e *explainer) surprise(ok bool, stage, anchor string, seq uint64, format string, args ...any) {
+	e.step(ok, stage, anchor, seq, format, args...).Unexpected = true
 }
 
 // fail records a failing step and the verdict's failure point.
@@ -381,11 +390,11 @@ func (e *explainer) preflight() bool {
 		}
 		// The browser asked again though the model thinks it need not:
 		// take the browser's word and check the new preflight.
-		e.step(true, StageCache, "concept-cache", 0, "The model expected the browser to reuse the preflight it cached %s ago (Max-Age %d), but it sent a new one.", ago, hit.maxAge)
+		e.surprise(true, StageCache, "concept-cache", 0, "The model expected the browser to reuse the preflight it cached %s ago (Max-Age %d), but it sent a new one.", ago, hit.maxAge)
 	}
 	next := e.peek()
 	if next != nil && next.Method != "OPTIONS" && next.Method == e.method && sameURL(next.URL, e.url) {
-		e.step(true, StageCache, "concept-cache", 0, "No OPTIONS reached the server: the browser reused a preflight from its cache that this session did not record.")
+		e.surprise(true, StageCache, "concept-cache", 0, "No OPTIONS reached the server: the browser reused a preflight from its cache that the model did not know of.")
 		return true
 	}
 	ex, ok := e.take("OPTIONS")
@@ -395,10 +404,10 @@ func (e *explainer) preflight() bool {
 	}
 	e.checkOrigin(ex)
 	if acrm := header(ex.RequestHeaders, "Access-Control-Request-Method"); acrm != e.method {
-		e.step(false, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asked for method `%s`; the model expected `%s`.", acrm, e.method)
+		e.surprise(false, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asked for method `%s`; the model expected `%s`.", acrm, e.method)
 	}
 	if want, got := strings.Join(unsafe, ","), header(ex.RequestHeaders, "Access-Control-Request-Headers"); want != got {
-		e.step(false, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asked for headers `%s`; the model expected `%s`.", got, want)
+		e.surprise(false, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asked for headers `%s`; the model expected `%s`.", got, want)
 	} else if got != "" {
 		e.step(true, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asks: may the page send `%s` with `Access-Control-Request-Headers: %s` (lower case, sorted, comma-joined)?", e.method, got)
 	}
@@ -694,7 +703,7 @@ func (e *explainer) checkOrigin(ex Exchange) {
 		return
 	}
 	if got != e.serializedOrigin() {
-		e.step(false, e.stageOf(), "serializing-a-request-origin", ex.Seq, "The request arrived with `Origin: %s`; the model expected `%s`.", got, e.serializedOrigin())
+		e.surprise(false, e.stageOf(), "serializing-a-request-origin", ex.Seq, "The request arrived with `Origin: %s`; the model expected `%s`.", got, e.serializedOrigin())
 	}
 }
 

@@ -49,6 +49,9 @@ func Decode(data []byte) (Scenario, error) {
 	if s.Request.Headers == nil {
 		s.Request.Headers = map[string]string{}
 	}
+	if s.API.ExtraHeaders == nil {
+		s.API.ExtraHeaders = map[string]string{}
+	}
 	if s.API.Allowlist == nil {
 		s.API.Allowlist = []string{}
 	}

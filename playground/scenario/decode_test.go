@@ -108,6 +108,7 @@ func TestDecode(t *testing.T) {
 					AllowOrigin: "null", Allowlist: []string{}, Match: "exact",
 					AllowCredentials: true, AllowMethods: "POST", AllowHeaders: "echo",
 					MaxAge: intPtr(600), Vary: true, PreflightStatus: 200,
+					ExtraHeaders: map[string]string{},
 				}
 			},
 		},

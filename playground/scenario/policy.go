@@ -54,6 +54,9 @@ type Policy struct {
 	acma []string
 	aceh []string
 	vary []string
+
+	// extra are API.ExtraHeaders, canonical names to values.
+	extra http.Header
 }
 
 // NewPolicy checks a, with the rules of Scenario.Validate, and prepares it.
@@ -77,6 +80,12 @@ func NewPolicy(a API) (*Policy, error) {
 	}
 	if a.MaxAge != nil {
 		p.acma = []string{strconv.Itoa(*a.MaxAge)}
+	}
+	if len(a.ExtraHeaders) > 0 {
+		p.extra = http.Header{}
+		for name, v := range a.ExtraHeaders {
+			p.extra[http.CanonicalHeaderKey(name)] = []string{v}
+		}
 	}
 	switch a.AllowOrigin {
 	case "":
@@ -129,6 +138,9 @@ func valueIf(cond bool, v string) []string {
 // and Access-Control-Max-Age. On other responses only:
 // Access-Control-Expose-Headers.
 //
+// Last, API.ExtraHeaders are set on every response, replacing any header
+// of the same name.
+//
 // Apply only sets headers: one the policy does not send is left as dst has
 // it. To stay cheap, the values it sets share memory with p and req; replace
 // them (Set, Del, Add) but do not modify them in place.
@@ -154,6 +166,9 @@ func (p *Policy) Apply(dst http.Header, req http.Header, preflight bool) {
 		} else {
 			dst[headerVary] = p.vary
 		}
+	}
+	for name, v := range p.extra {
+		dst[name] = v
 	}
 }
 

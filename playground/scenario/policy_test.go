@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -721,5 +722,30 @@ func BenchmarkApply(b *testing.B) {
 				p.Apply(dst, bm.req, bm.preflight)
 			}
 		})
+	}
+}
+
+func TestExtraHeadersReplacePolicyHeaders(t *testing.T) {
+	a := Default().API
+	a.AllowOrigin = "*"
+	a.AllowCredentials = true
+	a.ExtraHeaders = map[string]string{"access-control-allow-credentials": "TRUE", "X-Extra": "1"}
+	p, err := NewPolicy(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, preflight := range []bool{false, true} {
+		dst := http.Header{}
+		p.Apply(dst, http.Header{"Origin": {"http://a.test"}}, preflight)
+		if got := dst.Values("Access-Control-Allow-Credentials"); len(got) != 1 || got[0] != "TRUE" {
+			t.Errorf("preflight %v: ACAC %q, want the extra header's TRUE only", preflight, got)
+		}
+		if dst.Get("X-Extra") != "1" || dst.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("preflight %v: headers %v", preflight, dst)
+		}
+	}
+	a.ExtraHeaders = map[string]string{"Content-Length": "5"}
+	if _, err := NewPolicy(a); err == nil || !strings.Contains(err.Error(), "api.extraHeaders") {
+		t.Errorf("a framing header was accepted: %v", err)
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"strings"
 )
 
-// headerPrefix starts the query key of each request header:
-// request.headers.X-Token=abc.
-const headerPrefix = "request.headers."
+// The query keys of single headers start with these: request.headers.X-Token=abc.
+const (
+	headerPrefix      = "request.headers."
+	extraHeaderPrefix = "api.extraHeaders."
+)
 
 // Query returns s as permalink query parameters. Only the fields that differ
 // from Default appear, so the default scenario is an empty query. Keys are
@@ -61,6 +63,9 @@ func (s Scenario) Query() url.Values {
 	}
 	str("api.vary", strconv.FormatBool(a.Vary), strconv.FormatBool(da.Vary))
 	str("api.preflightStatus", strconv.Itoa(a.PreflightStatus), strconv.Itoa(da.PreflightStatus))
+	for name, v := range a.ExtraHeaders {
+		q.Set(extraHeaderPrefix+name, v)
+	}
 	return q
 }
 
@@ -83,7 +88,9 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 		case key == "api.allowlist":
 			s.API.Allowlist = slices.Clone(vals)
 		case strings.HasPrefix(key, headerPrefix):
-			setHeader(&s, errs, key[len(headerPrefix):], vals)
+			setHeader(s.Request.Headers, errs, "request.headers", key[len(headerPrefix):], vals)
+		case strings.HasPrefix(key, extraHeaderPrefix):
+			setHeader(s.API.ExtraHeaders, errs, "api.extraHeaders", key[len(extraHeaderPrefix):], vals)
 		default:
 			set := setter(&s, key)
 			switch {
@@ -107,15 +114,16 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 	return s, errs
 }
 
-// setHeader applies the query key request.headers.<name>.
-func setHeader(s *Scenario, errs FieldErrors, name string, vals []string) {
+// setHeader applies a query key such as request.headers.<name> to the
+// headers of field.
+func setHeader(headers map[string]string, errs FieldErrors, field, name string, vals []string) {
 	switch {
 	case name == "":
-		errs.add("request.headers", "a header needs a name: request.headers.<Name>=value")
+		errs.add(field, "a header needs a name: "+field+".<Name>=value")
 	case len(vals) > 1:
-		errs.add("request.headers", fmt.Sprintf("header %q given more than once", name))
+		errs.add(field, fmt.Sprintf("header %q given more than once", name))
 	default:
-		s.Request.Headers[name] = vals[0]
+		headers[name] = vals[0]
 	}
 }
 

@@ -106,7 +106,12 @@ func roundTripScenarios() map[string]Scenario {
 		MaxAge:           intPtr(0),
 		Vary:             false,
 		PreflightStatus:  500,
+		ExtraHeaders:     map[string]string{},
 	}
+
+	extra := Default()
+	extra.API.MaxAge = intPtr(-1)
+	extra.API.ExtraHeaders = map[string]string{"Access-Control-Allow-Credentials": "TRUE", "x-odd": "a, b"}
 
 	body := Default()
 	body.Request = Request{
@@ -133,6 +138,7 @@ func roundTripScenarios() map[string]Scenario {
 		"allowlist": allowlist,
 		"body":      body,
 		"literal":   literal,
+		"extra":     extra,
 	}
 }
 
@@ -264,9 +270,9 @@ func TestFromQuery(t *testing.T) {
 		},
 		{
 			desc:     "a maxAge that parses but breaks a rule",
-			query:    "api.maxAge=-1",
-			edit:     func(s *Scenario) { s.API.MaxAge = intPtr(-1) },
-			wantErrs: FieldErrors{"api.maxAge": "must be between 0 and 31536000 seconds (a year), or null for no header; got -1"},
+			query:    "api.maxAge=-31536001",
+			edit:     func(s *Scenario) { s.API.MaxAge = intPtr(-31536001) },
+			wantErrs: FieldErrors{"api.maxAge": "must be between -31536000 and 31536000 seconds (a year), or null for no header; got -31536001"},
 		},
 		{
 			desc:  "validation errors come with the scenario as read",

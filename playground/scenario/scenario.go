@@ -61,6 +61,10 @@ type API struct {
 	Vary bool `json:"vary"`
 	// PreflightStatus is the status of the answer to a preflight.
 	PreflightStatus int `json:"preflightStatus"`
+	// ExtraHeaders are sent on every response exactly as written, and
+	// replace a header of the same name the settings above would send:
+	// `Access-Control-Allow-Credentials: TRUE`, say.
+	ExtraHeaders map[string]string `json:"extraHeaders"`
 }
 
 // Default is the scenario a new session starts with: a plain cross-origin GET
@@ -85,6 +89,7 @@ func Default() Scenario {
 			Match:           "exact",
 			Vary:            true,
 			PreflightStatus: 204,
+			ExtraHeaders:    map[string]string{},
 		},
 	}
 }

@@ -116,8 +116,17 @@ func (a API) validate(errs FieldErrors) {
 		errs.add("api.allowlist", msg)
 	}
 	checkEnum(errs, "api.match", a.Match, matches())
-	if a.MaxAge != nil && (*a.MaxAge < 0 || *a.MaxAge > maxMaxAge) {
-		errs.add("api.maxAge", fmt.Sprintf("must be between 0 and %d seconds (a year), or null for no header; got %d", maxMaxAge, *a.MaxAge))
+	// Negative values are allowed: how browsers treat them is a lesson.
+	if a.MaxAge != nil && (*a.MaxAge < -maxMaxAge || *a.MaxAge > maxMaxAge) {
+		errs.add("api.maxAge", fmt.Sprintf("must be between -%d and %d seconds (a year), or null for no header; got %d", maxMaxAge, maxMaxAge, *a.MaxAge))
+	}
+	for _, msg := range checkHeaders(a.ExtraHeaders) {
+		errs.add("api.extraHeaders", msg)
+	}
+	for name := range a.ExtraHeaders {
+		if framingHeader(name) {
+			errs.add("api.extraHeaders", fmt.Sprintf("header %q frames the HTTP message itself; the server sets it", name))
+		}
 	}
 	if a.PreflightStatus < 200 || a.PreflightStatus > 599 {
 		errs.add("api.preflightStatus", fmt.Sprintf("must be an HTTP status between 200 and 599; got %d", a.PreflightStatus))
@@ -218,6 +227,16 @@ func checkHeaders(h map[string]string) []string {
 		}
 	}
 	return msgs
+}
+
+// framingHeader is a header the server must control for the response to
+// be valid HTTP/1.1 at all.
+func framingHeader(name string) bool {
+	switch strings.ToLower(name) {
+	case "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "trailer", "te":
+		return true
+	}
+	return false
 }
 
 // checkHeaderValue checks that v can be sent as a header value: at most max

@@ -354,14 +354,14 @@ func TestValidate(t *testing.T) {
 			edit: func(s *Scenario) { s.API.MaxAge = intPtr(0) },
 		},
 		{
-			desc: "negative maxAge",
-			edit: func(s *Scenario) { s.API.MaxAge = intPtr(-1) },
-			want: FieldErrors{"api.maxAge": "must be between 0 and 31536000 seconds (a year), or null for no header; got -1"},
+			desc: "maxAge under minus a year",
+			edit: func(s *Scenario) { s.API.MaxAge = intPtr(-31536001) },
+			want: FieldErrors{"api.maxAge": "must be between -31536000 and 31536000 seconds (a year), or null for no header; got -31536001"},
 		},
 		{
 			desc: "maxAge over a year",
 			edit: func(s *Scenario) { s.API.MaxAge = intPtr(31536001) },
-			want: FieldErrors{"api.maxAge": "must be between 0 and 31536000 seconds (a year), or null for no header; got 31536001"},
+			want: FieldErrors{"api.maxAge": "must be between -31536000 and 31536000 seconds (a year), or null for no header; got 31536001"},
 		},
 		{
 			desc: "preflightStatus below 200",
