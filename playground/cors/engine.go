@@ -781,7 +781,7 @@ func parseList(h [][2]string, name string) ([]string, bool) {
 		if item == "" {
 			continue
 		}
-		if !isToken(item) {
+		if !IsToken(item) {
 			return nil, false
 		}
 		out = append(out, item)

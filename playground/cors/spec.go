@@ -137,7 +137,7 @@ func mimeEssence(v string) (string, bool) {
 	essence, _, _ := strings.Cut(v, ";")
 	essence = strings.ToLower(strings.Trim(essence, " \t\r\n"))
 	typ, sub, ok := strings.Cut(essence, "/")
-	if !ok || !isToken(typ) || !isToken(sub) {
+	if !ok || !IsToken(typ) || !IsToken(sub) {
 		return "", false
 	}
 	return essence, true
@@ -173,8 +173,9 @@ func allDigits(s string) bool {
 	return true
 }
 
-// isToken reports whether s is an HTTP token (RFC 9110).
-func isToken(s string) bool {
+// IsToken reports whether s is an HTTP token: methods and header names
+// are tokens. www.rfc-editor.org/rfc/rfc9110#name-tokens
+func IsToken(s string) bool {
 	if s == "" {
 		return false
 	}

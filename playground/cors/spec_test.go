@@ -67,7 +67,7 @@ func FuzzHeaderParsers(f *testing.F) {
 		}
 		if list, ok := parseList([][2]string{{name, value}}, name); ok {
 			for _, item := range list {
-				if !isToken(item) {
+				if !IsToken(item) {
 					t.Fatalf("parseList(%q) kept %q", value, item)
 				}
 			}

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/corslab/corslab/playground/cors"
 )
 
 // Limits on a scenario. They keep a session small, and every value short
@@ -149,42 +151,12 @@ func checkMethod(m string) string {
 		return "must not be empty; fetch() needs a method such as GET"
 	case len(m) > maxMethodLen:
 		return fmt.Sprintf("must be at most %d bytes; got %d", maxMethodLen, len(m))
-	case !isToken(m):
+	case !cors.IsToken(m):
 		return fmt.Sprintf("must be %s; got %q", tokenRule, m)
-	case isForbiddenMethod(m):
+	case cors.ForbiddenMethod(m):
 		return fmt.Sprintf("fetch() refuses the forbidden method %q (CONNECT, TRACE and TRACK, in any case)", m)
 	}
 	return ""
-}
-
-// isForbiddenMethod reports whether fetch() throws a TypeError for method m.
-// fetch.spec.whatwg.org/#forbidden-method
-func isForbiddenMethod(m string) bool {
-	return strings.EqualFold(m, "CONNECT") ||
-		strings.EqualFold(m, "TRACE") ||
-		strings.EqualFold(m, "TRACK")
-}
-
-// isToken reports whether s is a non-empty HTTP token.
-// www.rfc-editor.org/rfc/rfc9110#name-tokens
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := range len(s) {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isTchar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func checkPath(p string) string {
@@ -219,7 +191,7 @@ func checkHeaders(h map[string]string) []string {
 		msgs = append(msgs, fmt.Sprintf("at most %d headers; got %d", maxHeaders, len(h)))
 	}
 	for _, name := range slices.Sorted(maps.Keys(h)) {
-		if !isToken(name) {
+		if !cors.IsToken(name) {
 			msgs = append(msgs, fmt.Sprintf("header name %q must be %s", name, tokenRule))
 		}
 		if msg := checkHeaderValue(h[name], maxHeaderValueLen); msg != "" {
