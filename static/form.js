@@ -77,6 +77,9 @@ export class ScenarioForm {
     this.onChange = onChange;
     this.onSaved = onSaved;
     this.chain = Promise.resolve(true); // saves run one at a time, in order
+    // The two lists of editable header rows.
+    this.requestHeaders = new HeaderRows(form, "request.headers");
+    this.extraHeaders = new HeaderRows(form, "api.extraHeaders");
     this.savedBody = JSON.stringify(this.read().scenario);
     this.lastOk = true;
     this.scheduleSave = debounce(() => this.save(), SAVE_DELAY_MS);
@@ -98,16 +101,7 @@ export class ScenarioForm {
   click(event) {
     const button = event.target.closest("button");
     if (!button) return;
-    if (button.id === "add-header") {
-      const row = headerRow("", "");
-      this.form.querySelector("#header-rows").append(row);
-      row.querySelector(".header-name").focus();
-      this.edited();
-    } else if (button.classList.contains("remove-header")) {
-      const row = button.closest(".header-row");
-      const next = row.nextElementSibling ?? row.previousElementSibling;
-      row.remove();
-      (next?.querySelector(".header-name") ?? this.form.querySelector("#add-header")).focus();
+    if (this.requestHeaders.click(button) || this.extraHeaders.click(button)) {
       this.edited();
     } else if (button.dataset.fill) {
       const input = this.form.elements[button.dataset.fill];
@@ -124,11 +118,8 @@ export class ScenarioForm {
     const origin = f["allowOrigin-choice"].value;
     f["allowOrigin-custom"].hidden = origin !== "custom";
     this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
-    // Keep the remove buttons' names in step with the header names.
-    for (const row of this.form.querySelectorAll(".header-row")) {
-      const name = row.querySelector(".header-name").value;
-      row.querySelector(".remove-header").setAttribute("aria-label", `Remove header ${name}`.trim());
-    }
+    this.requestHeaders.relabel();
+    this.extraHeaders.relabel();
   }
 
   /**
@@ -140,20 +131,13 @@ export class ScenarioForm {
     const f = this.form.elements;
     const localErrors = {};
     const methodChoice = f["method-choice"].value;
-    const headers = {};
-    for (const row of this.form.querySelectorAll(".header-row")) {
-      const name = row.querySelector(".header-name").value;
-      const value = row.querySelector(".header-value").value;
-      if (name === "" && value === "") continue; // an untouched new row
-      headers[name] = value;
-    }
     const request = {
       ...this.base.request,
       from: f["request.from"].value,
       target: f["request.target"].value,
       method: methodChoice === "other" ? f["method-other"].value : methodChoice,
       path: f["request.path"].value,
-      headers,
+      headers: this.requestHeaders.read(),
       body: f["request.body"].value,
       credentials: f["request.credentials"].value,
       mode: f["request.mode"].value,
@@ -172,6 +156,7 @@ export class ScenarioForm {
       maxAge: readInt(f["api.maxAge"].value, true),
       vary: f["api.vary"].checked,
       preflightStatus: readInt(f["api.preflightStatus"].value, false),
+      extraHeaders: this.extraHeaders.read(),
     };
     if (Number.isNaN(api.maxAge)) {
       localErrors["api.maxAge"] = "must be a whole number of seconds, or empty to send no header";
@@ -278,13 +263,82 @@ export class ScenarioForm {
   }
 }
 
-/** A new editable header row, like the ones the server renders. */
-function headerRow(name, value) {
-  return el("div", { class: "header-row" },
-    el("input", { type: "text", class: "header-name", "aria-label": "Header name", placeholder: "Name", value: name, spellcheck: "false" }),
-    el("input", { type: "text", class: "header-value", "aria-label": "Header value", placeholder: "Value", value, spellcheck: "false" }),
-    el("button", { type: "button", class: "icon remove-header", "aria-label": `Remove header ${name}`.trim(), title: "Remove this header" }, "✕"),
-  );
+/**
+ * One list of editable header rows (views/lab.templ headerRowsField): the
+ * request's headers, or the extra headers the api sends. It lives in the
+ * form field whose data-field is the scenario path it edits, and names its
+ * rows' controls after that field's data-noun ("header", "response header").
+ * It does not save: ScenarioForm reads it and saves after each change.
+ */
+export class HeaderRows {
+  /**
+   * @param {HTMLFormElement} form
+   * @param {string} path the scenario field, e.g. "request.headers"
+   */
+  constructor(form, path) {
+    this.field = form.querySelector(`[data-field="${path}"]`);
+    this.rows = this.field.querySelector(".header-rows");
+    this.addButton = this.field.querySelector(".add-header");
+    this.noun = this.field.dataset.noun || "header";
+  }
+
+  /** Handles a click on one of this list's buttons; true if the rows changed. */
+  click(button) {
+    if (!this.field.contains(button)) return false;
+    if (button === this.addButton) {
+      const row = this.row("", "");
+      this.rows.append(row);
+      row.querySelector(".header-name").focus();
+      return true;
+    }
+    if (button.classList.contains("remove-header")) {
+      // Focus moves to a neighbouring row, or to "Add" when none is left.
+      const row = button.closest(".header-row");
+      const next = row.nextElementSibling ?? row.previousElementSibling;
+      row.remove();
+      (next?.querySelector(".header-name") ?? this.addButton).focus();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * The rows as an object, name → value ({} when there are none). Built
+   * with Object.fromEntries, which makes every name an own property, even
+   * one called "__proto__".
+   */
+  read() {
+    const pairs = [];
+    for (const row of this.rows.querySelectorAll(".header-row")) {
+      const name = row.querySelector(".header-name").value;
+      const value = row.querySelector(".header-value").value;
+      if (name === "" && value === "") continue; // an untouched new row
+      pairs.push([name, value]);
+    }
+    return Object.fromEntries(pairs);
+  }
+
+  /** Keeps the remove buttons' names in step with the header names. */
+  relabel() {
+    for (const row of this.rows.querySelectorAll(".header-row")) {
+      const name = row.querySelector(".header-name").value;
+      row.querySelector(".remove-header").setAttribute("aria-label", this.removeLabel(name));
+    }
+  }
+
+  removeLabel(name) {
+    return `Remove ${this.noun} ${name}`.trim();
+  }
+
+  /** A new editable row, like the ones the server renders. */
+  row(name, value) {
+    const Noun = this.noun.charAt(0).toUpperCase() + this.noun.slice(1);
+    return el("div", { class: "header-row" },
+      el("input", { type: "text", class: "header-name", "aria-label": `${Noun} name`, placeholder: "Name", value: name, spellcheck: "false" }),
+      el("input", { type: "text", class: "header-value", "aria-label": `${Noun} value`, placeholder: "Value", value, spellcheck: "false" }),
+      el("button", { type: "button", class: "icon remove-header", "aria-label": this.removeLabel(name), title: `Remove this ${this.noun}` }, "✕"),
+    );
+  }
 }
 
 /** "" → null when empty is allowed; a whole number → the number; else NaN. */

@@ -81,11 +81,52 @@ func sortedFieldErrors(fields map[string]string) []fieldError {
 	return out
 }
 
-// headerRow is one request header, for the editable header rows.
+// headerRow is one header, for the editable header rows.
 type headerRow struct{ Name, Value string }
 
-// sortedHeaders lists a scenario's request headers by name, so the form is
-// rendered the same way every time.
+// headerEditor describes one list of editable header rows in the lab form
+// (headerRowsField).
+type headerEditor struct {
+	Path    string // the scenario field it edits, and where its errors go: "request.headers"
+	Label   string // what the learner reads above the rows
+	Noun    string // what one row is: "header" makes "+ Add header", "Remove header X-A"
+	Hint    string // shown under the rows; may be ""
+	LabelID string // element ids, kept stable for anything that looks them up
+	RowsID  string
+	AddID   string
+}
+
+var (
+	requestHeadersEditor = headerEditor{
+		Path:    "request.headers",
+		Label:   "Request headers",
+		Noun:    "header",
+		LabelID: "headers-label",
+		RowsID:  "header-rows",
+		AddID:   "add-header",
+	}
+	extraHeadersEditor = headerEditor{
+		Path:    "api.extraHeaders",
+		Label:   "Extra response headers",
+		Noun:    "response header",
+		Hint:    "Sent on every api response exactly as written, replacing the same header above, e.g. Access-Control-Allow-Credentials: TRUE.",
+		LabelID: "extra-headers-label",
+		RowsID:  "extra-header-rows",
+		AddID:   "add-extra-header",
+	}
+)
+
+// capitalize upper-cases the first letter of an ASCII phrase: "header name"
+// → "Header name".
+func capitalize(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// sortedHeaders lists headers by name, so the form is rendered the same way
+// every time.
 func sortedHeaders(h map[string]string) []headerRow {
 	out := make([]headerRow, 0, len(h))
 	for n, v := range h {
