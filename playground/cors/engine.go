@@ -247,6 +247,7 @@ func (e *explainer) hop() (Exchange, bool) {
 		return Exchange{}, false
 	}
 	e.checkOrigin(ex)
+	e.explainCookies(ex)
 	if ex.Status == 0 {
 		e.fail(e.stageOf(), "http-fetch", ex.Seq, "The server closed the connection without answering: a network error.")
 		return ex, false
@@ -288,7 +289,7 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 	}
 	st := e.step(true, e.stageOf(), "cors-protocol", 0, "`%s` %s than the page (%s): a cross-origin request, so the browser sends `Origin: %s` and applies CORS.", target, why, from, e.serializedOrigin())
 	if e.req.Origin == "null" {
-		st.Text = fmt.Sprintf("`%s` %s (the page's origin is opaque, so it sends `Origin: null`): a cross-origin request, so the browser applies CORS.", target, why)
+		st.Text = fmt.Sprintf("`%s` %s: the page's origin is opaque (a sandboxed iframe, or a document from a `data:` URL), so the browser sends `Origin: null` and applies CORS.", target, why)
 	}
 	switch {
 	case !SafelistedMethod(e.method):
@@ -694,6 +695,29 @@ func (e *explainer) exposed(ex Exchange, named []string, all bool) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// explainCookies says whether the request may carry cookies, and what it
+// carried. fetch.spec.whatwg.org/#concept-request-credentials-mode
+func (e *explainer) explainCookies(ex Exchange) {
+	cookie, sent := headerOK(ex.RequestHeaders, "Cookie")
+	carried := "It carried none."
+	if sent {
+		carried = "It carried `Cookie: " + cookie + "`."
+	}
+	stage := e.stageFor(ex)
+	switch {
+	case e.req.Credentials == "omit":
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `omit`: the browser sends no cookies. %s", carried)
+	case e.tainting == "basic":
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "A same-origin request: the browser sends the cookies it has for this host. %s", carried)
+	case e.req.Credentials != "include":
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `%s` on a cross-origin request: the browser sends no cookies. %s", e.req.Credentials, carried)
+	case e.req.Origin == "null":
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`, but from an opaque origin the request counts as cross-site, so cookies marked `SameSite=Lax` or `Strict` stay behind. %s", carried)
+	default:
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows (ports do not matter to cookies, so corslab's origins are one site). %s", carried)
+	}
 }
 
 // checkOrigin explains the Origin header a request arrived with.

@@ -91,6 +91,11 @@ func TestExplain(t *testing.T) {
 		{"no request reached the server", get(), nil, false, StageResponse, "No `GET /sess/users` reached a server", nil},
 		{"a closed connection is a network error", get(), []Exchange{ex("GET", api+path, origin(app), 0)}, false, StageResponse, "closed the connection", nil},
 
+		// Cookies.
+		{"include sends cookies", get(withCreds), []Exchange{ex("GET", api+path, h("Origin", app, "Cookie", "login=1"), 200, "Access-Control-Allow-Origin", app, "Access-Control-Allow-Credentials", "true")}, true, "", "It carried `Cookie: login=1`", nil},
+		{"same-origin credentials send none cross-origin", get(), []Exchange{ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", "*")}, true, "", "Credentials `same-origin` on a cross-origin request", nil},
+		{"an opaque origin keeps Lax cookies back", get(withCreds, fromNull), []Exchange{ex("GET", api+path, origin("null"), 200, "Access-Control-Allow-Origin", "null", "Access-Control-Allow-Credentials", "true")}, true, "", "counts as cross-site", nil},
+
 		// Same-origin, modes.
 		{"same-origin needs nothing", get(func(r *Request) { r.Origin = api }), []Exchange{ex("GET", api+path, nil, 200)}, true, "", "a same-origin request", nil},
 		{"mode same-origin refuses a cross-origin URL", get(withMode("same-origin")), nil, false, StageRequest, "mode `same-origin` forbids", nil},
