@@ -188,6 +188,8 @@ function stepItem(step, v, tag = "li") {
   const failed = !step.ok;
   const cls = ["step", failed ? "step-fail" : "step-ok"];
   if (step.stage === "cache") cls.push("step-cache");
+  // The traffic differed from what the model predicted here.
+  if (step.unexpected) cls.push("step-unexpected");
   if (failed && Number(step.seq) === Number(v.failedSeq)) cls.push("step-failing");
   return el(tag, { class: cls.join(" ") },
     el("span", { class: "step-mark", "aria-hidden": "true" }, failed ? "✗" : "✓"),
@@ -197,7 +199,9 @@ function stepItem(step, v, tag = "li") {
       Number(step.seq) > 0 ? el("span", { class: "step-seq", title: `exchange #${step.seq} in the log` }, ` #${step.seq}`) : null,
       specLink(step.spec),
       step.note ? el("span", { class: "step-note" },
-        el("span", { class: "step-note-label" }, "Browser difference: "), richText(step.note)) : null));
+        el("span", { class: "step-note-label" }, "Browser difference: "), richText(step.note)) : null,
+      step.unexpected ? el("span", { class: "step-note step-surprise" },
+        el("span", { class: "step-note-label" }, "Model surprise: "), "your browser's traffic differed from what the model predicted here.") : null));
 }
 
 /** A small link to the spec section, opening in a new tab. Only https links. */
