@@ -1,13 +1,15 @@
 package origins
 
 import (
-	"encoding/xml"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/corslab/corslab/playground/s3err"
 	"github.com/corslab/corslab/playground/session"
 )
 
@@ -22,14 +24,14 @@ func S3(backend gofakes3.Backend) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := session.FromContext(r.Context())
 		if s == nil {
-			writeS3Error(w, http.StatusForbidden, "AccessDenied", "Access Denied")
+			accessDenied("Access Denied").Write(w, requestID())
 			return
 		}
 		// The playground only hands over requests whose first path segment
 		// is this session's id, which is also its bucket's name.
 		_, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 		if key == "" && r.URL.RawQuery == "" && (r.Method == http.MethodPut || r.Method == http.MethodDelete) {
-			writeS3Error(w, http.StatusForbidden, "AccessDenied", "corslab: a session's bucket is created and deleted with the session")
+			accessDenied("corslab: a session's bucket is created and deleted with the session").Write(w, requestID())
 			return
 		}
 		if r.Body != nil {
@@ -53,14 +55,13 @@ func CreateBucket(backend *s3mem.Backend, name string) error {
 	return err
 }
 
-// writeS3Error answers with S3's error document.
-func writeS3Error(w http.ResponseWriter, status int, code, msg string) {
-	w.Header().Set("Content-Type", "application/xml")
-	w.WriteHeader(status)
-	w.Write([]byte(xml.Header))
-	xml.NewEncoder(w).Encode(struct {
-		XMLName xml.Name `xml:"Error"`
-		Code    string
-		Message string
-	}{Code: code, Message: msg})
+func accessDenied(msg string) *s3err.Error {
+	return &s3err.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}
+}
+
+// requestID names one answer, as S3's x-amz-request-id does.
+func requestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
 }

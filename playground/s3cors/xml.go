@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/corslab/corslab/playground/s3err"
 )
 
 // Namespace is S3's XML namespace, which a CORSConfiguration may carry.
@@ -204,6 +206,6 @@ func XML(rules []Rule) []byte {
 // ruleElement writes one child of a CORSRule on its own line.
 func ruleElement(b *bytes.Buffer, name, text string) {
 	b.WriteString("    ")
-	element(b, name, text)
+	s3err.Element(b, name, text)
 	b.WriteString("\n")
 }

@@ -1,49 +1,15 @@
 package sigv4
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/corslab/corslab/playground/s3err"
 )
 
-// Error is S3's answer to a request it refuses: an HTTP status, a Code, a Message, and the extra
-// elements S3 adds for that Code (for example <Expires> and <ServerTime> on an expired URL), in
-// the order S3 writes them.
-// docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#RESTErrorResponses
-type Error struct {
-	Status  int
-	Code    string
-	Message string
-	Extra   [][2]string // element name, text
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("sigv4: %d %s: %s", e.Status, e.Code, e.Message)
-}
-
-// XMLBody is the error document S3 sends: the XML declaration on its own line, then one <Error>
-// element holding Code, Message, the extra elements and RequestId.
-func (e *Error) XMLBody(requestID string) []byte {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	b.WriteString("<Error>")
-	writeElement(&b, "Code", e.Code)
-	writeElement(&b, "Message", e.Message)
-	for _, kv := range e.Extra {
-		writeElement(&b, kv[0], kv[1])
-	}
-	writeElement(&b, "RequestId", requestID)
-	b.WriteString("</Error>")
-	return b.Bytes()
-}
-
-func writeElement(b *bytes.Buffer, name, text string) {
-	b.WriteString("<" + name + ">")
-	_ = xml.EscapeText(b, []byte(text)) // writes to a bytes.Buffer never fail
-	b.WriteString("</" + name + ">")
-}
+// Error is S3's error answer.
+type Error = s3err.Error
 
 // The wording below is S3's. Where a message was taken from:
 //   - LocalStack, localstack-core/localstack/services/s3/presigned_url.py, whose S3 tests are

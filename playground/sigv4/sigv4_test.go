@@ -330,7 +330,7 @@ func TestXMLBody(t *testing.T) {
 		{desc: "text is escaped",
 			err: &Error{Status: 400, Code: "C", Message: `<a & "b">`},
 			want: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-				`<Error><Code>C</Code><Message>&lt;a &amp; &#34;b&#34;&gt;</Message><RequestId>REQ1</RequestId></Error>`},
+				`<Error><Code>C</Code><Message>&lt;a &amp; "b"&gt;</Message><RequestId>REQ1</RequestId></Error>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
