@@ -32,7 +32,8 @@ func (e *DecodeError) Error() string {
 //
 // A document that cannot be decoded gives a *DecodeError. A decoded scenario
 // that breaks a rule is returned along with its FieldErrors. After a
-// successful decode, Request.Headers and API.Allowlist are never nil.
+// successful decode, Request.Headers, API.Allowlist, API.ExtraHeaders and the
+// lists of every bucket rule are never nil.
 func Decode(data []byte) (Scenario, error) {
 	s := Default()
 	if len(data) == skipSpace(data, 0) {
@@ -55,6 +56,7 @@ func Decode(data []byte) (Scenario, error) {
 	if s.API.Allowlist == nil {
 		s.API.Allowlist = []string{}
 	}
+	s.Bucket.normalize()
 	if errs := s.Validate(); errs != nil {
 		return s, errs
 	}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corslab/corslab/playground/s3cors"
 )
 
 func TestDecode(t *testing.T) {
@@ -86,7 +88,7 @@ func TestDecode(t *testing.T) {
   "version": 1,
   "setup": "three-origins",
   "request": {
-    "from": "sandbox", "target": "api", "method": "POST", "path": "/users?x=1",
+    "from": "sandbox", "target": "s3", "method": "POST", "path": "/users?x=1",
     "headers": {"Content-Type": "application/json"},
     "body": "{\"name\":\"ada\"}\n",
     "credentials": "include", "mode": "cors", "redirect": "error"
@@ -94,12 +96,21 @@ func TestDecode(t *testing.T) {
   "api": {
     "allowOrigin": "null", "allowlist": [], "match": "exact",
     "allowCredentials": true, "allowMethods": "POST", "allowHeaders": "echo",
-    "exposeHeaders": "", "maxAge": 600, "vary": true, "preflightStatus": 200
-  }
+    "exposeHeaders": "", "maxAge": 600, "vary": true, "preflightStatus": 200,
+    "extraHeaders": {"X-A": "1"}, "redirect": 0, "signedUrlExpires": 3600, "requireLogin": true
+  },
+  "bucket": {
+    "cors": [
+      {"id": "uploads", "allowedOrigins": ["http://app.test", "http://*.app.test"], "allowedMethods": ["PUT", "GET"],
+       "allowedHeaders": ["*"], "exposeHeaders": ["ETag"], "maxAgeSeconds": 0},
+      {"allowedOrigins": ["*"], "allowedMethods": ["GET"], "allowedHeaders": null, "maxAgeSeconds": null}
+    ]
+  },
+  "proxy": {"addOrigin": "http://app.test"}
 }`,
 			edit: func(s *Scenario) {
 				s.Request = Request{
-					From: "sandbox", Target: "api", Method: "POST", Path: "/users?x=1",
+					From: "sandbox", Target: "s3", Method: "POST", Path: "/users?x=1",
 					Headers:     map[string]string{"Content-Type": "application/json"},
 					Body:        "{\"name\":\"ada\"}\n",
 					Credentials: "include", Mode: "cors", Redirect: "error",
@@ -108,8 +119,90 @@ func TestDecode(t *testing.T) {
 					AllowOrigin: "null", Allowlist: []string{}, Match: "exact",
 					AllowCredentials: true, AllowMethods: "POST", AllowHeaders: "echo",
 					MaxAge: intPtr(600), Vary: true, PreflightStatus: 200,
-					ExtraHeaders: map[string]string{},
+					ExtraHeaders: map[string]string{"X-A": "1"},
+					Redirect:     0, SignedURLExpires: 3600, RequireLogin: true,
 				}
+				s.Bucket.CORS = []s3cors.Rule{
+					{
+						ID: "uploads", AllowedOrigins: []string{"http://app.test", "http://*.app.test"}, AllowedMethods: []string{"PUT", "GET"},
+						AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: intPtr(0),
+					},
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+				}
+				s.Proxy.AddOrigin = "http://app.test"
+			},
+		},
+		{
+			desc: "a null bucket CORS configuration stays null",
+			in:   `{"bucket":{"cors":null}}`,
+			edit: func(*Scenario) {},
+		},
+		{
+			desc: "an empty bucket keeps its default",
+			in:   `{"bucket":{},"proxy":{}}`,
+			edit: func(*Scenario) {},
+		},
+		{
+			desc: "a bucket rule with just origins and methods gets empty lists, not nil",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["GET"]}]}}`,
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+		},
+		{
+			desc: "null lists in a rule become empty, not nil",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["GET"],"allowedHeaders":null,"exposeHeaders":null}]}}`,
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+		},
+		{
+			desc: "a rule without exposeHeaders, which a permalink carries exactly",
+			in:   `{"bucket":{"cors":[{"id":"uploads","allowedOrigins":["http://app.test"],"allowedMethods":["PUT","GET"],"allowedHeaders":["*"],"maxAgeSeconds":60}]}}`,
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					ID: "uploads", AllowedOrigins: []string{"http://app.test"}, AllowedMethods: []string{"PUT", "GET"},
+					AllowedHeaders: []string{"*"}, ExposeHeaders: []string{}, MaxAgeSeconds: intPtr(60),
+				}}
+			},
+		},
+		{
+			desc: "an empty list in a rule stays empty, and maxAgeSeconds 0 is not null",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["GET"],"exposeHeaders":[],"maxAgeSeconds":0}]}}`,
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{}, MaxAgeSeconds: intPtr(0),
+				}}
+			},
+		},
+		{
+			desc: "rule field names match case-insensitively too",
+			in:   `{"Bucket":{"CORS":[{"ID":"a","AllowedOrigins":["*"],"ALLOWEDMETHODS":["GET"]}]}}`,
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					ID: "a", AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+		},
+		{
+			desc: "redirect 0 overrides the default 303",
+			in:   `{"api":{"redirect":0}}`,
+			edit: func(s *Scenario) { s.API.Redirect = 0 },
+		},
+		{
+			desc: "a setup with its page",
+			in:   `{"setup":"two-origins","request":{"from":"api"}}`,
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "api"
 			},
 		},
 	}
@@ -123,6 +216,14 @@ func TestDecode(t *testing.T) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Decode(%q):\ngot  %#v\nwant %#v", tc.in, got, want)
+			}
+			// A decoded scenario reads the same from its permalink.
+			again, errs := FromQuery(got.Query())
+			if errs != nil {
+				t.Fatalf("FromQuery(Query()) of Decode(%q): %v", tc.in, errs)
+			}
+			if !reflect.DeepEqual(again, got) {
+				t.Errorf("FromQuery(Query()) of Decode(%q):\ngot  %#v\nwant %#v", tc.in, again, got)
 			}
 		})
 	}
@@ -215,6 +316,64 @@ func TestDecodeError(t *testing.T) {
 			want: "line 1, column 21: api.allowlist: expected an array, got object",
 		},
 		{
+			desc: "a wrong type inside a bucket rule names the rule's index",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":"GET"}]}}`,
+			want: "line 1, column 61: bucket.cors[0].allowedMethods: expected an array, got string",
+		},
+		{
+			desc: "a wrong entry of a later rule, on a later line",
+			in: "{\"bucket\": {\"cors\": [\n" +
+				"  {\"allowedOrigins\": [\"*\"], \"allowedMethods\": [\"GET\"]},\n" +
+				"  {\"allowedOrigins\": [\"*\"], \"allowedMethods\": [\"GET\", 1]}\n" +
+				"]}}",
+			want: "line 3, column 55: bucket.cors[1].allowedMethods[1]: expected a string, got number 1",
+		},
+		{
+			desc: "a string where maxAgeSeconds belongs",
+			in:   `{"bucket":{"cors":[{"maxAgeSeconds":"600"}]}}`,
+			want: "line 1, column 37: bucket.cors[0].maxAgeSeconds: expected a number, got string",
+		},
+		{
+			desc: "a fraction where maxAgeSeconds belongs",
+			in:   `{"bucket":{"cors":[{"maxAgeSeconds":0.5}]}}`,
+			want: "line 1, column 37: bucket.cors[0].maxAgeSeconds: expected a whole number, got number 0.5",
+		},
+		{
+			desc: "a number where a rule's id belongs",
+			in:   `{"bucket":{"cors":[{"id":1}]}}`,
+			want: "line 1, column 26: bucket.cors[0].id: expected a string, got number 1",
+		},
+		{
+			desc: "a rule that is not an object",
+			in:   `{"bucket":{"cors":["*"]}}`,
+			want: "line 1, column 20: bucket.cors[0]: expected an object, got string",
+		},
+		{
+			desc: "an object where the rules belong",
+			in:   `{"bucket":{"cors":{"allowedOrigins":["*"]}}}`,
+			want: "line 1, column 19: bucket.cors: expected an array, got object",
+		},
+		{
+			desc: "an unknown field in a rule",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"maxAge":600}]}}`,
+			want: `line 1, column 44: unknown field "maxAge"`,
+		},
+		{
+			desc: "a string where redirect belongs",
+			in:   `{"api":{"redirect":"303"}}`,
+			want: "line 1, column 20: api.redirect: expected a number, got string",
+		},
+		{
+			desc: "a string where requireLogin belongs",
+			in:   `{"api":{"requireLogin":"true"}}`,
+			want: "line 1, column 24: api.requireLogin: expected true or false, got string",
+		},
+		{
+			desc: "a string where the proxy belongs",
+			in:   `{"proxy":"http://app.test"}`,
+			want: "line 1, column 10: proxy: expected an object, got string",
+		},
+		{
 			desc: "a document that is not an object",
 			in:   `[1]`,
 			want: "line 1, column 1: expected an object, got array",
@@ -286,6 +445,34 @@ func TestDecodeValidates(t *testing.T) {
 			want: FieldErrors{"version": "unsupported version 2; this server reads version 1"},
 		},
 		{
+			desc: "an empty list of bucket rules",
+			in:   `{"bucket":{"cors":[]}}`,
+			want: FieldErrors{"bucket.cors": malformedXML + "; a bucket without CORS rules is null"},
+		},
+		{
+			desc: "a bucket rule S3 refuses",
+			in:   `{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["PATCH"],"maxAgeSeconds":-1}]}}`,
+			want: FieldErrors{
+				"bucket.cors.0.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH",
+				"bucket.cors.0.maxAgeSeconds":  "must be between 0 and 31536000 seconds (a year), or null for no header; got -1",
+			},
+		},
+		{
+			desc: "a rule id with a control character",
+			in:   `{"bucket":{"cors":[{"id":"a\u0001b","allowedOrigins":["*"],"allowedMethods":["GET"]}]}}`,
+			want: FieldErrors{"bucket.cors.0.id": `header values cannot contain control characters other than tab; got "a\x01b"`},
+		},
+		{
+			desc: "a setup whose page is not request.from",
+			in:   `{"setup":"one-origin","request":{"from":"sandbox"}}`,
+			want: FieldErrors{"request.from": `the one-origin setup runs the page on the app origin: must be "app"; got "sandbox"`},
+		},
+		{
+			desc: "a signed URL that never lives",
+			in:   `{"api":{"signedUrlExpires":0}}`,
+			want: FieldErrors{"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0"},
+		},
+		{
 			desc: "a GET with a body, and a bad match",
 			in:   `{"request":{"body":"x"},"api":{"match":"glob"}}`,
 			want: FieldErrors{
@@ -345,6 +532,13 @@ func TestFindMismatchAgreesWithEncodingJSON(t *testing.T) {
 		`{"request":{"Nope":1}}`, `{"api":{"vary":null}}`, `{"api":{"vary":0}}`, `[]`, `"x"`, `1`, `true`,
 		`{"request":{"headers":{"X":{}}}}`, `{"setup":null,"api":{"preflightStatus":9223372036854775807}}`,
 		`{"setup":null,"api":{"preflightStatus":9223372036854775808}}`,
+		`{"bucket":null}`, `{"bucket":{"cors":null}}`, `{"bucket":{"cors":[]}}`, `{"bucket":{"cors":[null]}}`,
+		`{"bucket":{"cors":{}}}`, `{"bucket":{"cors":[{"allowedOrigins":"*"}]}}`, `{"bucket":{"cors":[{"allowedOrigins":[null,1]}]}}`,
+		`{"bucket":{"cors":[{"maxAgeSeconds":null}]}}`, `{"bucket":{"cors":[{"maxAgeSeconds":1.0}]}}`,
+		`{"bucket":{"cors":[{"maxAgeSeconds":1e2}]}}`, `{"bucket":{"cors":[{"nope":1}]}}`,
+		`{"bucket":{"cors":[{"ID":"x","AllowedOrigins":["*"]}]}}`, `{"bucket":{"cors":[{"id":"x","Id":1}]}}`,
+		`{"proxy":{"addOrigin":null}}`, `{"proxy":[]}`, `{"proxy":{"origin":"x"}}`, `{"api":{"redirect":"303"}}`,
+		`{"api":{"requireLogin":1}}`, `{"api":{"signedUrlExpires":-1}}`,
 	}
 	for _, doc := range docs {
 		dec := json.NewDecoder(strings.NewReader(doc))
@@ -363,12 +557,24 @@ func FuzzDecode(f *testing.F) {
 		"", "null", "{}", `{"api":{"allowOrigin":"echo"}}`, `{"api":{"maxAge":"x"}}`,
 		`{"request":{"headers":{"X-A":"1"},"body":"é\n"},"api":{"allowlist":["a","b"],"match":"regex"}}`,
 		`{"nope":1}`, `{"api":`, "{}\n{}", `{"version":2}`, `{"API":{"MaxAge":0}}`,
+		`{"bucket":{"cors":null}}`, `{"bucket":{"cors":[]}}`,
+		`{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["GET"]}]}}`,
+		`{"bucket":{"cors":[{"id":"a","allowedOrigins":["*"],"allowedMethods":["GET"],"allowedHeaders":[],"exposeHeaders":["ETag"],"maxAgeSeconds":0}]}}`,
+		`{"setup":"two-origins","request":{"from":"api","target":"s3"},"api":{"redirect":0,"signedUrlExpires":1,"requireLogin":true}}`,
+		`{"setup":"one-origin","proxy":{"addOrigin":"null"}}`,
+		`{"bucket":{"cors":[{"allowedOrigins":["*"],"allowedMethods":["GET"],"allowedHeaders":null}]}}`,
+		`{"bucket":{"cors":[{"id":"a\u0001","allowedOrigins":["*"],"allowedMethods":["GET"]}]}}`,
 	}
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := Decode(data)
+		for i, r := range s.Bucket.CORS {
+			if r.AllowedOrigins == nil || r.AllowedMethods == nil || r.AllowedHeaders == nil || r.ExposeHeaders == nil {
+				t.Fatalf("Decode(%q): rule %d has a nil list: %#v", data, i, r)
+			}
+		}
 		if err != nil {
 			var derr *DecodeError
 			var ferrs FieldErrors
@@ -390,6 +596,13 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(s, s2) {
 			t.Fatalf("Decode(%q) = %#v\nbut its re-encoding decodes to %#v", data, s, s2)
+		}
+		s3, errs := FromQuery(s.Query())
+		if errs != nil {
+			t.Fatalf("Decode(%q) is valid, but FromQuery(Query()) reports %v", data, errs)
+		}
+		if !reflect.DeepEqual(s, s3) {
+			t.Fatalf("Decode(%q) = %#v\nbut FromQuery(Query()) = %#v", data, s, s3)
 		}
 	})
 }

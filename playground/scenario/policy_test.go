@@ -511,11 +511,20 @@ func TestNewPolicyErrors(t *testing.T) {
 			},
 		},
 		{
+			desc: "a status that is no redirect, and a signed URL that outlives S3's limit",
+			api:  api(func(a *API) { a.Redirect = 200; a.SignedURLExpires = 604801 }),
+			want: FieldErrors{
+				"api.redirect":         "must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got 200",
+				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 604801",
+			},
+		},
+		{
 			desc: "the zero API",
 			api:  API{},
 			want: FieldErrors{
-				"api.match":           `must be one of exact, suffix, prefix, regex; got ""`,
-				"api.preflightStatus": "must be an HTTP status between 200 and 599; got 0",
+				"api.match":            `must be one of exact, suffix, prefix, regex; got ""`,
+				"api.preflightStatus":  "must be an HTTP status between 200 and 599; got 0",
+				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0",
 			},
 		},
 	}

@@ -7,24 +7,30 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/corslab/corslab/playground/s3cors"
 )
 
 // The query keys of single headers start with these: request.headers.X-Token=abc.
 const (
 	headerPrefix      = "request.headers."
 	extraHeaderPrefix = "api.extraHeaders."
+	bucketPrefix      = "bucket.cors."
 )
 
 // Query returns s as permalink query parameters. Only the fields that differ
 // from Default appear, so the default scenario is an empty query. Keys are
 // the dotted JSON paths of the fields, except that each request header has
 // its own key, "request.headers.<Name>", and api.allowlist is repeated, once
-// per entry in order. Booleans are true or false; api.maxAge is a whole
-// number, and absent when null. The version is not written: a permalink is
-// always read as the current version.
+// per entry in order. The bucket's CORS rules are numbered from 0 and each
+// list of a rule is repeated the same way:
+// bucket.cors.0.allowedOrigins=null&bucket.cors.0.allowedMethods=GET. No
+// bucket.cors key means null, no CORS configuration. Booleans are true or
+// false; api.maxAge is a whole number, and absent when null. The version is
+// not written: a permalink is always read as the current version.
 //
-// For every valid s, FromQuery(s.Query()) returns s (nil and empty headers or
-// allowlist both come back empty).
+// For every valid s, FromQuery(s.Query()) returns s (nil and empty headers,
+// allowlist or rule lists all come back empty).
 func (s Scenario) Query() url.Values {
 	d := Default()
 	q := url.Values{}
@@ -66,6 +72,26 @@ func (s Scenario) Query() url.Values {
 	for name, v := range a.ExtraHeaders {
 		q.Set(extraHeaderPrefix+name, v)
 	}
+	str("api.redirect", strconv.Itoa(a.Redirect), strconv.Itoa(da.Redirect))
+	str("api.signedUrlExpires", strconv.Itoa(a.SignedURLExpires), strconv.Itoa(da.SignedURLExpires))
+	str("api.requireLogin", strconv.FormatBool(a.RequireLogin), strconv.FormatBool(da.RequireLogin))
+
+	for i, r := range s.Bucket.CORS {
+		key := func(field string) string { return bucketPrefix + strconv.Itoa(i) + "." + field }
+		str(key("id"), r.ID, "")
+		for field, list := range map[string][]string{
+			"allowedOrigins": r.AllowedOrigins, "allowedMethods": r.AllowedMethods,
+			"allowedHeaders": r.AllowedHeaders, "exposeHeaders": r.ExposeHeaders,
+		} {
+			if len(list) > 0 {
+				q[key(field)] = slices.Clone(list)
+			}
+		}
+		if r.MaxAgeSeconds != nil {
+			q.Set(key("maxAgeSeconds"), strconv.Itoa(*r.MaxAgeSeconds))
+		}
+	}
+	str("proxy.addOrigin", s.Proxy.AddOrigin, d.Proxy.AddOrigin)
 	return q
 }
 
@@ -80,6 +106,7 @@ func (s Scenario) Query() url.Values {
 func FromQuery(q url.Values) (Scenario, FieldErrors) {
 	s := Default()
 	errs := FieldErrors{}
+	named := map[int]bool{} // the bucket rules some key named
 	for _, key := range slices.Sorted(maps.Keys(q)) {
 		vals := q[key]
 		switch {
@@ -91,6 +118,10 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 			setHeader(s.Request.Headers, errs, "request.headers", key[len(headerPrefix):], vals)
 		case strings.HasPrefix(key, extraHeaderPrefix):
 			setHeader(s.API.ExtraHeaders, errs, "api.extraHeaders", key[len(extraHeaderPrefix):], vals)
+		case strings.HasPrefix(key, bucketPrefix):
+			if i, ok := setRuleField(&s.Bucket, errs, key, vals); ok {
+				named[i] = true
+			}
 		default:
 			set := setter(&s, key)
 			switch {
@@ -105,6 +136,12 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 			}
 		}
 	}
+	for i := range s.Bucket.CORS {
+		if !named[i] {
+			errs.add(bucketPrefix+strconv.Itoa(i), "missing: rules are numbered from 0 without gaps")
+		}
+	}
+	s.Bucket.normalize()
 	for key, msg := range s.Validate() {
 		errs.add(key, msg)
 	}
@@ -169,8 +206,66 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setBool(&a.Vary)
 	case "api.preflightStatus":
 		return setInt(&a.PreflightStatus)
+	case "api.redirect":
+		return setInt(&a.Redirect)
+	case "api.signedUrlExpires":
+		return setInt(&a.SignedURLExpires)
+	case "api.requireLogin":
+		return setBool(&a.RequireLogin)
+	case "proxy.addOrigin":
+		return setString(&s.Proxy.AddOrigin)
 	}
 	return nil
+}
+
+// setRuleField applies a key bucket.cors.<i>.<field> to the bucket's
+// rules, growing them to hold rule i, and reports i. Indexes stop at S3's
+// 100 rules, so a link cannot make the server allocate more.
+func setRuleField(b *Bucket, errs FieldErrors, key string, vals []string) (int, bool) {
+	index, field, _ := strings.Cut(key[len(bucketPrefix):], ".")
+	i, err := strconv.Atoi(index)
+	if err != nil || i < 0 || i >= s3cors.MaxRules || strconv.Itoa(i) != index {
+		errs.add(key, fmt.Sprintf("rules are numbered 0 to %d: bucket.cors.<number>.<field>", s3cors.MaxRules-1))
+		return 0, false
+	}
+	var (
+		list *[]string
+		set  func(string) string
+	)
+	grow := func() *s3cors.Rule {
+		for len(b.CORS) <= i {
+			b.CORS = append(b.CORS, s3cors.Rule{})
+		}
+		return &b.CORS[i]
+	}
+	switch field {
+	case "allowedOrigins":
+		list = &grow().AllowedOrigins
+	case "allowedMethods":
+		list = &grow().AllowedMethods
+	case "allowedHeaders":
+		list = &grow().AllowedHeaders
+	case "exposeHeaders":
+		list = &grow().ExposeHeaders
+	case "id":
+		set = setString(&grow().ID)
+	case "maxAgeSeconds":
+		set = setMaxAge(&grow().MaxAgeSeconds)
+	default:
+		errs.add(key, "unknown rule field; a rule has id, allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders and maxAgeSeconds")
+		return 0, false
+	}
+	switch {
+	case list != nil:
+		*list = slices.Clone(vals)
+	case len(vals) > 1:
+		errs.add(key, "given more than once")
+	default:
+		if msg := set(vals[0]); msg != "" {
+			errs.add(key, msg)
+		}
+	}
+	return i, true
 }
 
 func setString(p *string) func(string) string {

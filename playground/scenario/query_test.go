@@ -3,8 +3,11 @@ package scenario
 import (
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/corslab/corslab/playground/s3cors"
 )
 
 func TestQuery(t *testing.T) {
@@ -73,6 +76,55 @@ func TestQuery(t *testing.T) {
 				"&request.body=b&request.credentials=include&request.from=evil&request.method=POST&request.mode=no-cors" +
 				"&request.path=%2Fx%3Fy%3D1&request.redirect=manual&request.target=t&setup=other",
 		},
+		{
+			desc: "the signed-URL settings",
+			edit: func(s *Scenario) {
+				s.API.Redirect = 0
+				s.API.SignedURLExpires = 3600
+				s.API.RequireLogin = true
+			},
+			want: "api.redirect=0&api.requireLogin=true&api.signedUrlExpires=3600",
+		},
+		{
+			desc: "setup, target and proxy",
+			edit: func(s *Scenario) {
+				s.Setup = "one-origin"
+				s.Request.Target = "s3"
+				s.Proxy.AddOrigin = "http://app.test"
+			},
+			want: "proxy.addOrigin=http%3A%2F%2Fapp.test&request.target=s3&setup=one-origin",
+		},
+		{
+			desc: "bucket rules are numbered from 0, their lists repeated in order",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{
+					{
+						ID:             "a b",
+						AllowedOrigins: []string{"http://b.test", "http://a.test"},
+						AllowedMethods: []string{"PUT", "GET"},
+						AllowedHeaders: []string{"*"},
+						ExposeHeaders:  []string{"x-amz-request-id", "ETag"},
+						MaxAgeSeconds:  intPtr(0),
+					},
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}},
+				}
+			},
+			want: "bucket.cors.0.allowedHeaders=%2A&bucket.cors.0.allowedMethods=PUT&bucket.cors.0.allowedMethods=GET" +
+				"&bucket.cors.0.allowedOrigins=http%3A%2F%2Fb.test&bucket.cors.0.allowedOrigins=http%3A%2F%2Fa.test" +
+				"&bucket.cors.0.exposeHeaders=x-amz-request-id&bucket.cors.0.exposeHeaders=ETag" +
+				"&bucket.cors.0.id=a+b&bucket.cors.0.maxAgeSeconds=0" +
+				"&bucket.cors.1.allowedMethods=GET&bucket.cors.1.allowedOrigins=%2A",
+		},
+		{
+			desc: "empty lists and a null maxAgeSeconds are not written",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: nil,
+				}}
+			},
+			want: "bucket.cors.0.allowedMethods=GET&bucket.cors.0.allowedOrigins=%2A",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -107,6 +159,8 @@ func roundTripScenarios() map[string]Scenario {
 		Vary:             false,
 		PreflightStatus:  500,
 		ExtraHeaders:     map[string]string{},
+		Redirect:         303,
+		SignedURLExpires: 900,
 	}
 
 	extra := Default()
@@ -132,13 +186,58 @@ func roundTripScenarios() map[string]Scenario {
 	literal.API.Match = "suffix"
 	literal.API.Allowlist = []string{"example.com"}
 
+	files := Default()
+	files.Request.Target = "s3"
+	files.API.Redirect = 0
+	files.API.SignedURLExpires = 604800
+	files.API.RequireLogin = true
+
+	twoOrigins := Default()
+	twoOrigins.Setup = "two-origins"
+	twoOrigins.Request.From = "api"
+	twoOrigins.Request.Target = "s3"
+	twoOrigins.API.Redirect = 307
+	twoOrigins.API.SignedURLExpires = 1
+
+	oneOrigin := Default()
+	oneOrigin.Setup = "one-origin"
+	oneOrigin.Proxy.AddOrigin = "http://app.test?a=b&c=%20 é"
+
+	bucket := Default()
+	bucket.Bucket.CORS = []s3cors.Rule{
+		{
+			ID:             "uploads & more = é",
+			AllowedOrigins: []string{"http://b.test", "https://*.a.test", "http://b.test", "", "null"},
+			AllowedMethods: []string{"PUT", "POST", "DELETE", "HEAD", "GET"},
+			AllowedHeaders: []string{"x-amz-*", "", "Content-Type"},
+			ExposeHeaders:  []string{"ETag", "a\tb", "**"},
+			MaxAgeSeconds:  intPtr(0),
+		},
+		{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+		{
+			AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{},
+			MaxAgeSeconds: intPtr(31536000), ID: "last",
+		},
+	}
+
+	// More than ten rules, so that their keys do not sort in rule order.
+	// manyRules gives their absent lists as empty, the way FromQuery does.
+	everyRule := Default()
+	everyRule.Bucket.CORS = manyRules(s3cors.MaxRules)
+	everyRule.Bucket.CORS[99].MaxAgeSeconds = intPtr(99)
+
 	return map[string]Scenario{
-		"default":   Default(),
-		"headers":   headers,
-		"allowlist": allowlist,
-		"body":      body,
-		"literal":   literal,
-		"extra":     extra,
+		"default":     Default(),
+		"headers":     headers,
+		"allowlist":   allowlist,
+		"body":        body,
+		"literal":     literal,
+		"extra":       extra,
+		"files":       files,
+		"two-origins": twoOrigins,
+		"one-origin":  oneOrigin,
+		"bucket":      bucket,
+		"every rule":  everyRule,
 	}
 }
 
@@ -302,6 +401,310 @@ func TestFromQuery(t *testing.T) {
 				"api.allowlist": "entry 1: \"(\" is not a valid regexp: error parsing regexp: missing closing ): `(`",
 			},
 		},
+		{
+			desc:  "the settings of the S3 lab",
+			query: "api.redirect=0&api.signedUrlExpires=60&api.requireLogin=true&proxy.addOrigin=null&setup=one-origin&request.target=s3",
+			edit: func(s *Scenario) {
+				s.API.Redirect = 0
+				s.API.SignedURLExpires = 60
+				s.API.RequireLogin = true
+				s.Proxy.AddOrigin = "null"
+				s.Setup = "one-origin"
+				s.Request.Target = "s3"
+			},
+		},
+		{
+			desc:     "a redirect that is not a number",
+			query:    "api.redirect=see-other",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"api.redirect": `must be a whole number; got "see-other"`},
+		},
+		{
+			desc:     "a redirect that parses but breaks a rule",
+			query:    "api.redirect=304",
+			edit:     func(s *Scenario) { s.API.Redirect = 304 },
+			wantErrs: FieldErrors{"api.redirect": "must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got 304"},
+		},
+		{
+			desc:     "a signedUrlExpires that is not a whole number",
+			query:    "api.signedUrlExpires=1h",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"api.signedUrlExpires": `must be a whole number; got "1h"`},
+		},
+		{
+			desc:     "a signedUrlExpires that parses but breaks a rule",
+			query:    "api.signedUrlExpires=0",
+			edit:     func(s *Scenario) { s.API.SignedURLExpires = 0 },
+			wantErrs: FieldErrors{"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0"},
+		},
+		{
+			desc:     "requireLogin must be spelt true or false",
+			query:    "api.requireLogin=yes",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"api.requireLogin": `must be true or false; got "yes"`},
+		},
+		{
+			desc:     "proxy.addOrigin given twice",
+			query:    "proxy.addOrigin=http://a.test&proxy.addOrigin=http://b.test",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"proxy.addOrigin": "given more than once"},
+		},
+		{
+			desc:     "a setup whose page is not request.from",
+			query:    "setup=two-origins",
+			edit:     func(s *Scenario) { s.Setup = "two-origins" },
+			wantErrs: FieldErrors{"request.from": `the two-origins setup runs the page on the api origin: must be "api"; got "app"`},
+		},
+		{
+			desc:  "a setup with its page",
+			query: "setup=two-origins&request.from=api",
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "api"
+			},
+		},
+		{
+			desc: "bucket rules, keys in any order, lists in order",
+			query: "bucket.cors.1.allowedOrigins=*&bucket.cors.0.allowedMethods=PUT&bucket.cors.1.allowedMethods=GET" +
+				"&bucket.cors.0.allowedOrigins=http://b.test&bucket.cors.0.allowedOrigins=http://a.test" +
+				"&bucket.cors.0.maxAgeSeconds=0&bucket.cors.0.id=uploads&bucket.cors.0.allowedMethods=POST" +
+				"&bucket.cors.0.exposeHeaders=ETag&bucket.cors.0.allowedHeaders=*&bucket.cors.0.allowedHeaders=",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{
+					{
+						ID:             "uploads",
+						AllowedOrigins: []string{"http://b.test", "http://a.test"},
+						AllowedMethods: []string{"PUT", "POST"},
+						AllowedHeaders: []string{"*", ""},
+						ExposeHeaders:  []string{"ETag"},
+						MaxAgeSeconds:  intPtr(0),
+					},
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+				}
+			},
+		},
+		{
+			desc:  "an empty maxAgeSeconds is null",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+		},
+		{
+			desc:     "bucket.cors alone names no rule",
+			query:    "bucket.cors=",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"bucket.cors": "unknown setting; see the README's permalink section"},
+		},
+		{
+			desc:     "a rule index that is not a number",
+			query:    "bucket.cors.x.allowedOrigins=*",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"bucket.cors.x.allowedOrigins": "rules are numbered 0 to 99: bucket.cors.<number>.<field>"},
+		},
+		{
+			desc:     "a rule index past S3's 100 rules",
+			query:    "bucket.cors.100.allowedOrigins=*",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"bucket.cors.100.allowedOrigins": "rules are numbered 0 to 99: bucket.cors.<number>.<field>"},
+		},
+		{
+			desc:     "a rule index with a leading zero",
+			query:    "bucket.cors.01.allowedOrigins=*",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"bucket.cors.01.allowedOrigins": "rules are numbered 0 to 99: bucket.cors.<number>.<field>"},
+		},
+		{
+			desc:  "rule indexes with a sign",
+			query: "bucket.cors.%2B0.allowedOrigins=*&bucket.cors.-0.allowedMethods=GET&bucket.cors.-1.id=x",
+			edit:  func(*Scenario) {},
+			wantErrs: FieldErrors{
+				"bucket.cors.+0.allowedOrigins": "rules are numbered 0 to 99: bucket.cors.<number>.<field>",
+				"bucket.cors.-0.allowedMethods": "rules are numbered 0 to 99: bucket.cors.<number>.<field>",
+				"bucket.cors.-1.id":             "rules are numbered 0 to 99: bucket.cors.<number>.<field>",
+			},
+		},
+		{
+			desc:  "the last rule S3 allows",
+			query: "bucket.cors.99.allowedOrigins=*&bucket.cors.99.allowedMethods=GET",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = make([]s3cors.Rule, 100)
+				for i := range 99 {
+					s.Bucket.CORS[i] = s3cors.Rule{
+						AllowedOrigins: []string{}, AllowedMethods: []string{},
+						AllowedHeaders: []string{}, ExposeHeaders: []string{},
+					}
+				}
+				s.Bucket.CORS[99] = s3cors.Rule{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}
+			},
+			wantErrs: func() FieldErrors {
+				errs := FieldErrors{}
+				for i := range 99 {
+					p := "bucket.cors." + strconv.Itoa(i)
+					errs[p] = "missing: rules are numbered from 0 without gaps"
+					errs[p+".allowedOrigins"] = malformedXML + "; a rule needs at least one"
+					errs[p+".allowedMethods"] = malformedXML + "; a rule needs at least one"
+				}
+				return errs
+			}(),
+		},
+		{
+			desc:  "a gap: only rule 1 is given",
+			query: "bucket.cors.1.allowedOrigins=*&bucket.cors.1.allowedMethods=GET",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{
+					{AllowedOrigins: []string{}, AllowedMethods: []string{}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+				}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.0":                "missing: rules are numbered from 0 without gaps",
+				"bucket.cors.0.allowedOrigins": malformedXML + "; a rule needs at least one",
+				"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one",
+			},
+		},
+		{
+			desc:  "a rule without methods",
+			query: "bucket.cors.0.allowedOrigins=*",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one"},
+		},
+		{
+			desc:  "an unknown rule field",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.allowedOrigin=x&bucket.cors.0.AllowedHeaders=y",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.0.allowedOrigin":  "unknown rule field; a rule has id, allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders and maxAgeSeconds",
+				"bucket.cors.0.AllowedHeaders": "unknown rule field; a rule has id, allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders and maxAgeSeconds",
+			},
+		},
+		{
+			desc:  "maxAgeSeconds and id given twice",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=1&bucket.cors.0.maxAgeSeconds=2&bucket.cors.0.id=a&bucket.cors.0.id=a",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.0.maxAgeSeconds": "given more than once",
+				"bucket.cors.0.id":            "given more than once",
+			},
+		},
+		{
+			desc:  "a maxAgeSeconds that is not a whole number",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=1.5",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{"bucket.cors.0.maxAgeSeconds": `must be a whole number, or empty for no header; got "1.5"`},
+		},
+		{
+			desc:  "a negative maxAgeSeconds parses but breaks a rule",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=-1",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{}, MaxAgeSeconds: intPtr(-1),
+				}}
+			},
+			wantErrs: FieldErrors{"bucket.cors.0.maxAgeSeconds": "must be between 0 and 31536000 seconds (a year), or null for no header; got -1"},
+		},
+		{
+			desc:  "S3's errors land on the rule's field",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.1.allowedOrigins=http://*.*.test&bucket.cors.1.allowedMethods=PATCH",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+					{AllowedOrigins: []string{"http://*.*.test"}, AllowedMethods: []string{"PATCH"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+				}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.1.allowedOrigins": `S3 refuses this with 400 InvalidRequest: AllowedOrigin "http://*.*.test" can not have more than one wildcard.`,
+				"bucket.cors.1.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH",
+			},
+		},
+		{
+			desc:     "an unknown rule field alone adds no rule, so nothing is missing",
+			query:    "bucket.cors.5.nope=1",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"bucket.cors.5.nope": "unknown rule field; a rule has id, allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders and maxAgeSeconds"},
+		},
+		{
+			desc:  "unknown fields and bad indexes add no rules after the ones named",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.3.nope=1&bucket.cors.100.id=x&bucket.cors.02.id=y",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.3.nope": "unknown rule field; a rule has id, allowedOrigins, allowedMethods, allowedHeaders, exposeHeaders and maxAgeSeconds",
+				"bucket.cors.100.id": "rules are numbered 0 to 99: bucket.cors.<number>.<field>",
+				"bucket.cors.02.id":  "rules are numbered 0 to 99: bucket.cors.<number>.<field>",
+			},
+		},
+		{
+			desc:  "an empty maxAgeSeconds alone names its rule, which S3 then refuses",
+			query: "bucket.cors.0.maxAgeSeconds=",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					AllowedOrigins: []string{}, AllowedMethods: []string{},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.0.allowedOrigins": malformedXML + "; a rule needs at least one",
+				"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one",
+			},
+		},
+		{
+			desc:  "a key whose value does not parse still names its rule",
+			query: "bucket.cors.0.maxAgeSeconds=soon&bucket.cors.1.allowedOrigins=*&bucket.cors.1.allowedMethods=GET",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{
+					{AllowedOrigins: []string{}, AllowedMethods: []string{}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+					{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: []string{}, ExposeHeaders: []string{}},
+				}
+			},
+			wantErrs: FieldErrors{
+				"bucket.cors.0.maxAgeSeconds":  `must be a whole number, or empty for no header; got "soon"`,
+				"bucket.cors.0.allowedOrigins": malformedXML + "; a rule needs at least one",
+				"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one",
+			},
+		},
+		{
+			desc:  "an id with a control character",
+			query: "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.id=up%01loads",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					ID: "up\x01loads", AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"},
+					AllowedHeaders: []string{}, ExposeHeaders: []string{},
+				}}
+			},
+			wantErrs: FieldErrors{"bucket.cors.0.id": `header values cannot contain control characters other than tab; got "up\x01loads"`},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.desc, func(t *testing.T) {
@@ -324,7 +727,7 @@ func TestFromQuery(t *testing.T) {
 
 func TestFromQueryHandMadeValues(t *testing.T) {
 	// A url.Values built in code can hold a key with no values.
-	q := url.Values{"request.method": {}, "api.allowlist": {}, "request.headers.X-A": {}}
+	q := url.Values{"request.method": {}, "api.allowlist": {}, "request.headers.X-A": {}, "bucket.cors.0.allowedOrigins": {}, "bucket.cors.0.id": {}}
 	got, errs := FromQuery(q)
 	if errs != nil {
 		t.Fatalf("FromQuery(%v): %v", q, errs)
@@ -351,6 +754,38 @@ func TestFromQueryDoesNotAlias(t *testing.T) {
 	}
 }
 
+func TestFromQueryDoesNotAliasRules(t *testing.T) {
+	fields := []string{"allowedOrigins", "allowedMethods", "allowedHeaders", "exposeHeaders"}
+	q := url.Values{}
+	for _, f := range fields {
+		q["bucket.cors.0."+f] = []string{"GET"}
+	}
+	s, errs := FromQuery(q)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	lists := func(r s3cors.Rule) [][]string {
+		return [][]string{r.AllowedOrigins, r.AllowedMethods, r.AllowedHeaders, r.ExposeHeaders}
+	}
+	for _, f := range fields {
+		q["bucket.cors.0."+f][0] = "changed"
+	}
+	for i, l := range lists(s.Bucket.CORS[0]) {
+		if l[0] != "GET" {
+			t.Errorf("FromQuery shares %s with its query: %q", fields[i], l)
+		}
+	}
+	out := s.Query()
+	for _, f := range fields {
+		out["bucket.cors.0."+f][0] = "changed"
+	}
+	for i, l := range lists(s.Bucket.CORS[0]) {
+		if l[0] != "GET" {
+			t.Errorf("Query shares %s with its scenario: %q", fields[i], l)
+		}
+	}
+}
+
 func FuzzFromQuery(f *testing.F) {
 	for _, s := range roundTripScenarios() {
 		f.Add(s.Query().Encode())
@@ -359,12 +794,25 @@ func FuzzFromQuery(f *testing.F) {
 		"", "api.maxAge=", "api.maxAge=0", "request.headers.=1", "a=1&a=2", "api.vary=true",
 		"request.headers.X-A=1&request.headers.x-a=2", "api.allowlist=&api.allowlist=x",
 		"request.body=%00", "api.preflightStatus=+204", strings.Repeat("api.allowlist=x&", 40),
+		"api.redirect=0&api.signedUrlExpires=1&api.requireLogin=true", "setup=two-origins&request.from=api",
+		"setup=one-origin&proxy.addOrigin=null&request.target=s3",
+		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET",
+		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=",
+		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.id=&bucket.cors.0.allowedHeaders=",
+		"bucket.cors.1.allowedOrigins=*&bucket.cors.1.allowedMethods=GET", "bucket.cors.01.id=x", "bucket.cors.0",
+		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=%2B0",
+		"bucket.cors.5.nope=1", "bucket.cors.0.maxAgeSeconds=", "bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.id=%01",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, _ := url.ParseQuery(raw) // keep what parsed, even on error
 		s, errs := FromQuery(q)
+		for i, r := range s.Bucket.CORS {
+			if r.AllowedOrigins == nil || r.AllowedMethods == nil || r.AllowedHeaders == nil || r.ExposeHeaders == nil {
+				t.Fatalf("FromQuery(%q): rule %d has a nil list: %#v", raw, i, r)
+			}
+		}
 		if errs != nil {
 			return
 		}

@@ -4,16 +4,57 @@
 // parameters, see query.go).
 package scenario
 
+import "github.com/corslab/corslab/playground/s3cors"
+
 // Version is the schema version this server reads and writes.
 const Version = 1
 
 // Scenario is a lab's complete set-up. The zero value is not useful; start
 // from Default.
 type Scenario struct {
-	Version int     `json:"version"`
+	Version int `json:"version"`
+	// Setup says where the page, the api and the bucket live:
+	//
+	//   - three-origins: the page on request.from (app by default), the api
+	//     on api, files on s3;
+	//   - two-origins: the page is served by the api origin (request.from
+	//     must be "api"), files on s3;
+	//   - one-origin: the app origin proxies /api/* to the api and /files/*
+	//     to the bucket, like a CDN, so the page (request.from "app") needs
+	//     no CORS at all.
 	Setup   string  `json:"setup"`
 	Request Request `json:"request"`
 	API     API     `json:"api"`
+	Bucket  Bucket  `json:"bucket"`
+	Proxy   Proxy   `json:"proxy"`
+}
+
+// Bucket is the session's S3 bucket.
+type Bucket struct {
+	// CORS is the bucket's CORS configuration, applied with PutBucketCors
+	// (or DeleteBucketCors when nil: the bucket has none).
+	CORS []s3cors.Rule `json:"cors"`
+}
+
+// normalize gives every rule's absent lists the empty list, so that a rule
+// reads the same whether it came from JSON or a permalink.
+func (b *Bucket) normalize() {
+	for i := range b.CORS {
+		r := &b.CORS[i]
+		for _, l := range []*[]string{&r.AllowedOrigins, &r.AllowedMethods, &r.AllowedHeaders, &r.ExposeHeaders} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
+	}
+}
+
+// Proxy is the one-origin setup's CDN on the app origin.
+type Proxy struct {
+	// AddOrigin, when not empty, is the Origin header the proxy adds to a
+	// request that has none, the way an edge authorizer does so that S3
+	// answers with CORS headers.
+	AddOrigin string `json:"addOrigin"`
 }
 
 // Request is what the page asks its browser to fetch.
@@ -21,7 +62,9 @@ type Request struct {
 	// From is the origin whose page runs the fetch: app, sandbox (a
 	// sandboxed iframe served by app, so Origin: null), evil or api.
 	From string `json:"from"`
-	// Target is the origin the request goes to: api.
+	// Target is the origin the request goes to: api, or s3 to fetch an
+	// object of the session's bucket directly. In the one-origin setup both
+	// are reached through the app origin's proxy.
 	Target string `json:"target"`
 	// Method is passed to fetch() as written. fetch() upper-cases only
 	// DELETE, GET, HEAD, OPTIONS, POST and PUT; "patch" stays "patch".
@@ -65,6 +108,16 @@ type API struct {
 	// replace a header of the same name the settings above would send:
 	// `Access-Control-Allow-Credentials: TRUE`, say.
 	ExtraHeaders map[string]string `json:"extraHeaders"`
+
+	// Redirect is how GET /files/{key} hands out the presigned URL it
+	// makes: a redirect with this status (301, 302, 303, 307 or 308), or
+	// 0 for 200 with the URL in the body, the two-phase variant.
+	Redirect int `json:"redirect"`
+	// SignedURLExpires is how long a presigned URL lives, in seconds.
+	SignedURLExpires int `json:"signedUrlExpires"`
+	// RequireLogin makes /files and /uploads refuse a request without a
+	// valid login cookie (POST /login sets it).
+	RequireLogin bool `json:"requireLogin"`
 }
 
 // Default is the scenario a new session starts with: a plain cross-origin GET
@@ -85,11 +138,13 @@ func Default() Scenario {
 			Redirect:    "follow",
 		},
 		API: API{
-			Allowlist:       []string{},
-			Match:           "exact",
-			Vary:            true,
-			PreflightStatus: 204,
-			ExtraHeaders:    map[string]string{},
+			Allowlist:        []string{},
+			Match:            "exact",
+			Vary:             true,
+			PreflightStatus:  204,
+			ExtraHeaders:     map[string]string{},
+			Redirect:         303,
+			SignedURLExpires: 900,
 		},
 	}
 }

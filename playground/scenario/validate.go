@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/corslab/corslab/playground/cors"
+	"github.com/corslab/corslab/playground/s3cors"
 )
 
 // Limits on a scenario. They keep a session small, and every value short
@@ -21,17 +22,21 @@ const (
 	maxAllowlist         = 32
 	maxAllowlistEntryLen = 512
 	maxMaxAge            = 365 * 24 * 60 * 60 // 31536000, a year
+	maxSignedURLExpires  = 7 * 24 * 60 * 60   // 604800: S3's longest presigned URL
+	maxRuleList          = 32                 // entries in one list of a bucket CORS rule
+	maxRuleEntryLen      = 512
+	maxRuleIDLen         = 255 // S3's limit on a CORSRule ID
 )
 
 // Setups lists the values Scenario.Setup accepts. Each call returns a new
 // slice.
-func Setups() []string { return []string{"three-origins"} }
+func Setups() []string { return []string{"three-origins", "two-origins", "one-origin"} }
 
 // The other enumerations are functions, not variables, so that nobody can
 // change them at run time.
 
 func froms() []string       { return []string{"app", "sandbox", "evil", "api"} }
-func targets() []string     { return []string{"api"} }
+func targets() []string     { return []string{"api", "s3"} }
 func credentials() []string { return []string{"omit", "same-origin", "include"} }
 func modes() []string       { return []string{"cors", "no-cors", "same-origin"} }
 func redirects() []string   { return []string{"follow", "error", "manual"} }
@@ -75,7 +80,14 @@ func (s Scenario) Validate() FieldErrors {
 	}
 	checkEnum(errs, "setup", s.Setup, Setups())
 	s.Request.validate(errs)
+	if page := SetupPage(s.Setup); page != "" && s.Request.From != page {
+		errs.add("request.from", fmt.Sprintf("the %s setup runs the page on the %s origin: must be %q; got %q", s.Setup, page, page, s.Request.From))
+	}
 	s.API.validate(errs)
+	s.Bucket.validate(errs)
+	if msg := checkHeaderValue(s.Proxy.AddOrigin, maxAllowlistEntryLen); msg != "" {
+		errs.add("proxy.addOrigin", msg)
+	}
 	if len(errs) == 0 {
 		return nil
 	}
@@ -133,6 +145,101 @@ func (a API) validate(errs FieldErrors) {
 	if a.PreflightStatus < 200 || a.PreflightStatus > 599 {
 		errs.add("api.preflightStatus", fmt.Sprintf("must be an HTTP status between 200 and 599; got %d", a.PreflightStatus))
 	}
+	switch a.Redirect {
+	case 0, 301, 302, 303, 307, 308:
+	default:
+		errs.add("api.redirect", fmt.Sprintf("must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got %d", a.Redirect))
+	}
+	if a.SignedURLExpires < 1 || a.SignedURLExpires > maxSignedURLExpires {
+		errs.add("api.signedUrlExpires", fmt.Sprintf("must be between 1 and %d seconds (7 days, S3's limit); got %d", maxSignedURLExpires, a.SignedURLExpires))
+	}
+}
+
+// SetupPage is the origin a setup runs the page on, or "" when the setup
+// leaves it to request.from.
+func SetupPage(setup string) string {
+	switch setup {
+	case "two-origins":
+		return "api"
+	case "one-origin":
+		return "app"
+	}
+	return ""
+}
+
+// validate checks the bucket's CORS rules with corslab's size limits and
+// then S3's own PutBucketCors checks, so the learner reads S3's error on the
+// field it is about. The key of a rule's field is bucket.cors.<i>.<field>.
+func (b Bucket) validate(errs FieldErrors) {
+	if b.CORS == nil {
+		return
+	}
+	if len(b.CORS) == 0 {
+		errs.add("bucket.cors", s3Says(s3cors.Validate(nil))+"; a bucket without CORS rules is null")
+		return
+	}
+	if len(b.CORS) > s3cors.MaxRules {
+		errs.add("bucket.cors", fmt.Sprintf("at most %d rules; got %d", s3cors.MaxRules, len(b.CORS)))
+		return
+	}
+	for i, r := range b.CORS {
+		key := func(field string) string { return fmt.Sprintf("bucket.cors.%d.%s", i, field) }
+		if msg := checkHeaderValue(r.ID, maxRuleIDLen); msg != "" {
+			errs.add(key("id"), msg)
+		}
+		lists := []struct {
+			field   string
+			entries []string
+			s3      s3cors.Rule // the list alone in an otherwise valid rule
+		}{
+			{"allowedOrigins", r.AllowedOrigins, s3cors.Rule{AllowedOrigins: r.AllowedOrigins, AllowedMethods: []string{"GET"}}},
+			{"allowedMethods", r.AllowedMethods, s3cors.Rule{AllowedOrigins: []string{"*"}, AllowedMethods: r.AllowedMethods}},
+			{"allowedHeaders", r.AllowedHeaders, s3cors.Rule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}, AllowedHeaders: r.AllowedHeaders}},
+			{"exposeHeaders", r.ExposeHeaders, s3cors.Rule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}}},
+		}
+		for _, l := range lists {
+			if msgs := checkRuleList(l.entries); msgs != nil {
+				for _, msg := range msgs {
+					errs.add(key(l.field), msg)
+				}
+				continue
+			}
+			if err := s3cors.Validate([]s3cors.Rule{l.s3}); err != nil {
+				msg := s3Says(err)
+				if len(l.entries) == 0 { // no origin or no method: MalformedXML
+					msg += "; a rule needs at least one"
+				}
+				errs.add(key(l.field), msg)
+			}
+		}
+		if m := r.MaxAgeSeconds; m != nil && (*m < 0 || *m > maxMaxAge) {
+			errs.add(key("maxAgeSeconds"), fmt.Sprintf("must be between 0 and %d seconds (a year), or null for no header; got %d", maxMaxAge, *m))
+		}
+	}
+}
+
+// checkRuleList applies corslab's limits to one list of a CORS rule. Its
+// entries end up in XML and in response headers, so they follow the rules
+// of header values.
+func checkRuleList(entries []string) []string {
+	var msgs []string
+	if len(entries) > maxRuleList {
+		msgs = append(msgs, fmt.Sprintf("at most %d entries; got %d", maxRuleList, len(entries)))
+	}
+	for i, e := range entries {
+		if msg := checkHeaderValue(e, maxRuleEntryLen); msg != "" {
+			msgs = append(msgs, fmt.Sprintf("entry %d: %s", i+1, msg))
+		}
+	}
+	return msgs
+}
+
+// s3Says words an error of PutBucketCors as the learner would meet it.
+func s3Says(err error) string {
+	if e, ok := err.(*s3cors.Error); ok {
+		return fmt.Sprintf("S3 refuses this with %d %s: %s", e.Status, e.Code, e.Message)
+	}
+	return err.Error()
 }
 
 // checkEnum records an error for key unless got is one of allowed.

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corslab/corslab/playground/s3cors"
 )
 
 func intPtr(n int) *int { return &n }
@@ -16,6 +18,30 @@ func manyHeaders(n int) map[string]string {
 		h[fmt.Sprintf("X-H%02d", i)] = "v"
 	}
 	return h
+}
+
+// malformedXML is how S3 refuses a configuration that does not fit its
+// schema, as Validate words it.
+const malformedXML = "S3 refuses this with 400 MalformedXML: The XML you provided was not well-formed or did not validate against our published schema"
+
+// rule returns a valid bucket CORS rule, changed by edit.
+func rule(edit func(*s3cors.Rule)) s3cors.Rule {
+	r := s3cors.Rule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET"}}
+	edit(&r)
+	return r
+}
+
+// manyRules returns n distinct, valid bucket CORS rules. Their absent lists
+// are empty, not nil, as Decode and FromQuery give them.
+func manyRules(n int) []s3cors.Rule {
+	rules := make([]s3cors.Rule, n)
+	for i := range rules {
+		rules[i] = s3cors.Rule{
+			AllowedOrigins: []string{fmt.Sprintf("http://o%d.test", i)}, AllowedMethods: []string{"GET"},
+			AllowedHeaders: []string{}, ExposeHeaders: []string{},
+		}
+	}
+	return rules
 }
 
 // manyEntries returns n distinct, valid allowlist entries.
@@ -68,7 +94,22 @@ func TestValidate(t *testing.T) {
 					ExposeHeaders:    "X-Total",
 					MaxAge:           intPtr(0),
 					PreflightStatus:  599,
+					Redirect:         0,
+					SignedURLExpires: 1,
+					RequireLogin:     true,
 				}
+				s.Bucket.CORS = []s3cors.Rule{
+					{
+						ID:             "uploads",
+						AllowedOrigins: []string{"http://app.test", "https://*.app.test", "null", ""},
+						AllowedMethods: []string{"PUT", "POST", "DELETE", "HEAD", "GET"},
+						AllowedHeaders: []string{"*", "x-amz-*", "content-type", ""},
+						ExposeHeaders:  []string{"ETag", "x-amz-*-*", "a\tb", ""},
+						MaxAgeSeconds:  intPtr(0),
+					},
+					rule(func(r *s3cors.Rule) { r.AllowedHeaders = []string{} }),
+				}
+				s.Proxy.AddOrigin = "http://app.test"
 			},
 		},
 		{
@@ -85,6 +126,25 @@ func TestValidate(t *testing.T) {
 				s.API.Allowlist[0] = strings.Repeat("e", maxAllowlistEntryLen)
 				s.API.MaxAge = intPtr(maxMaxAge)
 				s.API.PreflightStatus = 200
+				s.API.SignedURLExpires = maxSignedURLExpires
+				s.Proxy.AddOrigin = strings.Repeat("o", maxAllowlistEntryLen)
+			},
+		},
+		{
+			desc: "bucket limits are inclusive",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = manyRules(s3cors.MaxRules)
+				s.Bucket.CORS[0] = s3cors.Rule{
+					ID:             strings.Repeat("i", maxRuleIDLen),
+					AllowedOrigins: manyEntries(maxRuleList),
+					AllowedMethods: []string{"GET"},
+					AllowedHeaders: manyEntries(maxRuleList),
+					ExposeHeaders:  manyEntries(maxRuleList),
+					MaxAgeSeconds:  intPtr(maxMaxAge),
+				}
+				s.Bucket.CORS[0].AllowedOrigins[0] = strings.Repeat("o", maxRuleEntryLen)
+				s.Bucket.CORS[0].AllowedHeaders[0] = strings.Repeat("h", maxRuleEntryLen)
+				s.Bucket.CORS[0].ExposeHeaders[0] = strings.Repeat("e", maxRuleEntryLen)
 			},
 		},
 		{
@@ -99,8 +159,79 @@ func TestValidate(t *testing.T) {
 		},
 		{
 			desc: "unknown setup",
+			edit: func(s *Scenario) { s.Setup = "four-origins" },
+			want: FieldErrors{"setup": `must be one of three-origins, two-origins, one-origin; got "four-origins"`},
+		},
+		{
+			desc: "setups are case-sensitive",
+			edit: func(s *Scenario) { s.Setup = "Three-Origins" },
+			want: FieldErrors{"setup": `must be one of three-origins, two-origins, one-origin; got "Three-Origins"`},
+		},
+		{
+			desc: "three-origins leaves the page to request.from",
+			edit: func(s *Scenario) { s.Request.From = "evil" },
+		},
+		{
+			desc: "two-origins runs the page on the api origin",
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "api"
+				s.Request.Target = "s3"
+			},
+		},
+		{
+			desc: "two-origins with the page on app",
 			edit: func(s *Scenario) { s.Setup = "two-origins" },
-			want: FieldErrors{"setup": `must be one of three-origins; got "two-origins"`},
+			want: FieldErrors{"request.from": `the two-origins setup runs the page on the api origin: must be "api"; got "app"`},
+		},
+		{
+			desc: "two-origins with the page in the sandbox",
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "sandbox"
+			},
+			want: FieldErrors{"request.from": `the two-origins setup runs the page on the api origin: must be "api"; got "sandbox"`},
+		},
+		{
+			desc: "one-origin runs the page on the app origin",
+			edit: func(s *Scenario) {
+				s.Setup = "one-origin"
+				s.Request.Target = "s3"
+				s.Proxy.AddOrigin = "http://app.test"
+			},
+		},
+		{
+			desc: "one-origin with the page on api",
+			edit: func(s *Scenario) {
+				s.Setup = "one-origin"
+				s.Request.From = "api"
+			},
+			want: FieldErrors{"request.from": `the one-origin setup runs the page on the app origin: must be "app"; got "api"`},
+		},
+		{
+			desc: "one-origin with the page on evil",
+			edit: func(s *Scenario) {
+				s.Setup = "one-origin"
+				s.Request.From = "evil"
+			},
+			want: FieldErrors{"request.from": `the one-origin setup runs the page on the app origin: must be "app"; got "evil"`},
+		},
+		{
+			desc: "an unknown from breaks both rules of request.from",
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "API"
+			},
+			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api; got "API"; ` +
+				`the two-origins setup runs the page on the api origin: must be "api"; got "API"`},
+		},
+		{
+			desc: "an unknown setup asks nothing of request.from",
+			edit: func(s *Scenario) {
+				s.Setup = "One-Origin"
+				s.Request.From = "evil"
+			},
+			want: FieldErrors{"setup": `must be one of three-origins, two-origins, one-origin; got "One-Origin"`},
 		},
 		{
 			desc: "every origin the page can run on",
@@ -118,7 +249,16 @@ func TestValidate(t *testing.T) {
 		{
 			desc: "unknown target",
 			edit: func(s *Scenario) { s.Request.Target = "evil" },
-			want: FieldErrors{"request.target": `must be one of api; got "evil"`},
+			want: FieldErrors{"request.target": `must be one of api, s3; got "evil"`},
+		},
+		{
+			desc: "the bucket is a target",
+			edit: func(s *Scenario) { s.Request.Target = "s3" },
+		},
+		{
+			desc: "targets are case-sensitive",
+			edit: func(s *Scenario) { s.Request.Target = "S3" },
+			want: FieldErrors{"request.target": `must be one of api, s3; got "S3"`},
 		},
 		{
 			desc: "empty method",
@@ -379,20 +519,307 @@ func TestValidate(t *testing.T) {
 			want: FieldErrors{"api.preflightStatus": "must be an HTTP status between 200 and 599; got 600"},
 		},
 		{
+			desc: "redirect 0 hands out the signed URL in a 200 body",
+			edit: func(s *Scenario) { s.API.Redirect = 0 },
+		},
+		{
+			desc: "redirect 301",
+			edit: func(s *Scenario) { s.API.Redirect = 301 },
+		},
+		{
+			desc: "redirect 302",
+			edit: func(s *Scenario) { s.API.Redirect = 302 },
+		},
+		{
+			desc: "redirect 307",
+			edit: func(s *Scenario) { s.API.Redirect = 307 },
+		},
+		{
+			desc: "redirect 308",
+			edit: func(s *Scenario) { s.API.Redirect = 308 },
+		},
+		{
+			desc: "redirect 304 is a 3xx but not a redirect",
+			edit: func(s *Scenario) { s.API.Redirect = 304 },
+			want: FieldErrors{"api.redirect": "must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got 304"},
+		},
+		{
+			desc: "redirect 200",
+			edit: func(s *Scenario) { s.API.Redirect = 200 },
+			want: FieldErrors{"api.redirect": "must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got 200"},
+		},
+		{
+			desc: "a negative redirect",
+			edit: func(s *Scenario) { s.API.Redirect = -303 },
+			want: FieldErrors{"api.redirect": "must be 301, 302, 303, 307 or 308, or 0 for the signed URL in a 200 body; got -303"},
+		},
+		{
+			desc: "signedUrlExpires 0, the zero value",
+			edit: func(s *Scenario) { s.API.SignedURLExpires = 0 },
+			want: FieldErrors{"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0"},
+		},
+		{
+			desc: "a negative signedUrlExpires",
+			edit: func(s *Scenario) { s.API.SignedURLExpires = -1 },
+			want: FieldErrors{"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got -1"},
+		},
+		{
+			desc: "signedUrlExpires over 7 days",
+			edit: func(s *Scenario) { s.API.SignedURLExpires = 604801 },
+			want: FieldErrors{"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 604801"},
+		},
+		{
+			desc: "requireLogin",
+			edit: func(s *Scenario) { s.API.RequireLogin = true },
+		},
+		{
+			desc: "proxy.addOrigin can be any header value, even null",
+			edit: func(s *Scenario) { s.Proxy.AddOrigin = "null" },
+		},
+		{
+			desc: "proxy.addOrigin longer than 512 bytes",
+			edit: func(s *Scenario) { s.Proxy.AddOrigin = strings.Repeat("o", 513) },
+			want: FieldErrors{"proxy.addOrigin": "must be at most 512 bytes; got 513"},
+		},
+		{
+			desc: "proxy.addOrigin with CRLF",
+			edit: func(s *Scenario) { s.Proxy.AddOrigin = "http://app.test\r\nX-A: 1" },
+			want: FieldErrors{"proxy.addOrigin": `header values cannot contain CR, LF or NUL; got "http://app.test\r\nX-A: 1"`},
+		},
+		{
+			desc: "proxy.addOrigin with a control character",
+			edit: func(s *Scenario) { s.Proxy.AddOrigin = "http://app.test\x7f" },
+			want: FieldErrors{"proxy.addOrigin": `header values cannot contain control characters other than tab; got "http://app.test\x7f"`},
+		},
+		{
+			desc: "a bucket without CORS is null",
+			edit: func(s *Scenario) { s.Bucket.CORS = nil },
+		},
+		{
+			desc: "an empty list of bucket rules",
+			edit: func(s *Scenario) { s.Bucket.CORS = []s3cors.Rule{} },
+			want: FieldErrors{"bucket.cors": malformedXML + "; a bucket without CORS rules is null"},
+		},
+		{
+			desc: "more than 100 bucket rules",
+			edit: func(s *Scenario) { s.Bucket.CORS = manyRules(101) },
+			want: FieldErrors{"bucket.cors": "at most 100 rules; got 101"},
+		},
+		{
+			desc: "more than 100 rules are not checked one by one",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = manyRules(101)
+				s.Bucket.CORS[3].AllowedMethods = []string{"PATCH"}
+			},
+			want: FieldErrors{"bucket.cors": "at most 100 rules; got 101"},
+		},
+		{
+			desc: "an unsupported method",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedMethods = []string{"GET", "PATCH"} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH"},
+		},
+		{
+			desc: "methods are case-sensitive",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedMethods = []string{"get"} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is get"},
+		},
+		{
+			desc: "S3 reports the first unsupported method only",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedMethods = []string{"OPTIONS", "PATCH"} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is OPTIONS"},
+		},
+		{
+			desc: "two wildcards in an origin",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedOrigins = []string{"http://app.test", "https://*.*.app.test"} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedOrigins": `S3 refuses this with 400 InvalidRequest: AllowedOrigin "https://*.*.app.test" can not have more than one wildcard.`},
+		},
+		{
+			desc: "two wildcards in an allowed header",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedHeaders = []string{"x-*-*"} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedHeaders": `S3 refuses this with 400 InvalidRequest: AllowedHeader "x-*-*" can not have more than one wildcard.`},
+		},
+		{
+			desc: "S3 does not check expose headers",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ExposeHeaders = []string{"**", "x y"} })}
+			},
+		},
+		{
+			desc: "a rule without origins",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedOrigins = nil })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedOrigins": malformedXML + "; a rule needs at least one"},
+		},
+		{
+			desc: "a rule with an empty list of methods",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedMethods = []string{} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one"},
+		},
+		{
+			desc: "an empty rule",
+			edit: func(s *Scenario) { s.Bucket.CORS = []s3cors.Rule{{}} },
+			want: FieldErrors{
+				"bucket.cors.0.allowedOrigins": malformedXML + "; a rule needs at least one",
+				"bucket.cors.0.allowedMethods": malformedXML + "; a rule needs at least one",
+			},
+		},
+		{
+			desc: "each rule's errors land on its own index",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = manyRules(12)
+				s.Bucket.CORS[2].AllowedMethods = []string{"PATCH"}
+				s.Bucket.CORS[10].AllowedOrigins = []string{"*.*"}
+			},
+			want: FieldErrors{
+				"bucket.cors.2.allowedMethods":  "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is PATCH",
+				"bucket.cors.10.allowedOrigins": `S3 refuses this with 400 InvalidRequest: AllowedOrigin "*.*" can not have more than one wildcard.`,
+			},
+		},
+		{
+			desc: "an id longer than 255 bytes",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = strings.Repeat("i", 256) })}
+			},
+			want: FieldErrors{"bucket.cors.0.id": "must be at most 255 bytes; got 256"},
+		},
+		{
+			desc: "an id with a control character",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = "up\x01loads" })}
+			},
+			want: FieldErrors{"bucket.cors.0.id": `header values cannot contain control characters other than tab; got "up\x01loads"`},
+		},
+		{
+			desc: "an id with DEL",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = "uploads\x7f" })}
+			},
+			want: FieldErrors{"bucket.cors.0.id": `header values cannot contain control characters other than tab; got "uploads\x7f"`},
+		},
+		{
+			desc: "an id with CRLF",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = "a\r\nX-A: 1" })}
+			},
+			want: FieldErrors{"bucket.cors.0.id": `header values cannot contain CR, LF or NUL; got "a\r\nX-A: 1"`},
+		},
+		{
+			desc: "an id may hold a tab and non-ASCII letters",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = "up\tloads é" })}
+			},
+		},
+		{
+			desc: "an id that is too long and holds a control character gets the length message",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.ID = strings.Repeat("i", 255) + "\x01" })}
+			},
+			want: FieldErrors{"bucket.cors.0.id": "must be at most 255 bytes; got 256"},
+		},
+		{
+			desc: "an origin longer than 512 bytes",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedOrigins = []string{"*", strings.Repeat("o", 513)} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedOrigins": "entry 2: must be at most 512 bytes; got 513"},
+		},
+		{
+			desc: "corslab's limits come before S3's checks",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedMethods = []string{"PATCH", strings.Repeat("M", 513)} })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedMethods": "entry 2: must be at most 512 bytes; got 513"},
+		},
+		{
+			desc: "too many allowed headers",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.AllowedHeaders = manyEntries(33) })}
+			},
+			want: FieldErrors{"bucket.cors.0.allowedHeaders": "at most 32 entries; got 33"},
+		},
+		{
+			desc: "list problems share one key, in entry order",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) {
+					r.ExposeHeaders = manyEntries(33)
+					r.ExposeHeaders[1] = "X-A\r\n"
+					r.ExposeHeaders[4] = "X\x01"
+				})}
+			},
+			want: FieldErrors{"bucket.cors.0.exposeHeaders": "at most 32 entries; got 33; " +
+				`entry 2: header values cannot contain CR, LF or NUL; got "X-A\r\n"; ` +
+				`entry 5: header values cannot contain control characters other than tab; got "X\x01"`},
+		},
+		{
+			desc: "maxAgeSeconds 0 is valid and different from null",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.MaxAgeSeconds = intPtr(0) })}
+			},
+		},
+		{
+			desc: "a negative maxAgeSeconds",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.MaxAgeSeconds = intPtr(-1) })}
+			},
+			want: FieldErrors{"bucket.cors.0.maxAgeSeconds": "must be between 0 and 31536000 seconds (a year), or null for no header; got -1"},
+		},
+		{
+			desc: "maxAgeSeconds over a year",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{rule(func(r *s3cors.Rule) { r.MaxAgeSeconds = intPtr(31536001) })}
+			},
+			want: FieldErrors{"bucket.cors.0.maxAgeSeconds": "must be between 0 and 31536000 seconds (a year), or null for no header; got 31536001"},
+		},
+		{
+			desc: "every field of a rule can be wrong at once",
+			edit: func(s *Scenario) {
+				s.Bucket.CORS = []s3cors.Rule{{
+					ID:             strings.Repeat("i", 300),
+					AllowedOrigins: []string{"a*b*c"},
+					AllowedMethods: []string{"TRACE"},
+					AllowedHeaders: []string{"**"},
+					ExposeHeaders:  []string{"\n"},
+					MaxAgeSeconds:  intPtr(-5),
+				}}
+			},
+			want: FieldErrors{
+				"bucket.cors.0.id":             "must be at most 255 bytes; got 300",
+				"bucket.cors.0.allowedOrigins": `S3 refuses this with 400 InvalidRequest: AllowedOrigin "a*b*c" can not have more than one wildcard.`,
+				"bucket.cors.0.allowedMethods": "S3 refuses this with 400 InvalidRequest: Found unsupported HTTP method in CORS config. Unsupported method is TRACE",
+				"bucket.cors.0.allowedHeaders": `S3 refuses this with 400 InvalidRequest: AllowedHeader "**" can not have more than one wildcard.`,
+				"bucket.cors.0.exposeHeaders":  `entry 1: header values cannot contain CR, LF or NUL; got "\n"`,
+				"bucket.cors.0.maxAgeSeconds":  "must be between 0 and 31536000 seconds (a year), or null for no header; got -5",
+			},
+		},
+		{
 			desc: "the zero Scenario breaks many rules at once",
 			edit: func(s *Scenario) { *s = Scenario{} },
 			want: FieldErrors{
-				"version":             "unsupported version 0; this server reads version 1",
-				"setup":               `must be one of three-origins; got ""`,
-				"request.from":        `must be one of app, sandbox, evil, api; got ""`,
-				"request.target":      `must be one of api; got ""`,
-				"request.method":      "must not be empty; fetch() needs a method such as GET",
-				"request.path":        `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
-				"request.credentials": `must be one of omit, same-origin, include; got ""`,
-				"request.mode":        `must be one of cors, no-cors, same-origin; got ""`,
-				"request.redirect":    `must be one of follow, error, manual; got ""`,
-				"api.match":           `must be one of exact, suffix, prefix, regex; got ""`,
-				"api.preflightStatus": "must be an HTTP status between 200 and 599; got 0",
+				"version":              "unsupported version 0; this server reads version 1",
+				"setup":                `must be one of three-origins, two-origins, one-origin; got ""`,
+				"request.from":         `must be one of app, sandbox, evil, api; got ""`,
+				"request.target":       `must be one of api, s3; got ""`,
+				"request.method":       "must not be empty; fetch() needs a method such as GET",
+				"request.path":         `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
+				"request.credentials":  `must be one of omit, same-origin, include; got ""`,
+				"request.mode":         `must be one of cors, no-cors, same-origin; got ""`,
+				"request.redirect":     `must be one of follow, error, manual; got ""`,
+				"api.match":            `must be one of exact, suffix, prefix, regex; got ""`,
+				"api.preflightStatus":  "must be an HTTP status between 200 and 599; got 0",
+				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0",
 			},
 		},
 	}
