@@ -150,7 +150,8 @@ func conformanceReplacer(srv *Server) *strings.Replacer {
 
 // labQuery turns a case's q into query parameters. A key given again
 // replaces the earlier value (so that a case can build on another's q),
-// except api.allowlist, which is a list.
+// except for the keys that are lists: api.allowlist and a bucket rule's
+// lists.
 func labQuery(q string, r *strings.Replacer) url.Values {
 	v := url.Values{}
 	if q == "" {
@@ -161,7 +162,7 @@ func labQuery(q string, r *strings.Replacer) url.Values {
 			continue
 		}
 		k, val, _ := strings.Cut(kv, "=")
-		if k == "api.allowlist" {
+		if k == "api.allowlist" || strings.HasPrefix(k, "bucket.cors.") && !strings.HasSuffix(k, ".maxAgeSeconds") && !strings.HasSuffix(k, ".id") {
 			v.Add(k, r.Replace(val))
 		} else {
 			v.Set(k, r.Replace(val))
@@ -501,6 +502,8 @@ func conformanceCases() []confCase {
 	add(preflightCacheCases()...)
 	add(redirectCases()...)
 	add(cookieCases()...)
+	add(s3Cases()...)
+	add(filesCases()...)
 	add(modeCases()...)
 	return cs
 }
@@ -952,6 +955,15 @@ func preflightCacheCases() []confCase {
 	}
 }
 
+// Bucket CORS rules for the cases that reach s3. bucketAny allows any
+// origin, the methods the cases use and any header: S3 answers it with
+// ACAO *, never with credentials. bucketGet allows GET and no header.
+const (
+	bucketAny = "&bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.allowedMethods=PUT" +
+		"&bucket.cors.0.allowedMethods=POST&bucket.cors.0.allowedHeaders=*"
+	bucketGet = "&bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET"
+)
+
 func redirectCases() []confCase {
 	var cs []confCase
 	const hello = "Hello from corslab"
@@ -960,12 +972,12 @@ func redirectCases() []confCase {
 		cs = append(cs,
 			confCase{name: "redirect " + s + ", GET, api to api: Origin kept", q: "api.allowOrigin=echo&request.path=/redirect/" + s + "/api/users",
 				ok: true, typ: "cors", status: 200, body: `"ada"`, wire: "GET GET", origins: "{app} {app}"},
-			confCase{name: "redirect " + s + ", GET, api to s3: the hop carries Origin null", q: "api.allowOrigin=echo&request.path=/redirect/" + s + "/s3/hello.txt",
+			confCase{name: "redirect " + s + ", GET, api to s3: the hop carries Origin null", q: "api.allowOrigin=echo&request.path=/redirect/" + s + "/s3/hello.txt" + bucketAny,
 				ok: true, typ: "cors", status: 200, body: hello, wire: "GET GET", origins: "{app} null"},
 		)
 		post := confCase{name: "redirect " + s + ", POST, api to api", q: "api.allowOrigin=echo&request.method=POST&request.body=" + newUser + "&request.path=/redirect/" + s + "/api/users",
 			ok: true, origins: "{app} {app}"}
-		post2 := confCase{name: "redirect " + s + ", POST, api to s3", q: "api.allowOrigin=echo&request.method=POST&request.body=" + newUser + "&request.path=/redirect/" + s + "/s3/hello.txt",
+		post2 := confCase{name: "redirect " + s + ", POST, api to s3", q: "api.allowOrigin=echo&request.method=POST&request.body=" + newUser + "&request.path=/redirect/" + s + "/s3/hello.txt" + bucketAny,
 			ok: true, origins: "{app} null"}
 		if keep {
 			post.name += ": stays a POST, with its body"
@@ -985,7 +997,7 @@ func redirectCases() []confCase {
 	put := "api.allowOrigin=echo&api.allowMethods=PUT&request.method=PUT&request.body=" + newUser
 	return append(cs,
 		confCase{name: "redirect with credentials to s3: tainted Origin null, ACAO * and include fail",
-			q: credsEcho + "&request.path=/redirect/302/s3/hello.txt", stage: "response", wire: "GET GET", origins: "{app} null"},
+			q: credsEcho + "&request.path=/redirect/302/s3/hello.txt" + bucketAny, stage: "response", wire: "GET GET", origins: "{app} null"},
 		confCase{name: "a redirect without ACAO fails its CORS check: not followed",
 			q: "request.path=/redirect/302/api/users", stage: "redirect", wire: "GET", origins: "{app}"},
 		confCase{name: "redirect mode error: the first redirect fails the fetch",
@@ -995,28 +1007,91 @@ func redirectCases() []confCase {
 		confCase{name: "redirect mode manual without ACAO: the CORS check comes first, a network error",
 			q: "request.redirect=manual&request.path=/redirect/302/api/users", typ: "", stage: "redirect", wire: "GET", origins: "{app}"},
 		confCase{name: "a chain api to api to s3: only the cross-origin hop taints",
-			q: "api.allowOrigin=echo&request.path=/redirect/302/api/redirect/302/s3/hello.txt", ok: true, status: 200, body: hello, wire: "GET GET GET", origins: "{app} {app} null"},
+			q: "api.allowOrigin=echo&request.path=/redirect/302/api/redirect/302/s3/hello.txt" + bucketAny, ok: true, status: 200, body: hello, wire: "GET GET GET", origins: "{app} {app} null"},
 		confCase{name: "20 redirects are followed",
 			q: "api.allowOrigin=echo&request.path=" + hops(20), ok: true, status: 200, body: `"ada"`, wire: gets(21)},
 		confCase{name: "the 21st redirect fails the fetch",
 			q: "api.allowOrigin=echo&request.path=" + hops(21), stage: "redirect", wire: gets(21)},
 		confCase{name: "from the api's own page to s3: not tainted, the hop carries Origin api",
-			q: "request.from=api&request.path=/redirect/302/s3/hello.txt", ok: true, typ: "cors", status: 200, body: hello, wire: "GET GET", origins: "- {api}"},
+			q: "request.from=api&request.path=/redirect/302/s3/hello.txt" + bucketAny, ok: true, typ: "cors", status: 200, body: hello, wire: "GET GET", origins: "- {api}"},
 		confCase{name: "mode same-origin from the api's own page, redirected to s3: fails at the hop",
-			q: "request.from=api&request.mode=same-origin&request.path=/redirect/302/s3/hello.txt", stage: "redirect", wire: "GET", origins: "-"},
+			q: "request.from=api&request.mode=same-origin&request.path=/redirect/302/s3/hello.txt" + bucketAny, stage: "redirect", wire: "GET", origins: "-"},
 		confCase{name: "a preflighted PUT redirected 307 api to api is preflighted again",
 			q: put + "&request.path=/redirect/307/api/users", ok: true, status: 201, wire: "OPTIONS PUT OPTIONS PUT", origins: "{app} {app} {app} {app}"},
 		confCase{name: "a preflighted PUT redirected 307 to s3: the second preflight carries Origin null",
-			q: put + "&request.path=/redirect/307/s3/hello.txt", ok: true, status: 200, wire: "OPTIONS PUT OPTIONS PUT", origins: "{app} {app} null null"},
+			q: put + "&request.path=/redirect/307/s3/hello.txt" + bucketAny, ok: true, status: 200, wire: "OPTIONS PUT OPTIONS PUT", origins: "{app} {app} null null"},
 		confCase{name: "a preflighted PUT redirected 303 becomes a simple GET",
 			q: put + "&request.path=/redirect/303/api/users", ok: true, status: 200, wire: "OPTIONS PUT GET", origins: "{app} {app} {app}"},
 		confCase{name: "a POST with a custom header redirected 303 becomes a GET that keeps the header",
 			q:  "api.allowOrigin=echo&api.allowHeaders=x-user-id&request.method=POST&request.headers.X-User-Id=11&request.body=" + newUser + "&request.path=/redirect/303/api/users",
 			ok: true, status: 200, wire: "OPTIONS POST OPTIONS GET", sent: map[string]string{"X-User-Id": "11"}},
 		confCase{name: "a GET with a custom header redirected to s3, whose preflight does not allow it",
-			q:     "api.allowOrigin=echo&api.allowHeaders=x-user-id&request.headers.X-User-Id=11&request.path=/redirect/302/s3/hello.txt",
+			q:     "api.allowOrigin=echo&api.allowHeaders=x-user-id&request.headers.X-User-Id=11&request.path=/redirect/302/s3/hello.txt" + bucketGet,
 			stage: "preflight", wire: "OPTIONS GET OPTIONS", origins: "{app} {app} null"},
 	)
+}
+
+// s3Cases fetch objects of the session's bucket straight from the app
+// origin's page, against the bucket's own CORS rules (see
+// shared/reference/s3-cors.md for how S3 answers).
+func s3Cases() []confCase {
+	const hello = "Hello from corslab"
+	get := "request.target=s3&request.path=/hello.txt"
+	put := "request.target=s3&request.method=PUT&request.path=/upload.txt&request.body=hi"
+	rule := func(origin, method string) string {
+		return "&bucket.cors.0.allowedOrigins=" + origin + "&bucket.cors.0.allowedMethods=" + method
+	}
+	return []confCase{
+		{name: "s3: a bucket without CORS rules answers 200 without ACAO: blocked", q: get,
+			stage: "response", wire: "GET", origins: "{app}"},
+		{name: "s3: a rule naming app: ACAO app, and ACAC true", q: get + rule("{app}", "GET"),
+			ok: true, typ: "cors", status: 200, body: hello, wire: "GET", origins: "{app}"},
+		{name: "s3: a rule naming app does not match evil: no CORS headers, blocked", q: get + rule("{app}", "GET") + "&request.from=evil",
+			stage: "response", wire: "GET", origins: "{evil}"},
+		{name: "s3: an origin pattern with one *", q: get + rule("http://127.0.0.1:*", "GET"),
+			ok: true, status: 200, body: hello, wire: "GET"},
+		{name: "s3: with include, a rule naming the origin works, because S3 sends ACAC true", q: get + rule("{app}", "GET") + "&request.credentials=include",
+			ok: true, status: 200, body: hello, wire: "GET"},
+		{name: "s3: with include, a * rule fails: ACAO * and no ACAC", q: get + rule("*", "GET") + "&request.credentials=include",
+			stage: "response", wire: "GET"},
+		{name: "s3: a PUT whose method no rule allows: the preflight gets 403", q: put + rule("*", "GET"),
+			stage: "preflight", wire: "OPTIONS", origins: "{app}", acrm: "PUT"},
+		{name: "s3: a PUT the rule allows: preflight 200, then the upload", q: put + rule("*", "PUT"),
+			ok: true, status: 200, wire: "OPTIONS PUT", lastBody: "hi"},
+		{name: "s3: a requested header the rule does not list fails the preflight", q: get + rule("*", "GET") + "&request.headers.X-Amz-Meta-Note=1",
+			stage: "preflight", wire: "OPTIONS", acrh: "x-amz-meta-note"},
+		{name: "s3: AllowedHeader x-amz-* admits it", q: get + rule("*", "GET") + "&bucket.cors.0.allowedHeaders=x-amz-*&request.headers.X-Amz-Meta-Note=1",
+			ok: true, status: 200, wire: "OPTIONS GET", acrh: "x-amz-meta-note"},
+		{name: "s3: ETag stays hidden without ExposeHeader", q: get + rule("*", "GET"),
+			ok: true, status: 200, wire: "GET", readable: []string{"content-type"}, hidden: []string{"etag"}},
+		{name: "s3: ExposeHeader ETag makes it readable", q: get + rule("*", "GET") + "&bucket.cors.0.exposeHeaders=ETag",
+			ok: true, status: 200, wire: "GET", readable: []string{"etag"}},
+	}
+}
+
+// filesCases use the api's GET /files/{key}, which answers with a signed
+// URL of the bucket (article 000). The full matrix of API and bucket
+// settings is the matrix page's own test.
+func filesCases() []confCase {
+	const hello = "Hello from corslab"
+	files := "request.path=/files/hello.txt"
+	return []confCase{
+		{name: "files: 303 to the signed URL; with include, only a null rule lets JS read the file",
+			q:  files + "&" + credsEcho + "&bucket.cors.0.allowedOrigins=null&bucket.cors.0.allowedMethods=GET",
+			ok: true, typ: "cors", status: 200, body: hello, wire: "GET GET", origins: "{app} null"},
+		{name: "files: the same with a rule naming app fails: the hop's Origin is null",
+			q:     files + "&" + credsEcho + "&bucket.cors.0.allowedOrigins={app}&bucket.cors.0.allowedMethods=GET",
+			stage: "response", wire: "GET GET", origins: "{app} null"},
+		{name: "files: the two-phase variant answers 200 with the signed URL",
+			q:  files + "&api.allowOrigin=*&api.redirect=0",
+			ok: true, status: 200, body: "X-Amz-Signature=", wire: "GET", origins: "{app}"},
+		{name: "files: requireLogin without the login cookie: a readable 401",
+			q:  files + "&api.allowOrigin=*&api.requireLogin=true",
+			ok: true, status: 401, body: "not logged in", wire: "GET"},
+		{name: "files: 307 keeps a HEAD, and S3 refuses it: the URL was signed for GET",
+			q:  files + "&api.allowOrigin=*&api.redirect=307&request.method=HEAD&bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=HEAD",
+			ok: true, status: 403, wire: "HEAD HEAD", origins: "{app} null"},
+	}
 }
 
 // The cookie cases log in first (afterLogin: POST /login from app, with
@@ -1044,7 +1119,7 @@ func cookieCases() []confCase {
 		afterLogin("cookies: a preflight never carries the cookie, the request after it does",
 			confCase{q: me(credsEcho + "&request.headers.X-User-Id=11&api.allowHeaders=x-user-id"), ok: true, status: 200, body: who, wire: "OPTIONS GET", cookies: "n y"}),
 		afterLogin("cookies: the tainted hop to s3 carries the cookie too, and ACAO * fails it",
-			confCase{q: "request.path=/redirect/302/s3/hello.txt&" + credsEcho, stage: "response", wire: "GET GET", origins: "{app} null", cookies: "y y"}),
+			confCase{q: "request.path=/redirect/302/s3/hello.txt&" + credsEcho + bucketAny, stage: "response", wire: "GET GET", origins: "{app} null", cookies: "y y"}),
 		afterLogin("cookies: a no-cors GET with include carries the cookie",
 			confCase{q: me("request.mode=no-cors&request.credentials=include"), typ: "opaque", wire: "GET", origins: "-", cookies: "y"}),
 		{name: "cookies: a login without include sets no cookie", q: "request.method=POST&request.path=/login&api.allowOrigin=echo", ok: true, status: 200,

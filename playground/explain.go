@@ -42,6 +42,9 @@ func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
 				s.log.Error("decoding a stored exchange", "err", err)
 				continue
 			}
+			if via, _ := ex.Request.Header("Via"); via == proxyVia {
+				continue // the app origin's proxy made it, not the browser
+			}
 			exchanges = append(exchanges, engineExchange(&ex))
 		}
 		now := started

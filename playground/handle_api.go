@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/corslab/corslab/playground/cors"
+	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 )
@@ -273,6 +274,11 @@ func writeScenarioError(w http.ResponseWriter, err error) {
 	var fields scenario.FieldErrors
 	if errors.As(err, &fields) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": fields})
+		return
+	}
+	var bucket *origins.BucketError
+	if errors.As(err, &bucket) {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": scenario.FieldErrors{"bucket.cors": bucket.Error()}})
 		return
 	}
 	writeJSONError(w, http.StatusBadRequest, err.Error())

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/johannesboyne/gofakes3"
-
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/session"
@@ -47,6 +45,11 @@ func (s *Server) pageOrigin(role Role) http.Handler {
 	mux := http.NewServeMux()
 	s.runnerRoutes(mux, role)
 	mux.HandleFunc("GET /{$}", s.handleOriginHome(role))
+	if role == App {
+		cdn := s.captured(role, s.cdnProxy())
+		mux.Handle("/{session}/api/", cdn)
+		mux.Handle("/{session}/files/", cdn)
+	}
 	mux.Handle("/", s.captured(role, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if session.FromContext(r.Context()) != nil && strings.Count(r.URL.Path, "/") == 2 && strings.HasSuffix(r.URL.Path, "/") {
 			s.handleOriginHome(role)(w, r)
@@ -63,13 +66,8 @@ func (s *Server) apiOrigin() http.Handler {
 	mux := http.NewServeMux()
 	s.runnerRoutes(mux, API)
 	mux.HandleFunc("GET /{$}", s.handleOriginHome(API))
-	mux.Handle("/", s.captured(API, origins.API(s.locate)))
+	mux.Handle("/", s.captured(API, origins.API(s.locate, s.s3client)))
 	return mux
-}
-
-// s3Origin is the fake S3.
-func (s *Server) s3Origin(backend gofakes3.Backend) http.Handler {
-	return s.captured(S3, origins.S3(backend))
 }
 
 // runnerRoutes serves the runner page and its script on a virtual origin.

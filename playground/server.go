@@ -10,16 +10,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/origins"
+	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
+	"github.com/corslab/corslab/playground/sigv4"
 )
 
 // Role names one of the servers corslab runs. Their ports follow the UI's in
@@ -57,6 +61,8 @@ type Server struct {
 	listeners [numRoles]net.Listener
 	ports     [numRoles]int
 	servers   [numRoles]*http.Server
+	s3        *origins.S3
+	s3client  *s3.Client // corslab's own client of the fake S3
 }
 
 // Listen binds every port and prepares the servers; Serve runs them. A port
@@ -83,24 +89,26 @@ func Listen(cfg Config) (*Server, error) {
 		s.ports[role] = l.Addr().(*net.TCPAddr).Port
 	}
 
-	backend := s3mem.New()
+	s.s3 = origins.NewS3(s3mem.New(), sigv4.Corslab(), nil)
+	s.s3client = origins.NewS3Client(s.s3, sigv4.Corslab())
 	s.sessions = session.NewStore(session.Options{
 		Max:  cfg.MaxSessions,
 		Idle: cfg.SessionIdle,
 		// Each session has its own bucket, named after it.
-		OnCreate: func(ss *session.Session) error { return origins.CreateBucket(backend, ss.ID) },
+		OnCreate: func(ss *session.Session) error { return s.s3.CreateBucket(ss.ID) },
 		OnExpire: func(ss *session.Session) {
-			if err := backend.ForceDeleteBucket(ss.ID); err != nil {
+			if err := s.s3.DeleteBucket(ss.ID); err != nil {
 				s.log.Warn("deleting an expired session's bucket", "session", ss.ID, "err", err)
 			}
 		},
+		OnScenario: s.applyBucket,
 	})
 
 	handlers := [numRoles]http.Handler{
 		UI:   s.routes(),
 		App:  s.pageOrigin(App),
 		API:  s.apiOrigin(),
-		S3:   s.s3Origin(backend),
+		S3:   s.captured(S3, s.s3),
 		Evil: s.pageOrigin(Evil),
 	}
 	for role, h := range handlers {
@@ -159,6 +167,17 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	wg.Wait()
 	return err
+}
+
+// applyBucket gives the session's bucket the scenario's CORS rules through
+// the S3 API, PutBucketCors or DeleteBucketCors, as a learner would.
+func (s *Server) applyBucket(sess *session.Session, old *scenario.Scenario, sc scenario.Scenario) error {
+	if old != nil && reflect.DeepEqual(old.Bucket.CORS, sc.Bucket.CORS) {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(session.NewContext(context.Background(), sess), 5*time.Second)
+	defer cancel()
+	return origins.PutBucketCORS(ctx, s.s3client, sess.ID, sc.Bucket.CORS)
 }
 
 func (s *Server) closeListeners() {

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 )
@@ -35,12 +37,19 @@ const maxAPIBody = 64 << 10
 //	GET              /{session}/me          the logged-in user, from the cookie
 //	any method       /{session}/redirect/{status}/{role}/{path...}
 //	                 a redirect to {path} under the session on the role's origin
+//	GET, HEAD        /{session}/files/{key...}
+//	                 a presigned GET of the key in the session's bucket: a redirect
+//	                 with api.redirect's status, or (0) the URL as a 200 body
+//	POST             /{session}/uploads/{key...}
+//	                 a presigned PUT of the key: {"method", "url", "expiresIn"}
 //
 // locate turns a role and a path into an absolute URL on that origin, as
 // the browser making the request sees it; it reports false for an unknown
-// role.
-func API(locate Locator) http.Handler {
+// role. client signs URLs for the session's bucket.
+func API(locate Locator, client *s3.Client) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("/{session}/files/{key...}", filesHandler(locate, client))
+	mux.Handle("/{session}/uploads/{key...}", uploadsHandler(locate, client))
 	mux.Handle("/{session}/redirect/{status}/{role}/{path...}", redirectHandler(locate))
 	mux.HandleFunc("/{session}/users", usersHandler)
 	mux.HandleFunc("/{session}/users/{id}", userHandler)
@@ -48,7 +57,7 @@ func API(locate Locator) http.Handler {
 	mux.HandleFunc("/{session}/logout", logoutHandler)
 	mux.HandleFunc("/{session}/me", meHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me or /redirect/{status}/{role}/{path}")
+		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me, /files/{key}, /uploads/{key} or /redirect/{status}/{role}/{path}")
 	})
 	return withPolicy(mux)
 }

@@ -29,7 +29,7 @@ func newAPI(t *testing.T, edit func(*scenario.API)) (*session.Session, func(*htt
 			return "", false
 		}
 		return "http://" + role + ".test/" + s.ID + path, true
-	})
+	}, nil)
 	return s, func(r *http.Request) *http.Response {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r.WithContext(session.NewContext(r.Context(), s)))

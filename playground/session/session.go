@@ -25,8 +25,11 @@ type Session struct {
 	Created time.Time
 	Users   *Users // the api origin's user store
 
-	now  func() time.Time
-	used atomic.Int64 // unix nanoseconds of the last use
+	now   func() time.Time
+	used  atomic.Int64 // unix nanoseconds of the last use
+	apply ApplyFunc    // may be nil
+
+	setMu sync.Mutex // one SetScenario at a time, so what apply did matches the scenario
 
 	mu        sync.Mutex
 	scenario  scenario.Scenario
@@ -77,8 +80,8 @@ func (s *Session) Scenario() (scenario.Scenario, *scenario.Policy) {
 	return s.scenario, s.policy
 }
 
-// SetScenario replaces the scenario. It must be valid; an invalid one is
-// refused and the old one stays.
+// SetScenario replaces the scenario. It must be valid, and the store's
+// OnScenario must accept it; otherwise it is refused and the old one stays.
 func (s *Session) SetScenario(sc scenario.Scenario) error {
 	if errs := sc.Validate(); errs != nil {
 		return errs
@@ -86,6 +89,14 @@ func (s *Session) SetScenario(sc scenario.Scenario) error {
 	p, err := scenario.NewPolicy(sc.API)
 	if err != nil {
 		return err
+	}
+	s.setMu.Lock()
+	defer s.setMu.Unlock()
+	if s.apply != nil {
+		old, _ := s.Scenario()
+		if err := s.apply(s, &old, sc); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	s.scenario, s.policy = sc, p

@@ -24,6 +24,7 @@ type Store struct {
 	now      func() time.Time
 	onCreate func(*Session) error
 	onExpire func(*Session)
+	apply    ApplyFunc
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -37,8 +38,15 @@ type Options struct {
 	// (the S3 bucket) in step. OnCreate failing fails Create.
 	OnCreate func(*Session) error
 	OnExpire func(*Session)
-	Now      func() time.Time // for tests; time.Now by default
+	// OnScenario, when set, brings per-session resources in line with a
+	// scenario before the session takes it: the bucket's CORS rules.
+	OnScenario ApplyFunc
+	Now        func() time.Time // for tests; time.Now by default
 }
+
+// ApplyFunc makes the world match sc, which replaces old (nil when the
+// session is being created). An error refuses sc: the session keeps old.
+type ApplyFunc func(s *Session, old *scenario.Scenario, sc scenario.Scenario) error
 
 // NewStore returns an empty store.
 func NewStore(o Options) *Store {
@@ -50,7 +58,7 @@ func NewStore(o Options) *Store {
 	}
 	return &Store{
 		max: o.Max, idle: o.Idle, now: o.Now,
-		onCreate: o.OnCreate, onExpire: o.OnExpire,
+		onCreate: o.OnCreate, onExpire: o.OnExpire, apply: o.OnScenario,
 		sessions: make(map[string]*Session),
 	}
 }
@@ -70,8 +78,17 @@ func (st *Store) Create(sc scenario.Scenario) (*Session, error) {
 		}
 	}
 	s := newSession(newID(), sc, policy, st.now)
+	s.apply = st.apply
 	if st.onCreate != nil {
 		if err := st.onCreate(s); err != nil {
+			return nil, err
+		}
+	}
+	if st.apply != nil {
+		if err := st.apply(s, nil, sc); err != nil {
+			if st.onExpire != nil {
+				st.onExpire(s)
+			}
 			return nil, err
 		}
 	}
