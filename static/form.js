@@ -7,11 +7,21 @@
 // we show beside that field. We never overwrite what the learner typed.
 
 import { el, debounce } from "./dom.js";
+import { BucketRules } from "./bucket.js";
 
 const SAVE_DELAY_MS = 300;
 
-/** The URL a request goes to: the target origin's session base + path. */
-export function requestURL(request, basesByRole) {
+/**
+ * The URL a request goes to. Normally the target origin's session base +
+ * path. In the one-origin setup the page reaches both servers through its
+ * own origin, whose proxy (a CDN) passes /api/* on to the api and /files/*
+ * to the session's bucket: the app's session base + "/api" or "/files" +
+ * path.
+ */
+export function requestURL(request, basesByRole, setup = "three-origins") {
+  if (setup === "one-origin") {
+    return (basesByRole.app ?? "") + (request.target === "s3" ? "/files" : "/api") + request.path;
+  }
   return (basesByRole[request.target] ?? "") + request.path;
 }
 
@@ -52,13 +62,50 @@ export function fetchSource(url, init) {
   return lines.join("\n");
 }
 
-/** Where a request's page lives, in words, as a comment over the call. */
-export function pageComment(from, urlsByRole) {
-  if (from === "sandbox") {
-    return `// runs in a sandboxed iframe served by ${urlsByRole.app}:\n// its origin is opaque, so the browser sends Origin: null`;
+/**
+ * Where a request's page lives and where the request goes, in words, as a
+ * comment over the call.
+ */
+export function pageComment(scenario, urlsByRole) {
+  const { setup, request } = scenario;
+  const lines = [];
+  if (setup === "one-origin") {
+    lines.push(`// runs in a page on app, ${urlsByRole.app}, whose proxy (a CDN)`);
+    lines.push(request.target === "s3"
+      ? "// passes /files/* on to the session's bucket: same-origin, no CORS"
+      : "// passes /api/* on to the api: same-origin, no CORS");
+    const added = scenario.proxy?.addOrigin;
+    if (added) lines.push(`// the proxy adds Origin: ${added} to a request that has none`);
+  } else if (setup === "two-origins") {
+    lines.push(`// runs in a page the api origin serves, ${urlsByRole.api}${request.target === "api" ? ": same-origin" : ""}`);
+  } else if (request.from === "sandbox") {
+    lines.push(`// runs in a sandboxed iframe served by ${urlsByRole.app}:`);
+    lines.push("// its origin is opaque, so the browser sends Origin: null");
+  } else if (request.from === "api" && request.target === "api") {
+    lines.push(`// runs in a page on the api origin itself, ${urlsByRole.api}: same-origin`);
+  } else {
+    lines.push(`// runs in a page on ${request.from}, ${urlsByRole[request.from] ?? "?"}`);
   }
-  if (from === "api") return `// runs in a page on the api origin itself, ${urlsByRole.api}: same-origin`;
-  return `// runs in a page on ${from}, ${urlsByRole[from] ?? "?"}`;
+  const then = targetComment(scenario);
+  if (then) lines.push(then);
+  return lines.join("\n");
+}
+
+/** What the target does with the request, where that is worth a line. */
+function targetComment({ setup, request, api }) {
+  const path = request.path ?? "";
+  if (request.target === "s3") {
+    return setup === "one-origin" ? "" : "// to the s3 origin: an object in the session's bucket";
+  }
+  if (/^\/files\//.test(path)) {
+    // In one-origin the api points the URL at the proxy's /files/ instead.
+    const where = setup === "one-origin" ? "under app's /files/" : "on s3";
+    return api?.redirect === 0
+      ? `// the api answers 200 with a presigned URL ${where} in the body (two-phase)`
+      : `// the api answers ${api?.redirect ?? 303} with a Location: a presigned URL ${where}`;
+  }
+  if (/^\/uploads\//.test(path)) return "// the api answers with a presigned PUT URL for the bucket, in JSON";
+  return "";
 }
 
 export class ScenarioForm {
@@ -66,13 +113,15 @@ export class ScenarioForm {
    * @param {HTMLFormElement} form
    * @param {object} options
    *   scenario: the scenario the page was rendered with (unknown fields are kept)
+   *   origins: role → origin, e.g. {app: "http://127.0.0.1:8081", ...}
    *   save(scenario): Promise of putScenario's result
    *   onChange(scenario): called on every edit, before saving
    *   onSaved(result): called after the server accepted a save
    */
-  constructor(form, { scenario, save, onChange, onSaved }) {
+  constructor(form, { scenario, origins, save, onChange, onSaved }) {
     this.form = form;
     this.base = structuredClone(scenario);
+    this.origins = origins ?? {};
     this.saveFn = save;
     this.onChange = onChange;
     this.onSaved = onSaved;
@@ -80,6 +129,14 @@ export class ScenarioForm {
     // The two lists of editable header rows.
     this.requestHeaders = new HeaderRows(form, "request.headers");
     this.extraHeaders = new HeaderRows(form, "api.extraHeaders");
+    // The bucket's CORS rules, drawn from the scenario.
+    this.bucket = new BucketRules(form.querySelector("#bucket-fields"), {
+      cors: scenario.bucket?.cors ?? null,
+      pageOrigin: () => this.pageOrigin(),
+    });
+    // What "From" was before a setup fixed it, to give it back after.
+    this.freeFrom = null;
+    this.showDependentFields();
     this.savedBody = JSON.stringify(this.read().scenario);
     this.lastOk = true;
     this.scheduleSave = debounce(() => this.save(), SAVE_DELAY_MS);
@@ -88,7 +145,6 @@ export class ScenarioForm {
     form.addEventListener("input", () => this.edited());
     form.addEventListener("change", () => this.edited());
     form.addEventListener("click", (e) => this.click(e));
-    this.showDependentFields();
   }
 
   edited() {
@@ -97,11 +153,16 @@ export class ScenarioForm {
     this.scheduleSave();
   }
 
-  /** Buttons inside the form: add/remove header rows, "Use echo". */
+  /** Buttons inside the form: add/remove header rows and CORS rules, "Use echo". */
   click(event) {
     const button = event.target.closest("button");
     if (!button) return;
     if (this.requestHeaders.click(button) || this.extraHeaders.click(button)) {
+      this.edited();
+    } else if (this.bucket.click(button)) {
+      // The rules were drawn again, without the errors shown beside them:
+      // ask the server again even if the scenario is the same.
+      this.savedBody = null;
       this.edited();
     } else if (button.dataset.fill) {
       const input = this.form.elements[button.dataset.fill];
@@ -114,12 +175,47 @@ export class ScenarioForm {
   /** Shows the boxes that only make sense for some choices. */
   showDependentFields() {
     const f = this.form.elements;
+    this.applySetup();
     f["method-other"].hidden = f["method-choice"].value !== "other";
     const origin = f["allowOrigin-choice"].value;
     f["allowOrigin-custom"].hidden = origin !== "custom";
     this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
+    // The path box suggests paths of the chosen target (views/lab.templ's datalists).
+    f["request.path"].setAttribute("list", `path-presets-${f["request.target"].value}`);
     this.requestHeaders.relabel();
     this.extraHeaders.relabel();
+    this.bucket.showPageOrigin(this.pageOrigin());
+  }
+
+  /**
+   * The setup decides where the page lives. With two-origins or one-origin
+   * "From" is fixed (to the option's data-page) and disabled, with a note
+   * saying why; back on three-origins it is free again, with the value it
+   * had before. The setup's explanation follows the choice too.
+   */
+  applySetup() {
+    const f = this.form.elements;
+    const option = f["setup"].selectedOptions[0];
+    const page = option?.dataset.page ?? "";
+    const from = f["request.from"];
+    const note = this.form.querySelector("#hint-request-from");
+    this.form.querySelector("#hint-setup").textContent = option?.dataset.hint ?? "";
+    this.form.querySelector("#proxy-fields").hidden = f["setup"].value !== "one-origin";
+    if (page) {
+      if (!from.disabled) this.freeFrom = from.value;
+      from.value = page;
+      from.disabled = true;
+    } else if (from.disabled) {
+      from.disabled = false;
+      if (this.freeFrom) from.value = this.freeFrom;
+    }
+    note.textContent = page ? option.dataset.fromNote ?? "" : "";
+    note.hidden = !page;
+  }
+
+  /** The page's origin: the api's in the two-origins setup, else the app's. */
+  pageOrigin() {
+    return this.form.elements["setup"].value === "two-origins" ? this.origins.api : this.origins.app;
   }
 
   /**
@@ -157,6 +253,9 @@ export class ScenarioForm {
       vary: f["api.vary"].checked,
       preflightStatus: readInt(f["api.preflightStatus"].value, false),
       extraHeaders: this.extraHeaders.read(),
+      redirect: Number(f["api.redirect"].value),
+      signedUrlExpires: readInt(f["api.signedUrlExpires"].value, false),
+      requireLogin: f["api.requireLogin"].checked,
     };
     if (Number.isNaN(api.maxAge)) {
       localErrors["api.maxAge"] = "must be a whole number of seconds, or empty to send no header";
@@ -164,7 +263,15 @@ export class ScenarioForm {
     if (Number.isNaN(api.preflightStatus)) {
       localErrors["api.preflightStatus"] = "must be a whole number, such as 204";
     }
-    return { scenario: { ...this.base, request, api }, localErrors };
+    if (Number.isNaN(api.signedUrlExpires)) {
+      localErrors["api.signedUrlExpires"] = "must be a whole number of seconds, from 1 to 604800";
+    }
+    const { cors, localErrors: bucketErrors } = this.bucket.read();
+    Object.assign(localErrors, bucketErrors);
+    const bucket = { ...this.base.bucket, cors };
+    const proxy = { ...this.base.proxy, addOrigin: f["proxy.addOrigin"].value };
+    const setup = f["setup"].value;
+    return { scenario: { ...this.base, setup, request, api, bucket, proxy }, localErrors };
   }
 
   /** Saves now (cancelling the debounce) and resolves to true if the server has the form's scenario. */

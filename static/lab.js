@@ -1,6 +1,7 @@
 // lab.js: the lab page's entry point. It wires the parts together:
 //
 //   form.js          the scenario form; saves every change to the server
+//   bucket.js        its editor of the bucket's CORS rules, with their XML (s3cors.js)
 //   runner-frame.js  the hidden page on another origin that calls fetch()
 //   stream.js        the websocket feed of what the servers saw
 //   log.js           the exchange log, grouped by run
@@ -54,6 +55,7 @@ const runner = new RunnerFrame($("runner-host"), urls);
 
 const form = new ScenarioForm($("scenario"), {
   scenario: data.scenario,
+  origins: urls,
   save: (scenario) => putScenario(sessionId, scenario),
   onChange: (scenario) => {
     showPreview(scenario);
@@ -73,8 +75,8 @@ function labPath(query) {
 }
 
 function showPreview(scenario) {
-  const request = scenario.request;
-  preview.textContent = `${pageComment(request.from, urls)}\n${fetchSource(requestURL(request, bases), fetchInit(request))}`;
+  const { request, setup } = scenario;
+  preview.textContent = `${pageComment(scenario, urls)}\n${fetchSource(requestURL(request, bases, setup), fetchInit(request))}`;
 }
 
 // ----- the log and the diagram -----
@@ -187,9 +189,9 @@ async function run() {
       setStatus("Fix the highlighted fields first: the server still has the previous scenario.", "error");
       return;
     }
-    const { request } = form.read().scenario;
+    const { request, setup } = form.read().scenario;
     runner.use(request.from);
-    const url = requestURL(request, bases);
+    const url = requestURL(request, bases, setup);
     // The server gives the run every exchange after this one. Right after
     // the page loads, the stream may not have caught up yet: the newest
     // exchange when the page was rendered is the floor.

@@ -182,7 +182,10 @@ var (
 		{"evil", "evil — the attacker's page"},
 		{"api", "api itself → same-origin"},
 	}
-	targetOptions      = []option{{"api", "api"}}
+	targetOptions = []option{
+		{"api", "api — the user API"},
+		{"s3", "s3 — an object in the session's bucket"},
+	}
 	methodOptions      = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	credentialsOptions = []option{
 		{"omit", "omit — never send cookies"},
@@ -223,6 +226,102 @@ var (
 		{"regex", "regex (unanchored)"},
 	}
 )
+
+// setupOption is one choice of Scenario.Setup. Hint says in plain words
+// where things live; FromNote is shown under "From" when the setup fixes
+// the page's origin (scenario.SetupPage), and lab.js reads both from the
+// option's data-* attributes when the learner changes the setup.
+type setupOption struct{ Value, Label, Hint, FromNote string }
+
+var setupOptions = []setupOption{
+	{
+		"three-origins", "three origins — page, api and bucket apart",
+		"The page runs on the origin chosen under “From”; the api and the files (s3) each live on an origin of their own.",
+		"",
+	},
+	{
+		"two-origins", "two origins — the api serves the page",
+		"The api origin serves the page itself, so calls to the api are same-origin; only the bucket (s3) is another origin.",
+		"Set by the setup: the api origin serves the page.",
+	},
+	{
+		"one-origin", "one origin — a CDN in front of both",
+		"The app origin serves the page and proxies /api/* to the api and /files/* to the bucket, like a CDN: the browser sees one origin and needs no CORS.",
+		"Set by the setup: the app origin serves the page and proxies the rest.",
+	},
+}
+
+// setupChoice is the option for a setup (the first one for an unknown value:
+// the server never renders one, it refuses such a scenario).
+func setupChoice(setup string) setupOption {
+	for _, o := range setupOptions {
+		if o.Value == setup {
+			return o
+		}
+	}
+	return setupOptions[0]
+}
+
+// setupPage is the role whose page a setup runs, or "" when request.from
+// chooses: the scenario package's rule, handed to lab.js as data-page.
+func setupPage(setup string) string { return scenario.SetupPage(setup) }
+
+// pathPreset is one suggestion for request.path, in the path box's list.
+type pathPreset struct{ Path, Label string }
+
+// pathPresets are the paths worth trying on each target: the api's routes
+// (README "The origins") and the bucket's sample objects.
+var pathPresets = map[string][]pathPreset{
+	"api": {
+		{"/users", "GET: the users, count in X-Total-Count"},
+		{"/users/1", "GET, PUT, PATCH or DELETE one user"},
+		{"/login", "POST: sets the login cookie"},
+		{"/me", "GET: who the login cookie says you are"},
+		{"/files/hello.txt", "GET: a presigned URL for hello.txt on s3"},
+		{"/files/data.json", "GET: a presigned URL for data.json on s3"},
+		{"/uploads/new.txt", "POST: a presigned PUT URL for new.txt"},
+		{"/redirect/307/s3/hello.txt", "any method: a 307 to hello.txt on s3"},
+	},
+	"s3": {
+		{"/hello.txt", "text/plain"},
+		{"/data.json", "application/json"},
+		{"/corslab.png", "image/png"},
+	},
+}
+
+// pathListID is the id of the <datalist> of path presets for a target.
+func pathListID(target string) string { return "path-presets-" + target }
+
+// signedRedirectOptions are the ways GET /files/{key} hands out its
+// presigned URL (api.redirect).
+var signedRedirectOptions = []option{
+	{"0", "200 — the URL in the body (two-phase)"},
+	{"301", "301 Moved Permanently"},
+	{"302", "302 Found"},
+	{"303", "303 See Other — the default"},
+	{"307", "307 Temporary Redirect"},
+	{"308", "308 Permanent Redirect"},
+}
+
+// corsPresets are the bucket CORS presets (bucket.js knows what each one
+// sets, by its key).
+var corsPresets = []struct{ Key, Label, Title string }{
+	{"none", "None", "No CORS configuration at all (DeleteBucketCors)"},
+	{"any", "* (GET, HEAD)", "One rule: any origin may GET and HEAD"},
+	{"null", "null (GET)", "One rule: the origin “null” (a sandboxed iframe, a file:// page) may GET"},
+	{"page", "page origin (GET)", "One rule: the page's origin may GET"},
+}
+
+// roleURL is the origin of a role in d, e.g. "http://127.0.0.1:8081", or
+// "" if d has none.
+func roleURL(d LabData, role string) string {
+	for _, o := range d.Origins {
+		if o.Role == role {
+			return o.URL
+		}
+	}
+	return ""
+}
 
 // isKnownMethod reports whether the method select has an option for m.
 func isKnownMethod(m string) bool {
