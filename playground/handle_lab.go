@@ -2,7 +2,6 @@ package playground
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
@@ -35,12 +34,7 @@ func (s *Server) handleNewLab(w http.ResponseWriter, r *http.Request) {
 func (s *Server) startLab(w http.ResponseWriter, r *http.Request, sc scenario.Scenario) {
 	sess, err := s.sessions.Create(sc)
 	if errors.Is(err, session.ErrTooMany) {
-		render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
-			Status:  http.StatusServiceUnavailable,
-			Title:   "Too many sessions",
-			Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for 2 hours. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
-			Back:    "/lab",
-		}))
+		s.tooManySessions(w, r, "/lab")
 		return
 	}
 	if err != nil {

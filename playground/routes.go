@@ -24,6 +24,8 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /lab", s.handleNewLab)
 	mux.HandleFunc("GET /lab/{id}", s.handleLab)
+	mux.HandleFunc("GET /matrix", s.handleNewMatrix)
+	mux.HandleFunc("GET /matrix/{id}", s.handleMatrix)
 
 	mux.HandleFunc("POST /api/sessions", s.handleCreateSession)
 	mux.Handle("GET /api/sessions/{id}", s.withSession(s.handleGetSession))

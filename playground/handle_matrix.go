@@ -1,0 +1,199 @@
+package playground
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/corslab/corslab/playground/scenario"
+	"github.com/corslab/corslab/playground/session"
+	"github.com/corslab/corslab/views"
+)
+
+// The matrix page runs article 000's experiment (a redirect from the api to
+// a presigned S3 URL, under every combination of the api's CORS headers and
+// the bucket's CORS rules) as real fetch() calls in the learner's browser.
+// The server only validates the settings and serves the page: matrix.js
+// runs each cell through the same JSON API the lab uses, and the table is
+// whatever the browser did.
+
+// matrixAll is the value of setup and credentials that runs every choice.
+const matrixAll = "all"
+
+// matrixSetups are the setup values the matrix accepts, "all" last.
+func matrixSetups() []string { return append(scenario.Setups(), matrixAll) }
+
+// matrixCredentials are the credentials values the matrix accepts: the
+// fetch() credentials modes, the article's first, then "all".
+func matrixCredentials() []string {
+	return []string{"include", "same-origin", "omit", matrixAll}
+}
+
+// matrixRedirects are the statuses the api may redirect with.
+func matrixRedirects() []int { return []int{301, 302, 303, 307, 308} }
+
+// matrixSettings is what a matrix permalink says.
+type matrixSettings struct {
+	Setup       string // a setup or "all"
+	Credentials string // a credentials mode or "all"
+	Redirect    int    // the api's redirect status
+	RunOnLoad   bool   // run=1: run once when the page opens
+}
+
+// defaultMatrix is the article's headline table: three origins, cookies
+// included, a 303.
+func defaultMatrix() matrixSettings {
+	return matrixSettings{Setup: "three-origins", Credentials: "include", Redirect: 303}
+}
+
+// query is the permalink query of the settings, without run=1, always
+// naming all three so that a shared link says what it shows.
+func (m matrixSettings) query() string {
+	return "setup=" + url.QueryEscape(m.Setup) +
+		"&credentials=" + url.QueryEscape(m.Credentials) +
+		"&redirect=" + strconv.Itoa(m.Redirect)
+}
+
+// parseMatrixQuery reads a matrix permalink. Parameters left out keep
+// their defaults; anything else is refused, one message per parameter,
+// naming the values it accepts.
+func parseMatrixQuery(q url.Values) (matrixSettings, scenario.FieldErrors) {
+	m := defaultMatrix()
+	errs := scenario.FieldErrors{}
+	oneOf := func(allowed []string) string {
+		return fmt.Sprintf("must be %s or %s", strings.Join(allowed[:len(allowed)-1], ", "), allowed[len(allowed)-1])
+	}
+	for key, vals := range q {
+		if len(vals) > 1 {
+			errs[key] = "given more than once"
+			continue
+		}
+		v := vals[0]
+		switch key {
+		case "setup":
+			if !slices.Contains(matrixSetups(), v) {
+				errs[key] = fmt.Sprintf("%s; got %q", oneOf(matrixSetups()), v)
+			}
+			m.Setup = v
+		case "credentials":
+			if !slices.Contains(matrixCredentials(), v) {
+				errs[key] = fmt.Sprintf("%s; got %q", oneOf(matrixCredentials()), v)
+			}
+			m.Credentials = v
+		case "redirect":
+			var allowed []string
+			for _, s := range matrixRedirects() {
+				allowed = append(allowed, strconv.Itoa(s))
+			}
+			if !slices.Contains(allowed, v) {
+				errs[key] = fmt.Sprintf("the api's redirect status %s; got %q", oneOf(allowed), v)
+			}
+			m.Redirect, _ = strconv.Atoi(v)
+		case "run":
+			if v != "1" {
+				errs[key] = fmt.Sprintf("must be 1 (run when the page opens), or left out; got %q", v)
+			}
+			m.RunOnLoad = true
+		default:
+			errs[key] = "unknown parameter; the matrix takes setup, credentials, redirect and run"
+		}
+	}
+	if len(errs) > 0 {
+		return m, errs
+	}
+	return m, nil
+}
+
+// GET /matrix?setup=…&credentials=…&redirect=…[&run=1]: a new session,
+// then its matrix page.
+func (s *Server) handleNewMatrix(w http.ResponseWriter, r *http.Request) {
+	m, errs := parseMatrixQuery(r.URL.Query())
+	if errs != nil {
+		s.badMatrixLink(w, r, errs)
+		return
+	}
+	s.startMatrix(w, r, m)
+}
+
+// startMatrix creates a session with the default scenario (the matrix
+// sets each cell's own as it runs it) and sends the browser to its matrix
+// page, keeping run=1.
+func (s *Server) startMatrix(w http.ResponseWriter, r *http.Request, m matrixSettings) {
+	sess, err := s.sessions.Create(scenario.Default())
+	if errors.Is(err, session.ErrTooMany) {
+		s.tooManySessions(w, r, "/matrix")
+		return
+	}
+	if err != nil {
+		s.log.Error("creating a session", "err", err)
+		http.Error(w, "could not create a session", http.StatusInternalServerError)
+		return
+	}
+	target := "/matrix/" + sess.ID + "?" + m.query()
+	if m.RunOnLoad {
+		target += "&run=1"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// GET /matrix/{id}?setup=…&credentials=…&redirect=…[&run=1]: the matrix
+// page of a session. An unknown or expired session becomes a new one with
+// the same settings.
+func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
+	m, errs := parseMatrixQuery(r.URL.Query())
+	if errs != nil {
+		s.badMatrixLink(w, r, errs)
+		return
+	}
+	id := r.PathValue("id")
+	var sess *session.Session
+	if session.ValidID(id) {
+		sess = s.sessions.Get(id)
+	}
+	if sess == nil {
+		s.startMatrix(w, r, m)
+		return
+	}
+	o := s.originsFor(r)
+	query := m.query()
+	render(w, r, http.StatusOK, views.Matrix(views.MatrixData{
+		SessionID:        sess.ID,
+		UIOrigin:         o.url(UI),
+		Origins:          o.views(sess.ID),
+		Setup:            m.Setup,
+		Credentials:      m.Credentials,
+		Redirect:         m.Redirect,
+		Query:            query,
+		ShareURL:         o.url(UI) + "/matrix?" + query,
+		RunOnLoad:        m.RunOnLoad,
+		LastSeq:          sess.LastSeq(),
+		Setups:           matrixSetups(),
+		CredentialsModes: matrixCredentials(),
+		Redirects:        matrixRedirects(),
+	}))
+}
+
+func (s *Server) badMatrixLink(w http.ResponseWriter, r *http.Request, errs scenario.FieldErrors) {
+	render(w, r, http.StatusBadRequest, views.ErrorPage(views.ErrorData{
+		Status:  http.StatusBadRequest,
+		Title:   "This link's matrix is not valid",
+		Message: "The link asks for a matrix corslab cannot run. Nothing was changed. Fix the link, or start from the default matrix.",
+		Fields:  errs,
+		Back:    "/matrix",
+	}))
+}
+
+// tooManySessions is the page for a new session that the store refuses:
+// it is at --max-sessions. back is where to try again.
+func (s *Server) tooManySessions(w http.ResponseWriter, r *http.Request, back string) {
+	render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
+		Status:  http.StatusServiceUnavailable,
+		Title:   "Too many sessions",
+		Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for 2 hours. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
+		Back:    back,
+	}))
+}
