@@ -365,11 +365,14 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.WriteHeader(http.StatusOK)
 	}
-	w.size += int64(len(p))
+	n, err := w.ResponseWriter.Write(p)
+	// Only what reached the connection counts: net/http refuses a body for
+	// a 304 or 204 answer, or on HEAD, with an error.
+	w.size += int64(n)
 	if room := MaxBody - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(room, len(p))])
+		w.buf.Write(p[:min(room, n)])
 	}
-	return w.ResponseWriter.Write(p)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the server's writer.

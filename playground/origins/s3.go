@@ -37,7 +37,8 @@ const (
 //     the rules' headers are added to every other answer (package s3cors);
 //   - GET, PUT and DELETE /{bucket}?cors keep each bucket's configuration;
 //   - presigned URLs are checked, signature and expiry (package sigv4);
-//     requests without any signature are served as a public bucket would;
+//     other requests are served as by a public bucket: a signature in the
+//     Authorization header (corslab's own aws-sdk client) is not checked;
 //   - a bucket holds at most MaxObjects objects of MaxObjectBytes each.
 //
 // A session may reach only its own bucket, named after the session id; the
@@ -83,7 +84,9 @@ const (
 )
 
 // CreateBucket makes a session's bucket, with its sample objects and no CORS
-// configuration.
+// configuration. The samples are stored with Cache-Control: no-store, as
+// S3 lets an object carry, so that the browser asks the bucket every time
+// and every run shows its own exchange, never an answer from the cache.
 func (s *S3) CreateBucket(name string) error {
 	if err := s.backend.CreateBucket(name); err != nil {
 		return err
@@ -94,7 +97,8 @@ func (s *S3) CreateBucket(name string) error {
 		{"corslab.png", "image/png", string(samplePNG)},
 	}
 	for _, o := range samples {
-		_, err := s.backend.PutObject(name, o.key, map[string]string{"Content-Type": o.contentType},
+		meta := map[string]string{"Content-Type": o.contentType, "Cache-Control": "no-store"}
+		_, err := s.backend.PutObject(name, o.key, meta,
 			strings.NewReader(o.body), int64(len(o.body)), nil)
 		if err != nil {
 			return err
