@@ -40,10 +40,13 @@ func TestMatrixInBrowser(t *testing.T) {
 	tab := newTab(t, browser)
 
 	// Rows: what the api sends; columns: the bucket's CORS rules.
+	// A cell whose hop to s3 carried Origin: null, pass or fail, says so.
 	const (
-		api303 = "✗ api · 303 redirect"
-		s3GET  = "✗ s3 · redirected GET"
-		pass   = "✓"
+		api303    = "✗ api · 303 redirect"
+		s3GET     = "✗ s3 · redirected GET"
+		pass      = "✓"
+		nullS3GET = s3GET + " [null]"
+		nullPass  = pass + " [null]"
 	)
 	cases := []struct {
 		setup, credentials string
@@ -52,12 +55,12 @@ func TestMatrixInBrowser(t *testing.T) {
 		{"three-origins", "include", [3][4]string{
 			{api303, api303, api303, api303},
 			{api303, api303, api303, api303},
-			{s3GET, s3GET, pass, s3GET},
+			{nullS3GET, nullS3GET, nullPass, nullS3GET},
 		}},
 		{"three-origins", "same-origin", [3][4]string{
 			{api303, api303, api303, api303},
-			{s3GET, pass, pass, s3GET},
-			{s3GET, pass, pass, s3GET},
+			{nullS3GET, nullPass, nullPass, nullS3GET},
+			{nullS3GET, nullPass, nullPass, nullS3GET},
 		}},
 		{"two-origins", "include", [3][4]string{
 			{s3GET, s3GET, s3GET, pass},
@@ -151,7 +154,7 @@ func openMatrix(t *testing.T, tab context.Context, u string) string {
 // matrixTable is one table as the page shows it.
 type matrixTable struct {
 	Setup, Credentials string
-	Cells              []struct{ Cell, State, Hop, Agrees string }
+	Cells              []struct{ Cell, State, Hop, Agrees, NullOrigin string }
 }
 
 // waitMatrix waits until the page says the run is done and reads its
@@ -174,6 +177,7 @@ func waitMatrix(t *testing.T, tab context.Context) []matrixTable {
 		setup: b.dataset.setup, credentials: b.dataset.credentials,
 		cells: [...b.querySelectorAll("button.cell")].map((c) => ({
 			cell: c.dataset.cell, state: c.dataset.state, hop: c.dataset.hop, agrees: c.dataset.agrees,
+			nullOrigin: c.dataset.nullOrigin,
 		})),
 	})))`
 	if err := json.Unmarshal([]byte(evaluate[string](t, tab, js)), &tables); err != nil {
@@ -201,6 +205,9 @@ func (m matrixTable) text() string {
 			cells[row][col] = "✗ " + c.Hop
 		default:
 			cells[row][col] = c.State
+		}
+		if c.NullOrigin == "true" {
+			cells[row][col] += " [null]"
 		}
 	}
 	return matrixText(cells)

@@ -277,6 +277,7 @@ function showCell(t, cell) {
   }
   button.dataset.state = state;
   button.dataset.hop = result?.hop ?? "";
+  button.dataset.nullOrigin = String(Boolean(result?.nullOrigin));
   button.dataset.agrees = result && !result.error ? String(result.agrees) : "";
   button.classList.toggle("changed", Boolean(changed));
   button.disabled = !result;
@@ -442,16 +443,16 @@ async function exchangesOf(run) {
  */
 function failingHop(run, exchanges) {
   const v = verdictOf(run);
-  if (!v || v.ok) return { hop: "", nullOrigin: false };
+  if (!v || v.ok) return "";
   const index = exchanges.findIndex((e) => Number(e.seq) === Number(v.failedSeq));
-  if (index < 0) return { hop: stageWords(v.stage), nullOrigin: false };
+  if (index < 0) return stageWords(v.stage);
   const ex = exchanges[index];
   const method = String(ex.request?.method ?? "");
   const afterRedirect = exchanges.slice(0, index).some((e) => e.kind === "redirect");
   const what = ex.kind === "preflight" ? "preflight"
     : ex.kind === "redirect" ? `${ex.response?.status} redirect`
     : afterRedirect ? `redirected ${method}` : method;
-  return { hop: `${ex.origin} · ${what}`, nullOrigin: headerValue(ex.request?.headers, "Origin") === "null" };
+  return `${ex.origin} · ${what}`;
 }
 
 // ----- running -----
@@ -553,7 +554,10 @@ async function runCell(t, cell) {
     run, exchanges, query: put.query,
     ok: Boolean(run.browser?.ok),
     agrees: verdict ? Boolean(verdict.agrees) : null,
-    ...(run.browser?.ok ? { hop: "", nullOrigin: false } : failingHop(run, exchanges)),
+    hop: run.browser?.ok ? "" : failingHop(run, exchanges),
+    // Whether the browser sent Origin: null on some hop, pass or fail: the
+    // tainted origin is why only some cells work.
+    nullOrigin: exchanges.some((e) => headerValue(e.request?.headers, "Origin") === "null"),
   };
   showCell(t, cell);
 }
