@@ -283,12 +283,14 @@ function methodsField(path, methods) {
   return el("div", { class: "field", "data-field": path },
     el("span", { class: "label", id: `label-${id}` }, "Allowed methods"),
     el("div", { class: "method-checks", role: "group", "aria-labelledby": `label-${id}`, "aria-describedby": `err-${id} hint-${id}` },
+      // Stable ids (f-bucket-cors-0-allowedMethods-GET, …-other) for
+      // anything that looks a box up: the browser tests do.
       CORS_METHODS.map((m) => el("label", { class: "method-check" },
-        el("input", { type: "checkbox", "data-key": "method", value: m, checked: methods.includes(m) }),
+        el("input", { type: "checkbox", id: `f-${id}-${m}`, "data-key": "method", value: m, checked: methods.includes(m) }),
         ` ${m}`,
       )),
       el("input", {
-        type: "text", class: "rule-method-other", "data-key": "otherMethods", value: others.join(", "),
+        type: "text", id: `f-${id}-other`, class: "rule-method-other", "data-key": "otherMethods", value: others.join(", "),
         placeholder: "other", "aria-label": "Other methods, comma-separated", spellcheck: "false",
       }),
     ),

@@ -6,6 +6,13 @@
 // redirects have their own colour and show where they point, and the hop
 // where the browser stopped JavaScript from reading is marked.
 //
+// In the one-origin setup the page talks only to its own origin, app,
+// whose proxy (a CDN) passes the request on to api or s3. Those hops
+// (their requests carry the proxy's Via header) are drawn from the app
+// lane, "app (CDN)", to lanes marked "behind app", inside the
+// browser's exchange that caused them: the browser never reaches api or
+// s3 itself.
+//
 // When the run has the model's verdict (run.verdict) and the model agrees
 // with the browser, the mark goes where the model says it failed
 // (verdict.failedSeq, or the page itself when fetch() threw before
@@ -17,7 +24,7 @@
 // Every label is set with textContent (via svg()), never parsed as markup.
 
 import { svg } from "./dom.js";
-import { headerValue } from "./log.js";
+import { headerValue, isProxied } from "./log.js";
 import { verdictOf, failureSpot, cacheStep, plainText } from "./verdict.js";
 
 const TOP = 6;          // space above the lane boxes
@@ -32,22 +39,34 @@ const MARGIN = 12;
  *   originURLs: role → origin ("http://127.0.0.1:8082")
  *   shortTarget(target): strips the session prefix from a request target
  *   outcome: {tone, text} for the run (see browserOutcome() in log.js)
+ *   request, url: the request the form describes and the URL it would
+ *     fetch, for the lanes drawn before the first run (selection null)
  */
-export function drawDiagram(container, selection, { originURLs, shortTarget, outcome, request: planned }) {
+export function drawDiagram(container, selection, { originURLs, shortTarget, outcome, request: planned, url: plannedURL }) {
   const width = Math.max(520, container.clientWidth - 2);
-  // Before the first run, draw the lanes of the request the form describes.
-  const { run, exchanges, pending } = selection ?? { run: { request: planned ?? {} }, exchanges: [], pending: false };
+  const { run, exchanges, pending } = selection ?? { run: { request: planned ?? {}, url: plannedURL }, exchanges: [], pending: false };
   const request = run.request ?? {};
 
-  // Lanes: the page, the target the request was meant for, then anything
-  // else the run touched (a redirect to s3, say), in order of appearance.
+  // Lanes: the page; the proxy it went through, if any; the target the
+  // request was meant for; then anything else the run touched (a redirect
+  // to s3, say), in order of appearance.
+  const proxy = proxyRole(run, exchanges, originURLs);
   const lanes = [pageLane(request.from, originURLs)];
+  if (proxy) lanes.push({ key: proxy, title: `${proxy} (CDN)`, sub: hostPort(originURLs[proxy] ?? "") });
   const serverRoles = [];
   for (const role of [request.target, ...exchanges.map((e) => e.origin)]) {
-    if (role && !serverRoles.includes(role)) serverRoles.push(role);
+    if (role && role !== proxy && !serverRoles.includes(role)) serverRoles.push(role);
   }
   for (const role of serverRoles) {
-    lanes.push({ key: role, title: `${role} server`, sub: hostPort(originURLs[role] ?? "") });
+    // Behind the proxy: only the proxy reached it (or, before the run,
+    // the page would reach it through the proxy).
+    const mine = exchanges.filter((e) => e.origin === role);
+    const behind = proxy && (mine.length > 0 ? mine.every(isProxied) : role === request.target);
+    // Lane boxes are narrow: a short line, and the sentence as a tooltip.
+    lanes.push(behind
+      ? { key: role, title: `${role} server`, sub: `behind ${proxy}`, behind: true,
+          tip: `Only ${proxy}'s proxy reaches ${role} here: the browser never does` }
+      : { key: role, title: `${role} server`, sub: hostPort(originURLs[role] ?? "") });
   }
 
   const boxW = Math.min(230, (width - MARGIN * 2) / lanes.length - 24);
@@ -57,6 +76,9 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
   lanes.forEach((lane, i) => { lane.x = left + i * step; });
   const laneX = (role) => lanes.find((l) => l.key === role)?.x ?? lanes[lanes.length - 1].x;
   const pageX = lanes[0].x;
+  // A hop the proxy made starts at the proxy's lane (app's, or the
+  // last-drawn server when the run somehow has no proxy lane).
+  const proxyX = proxy ? laneX(proxy) : pageX;
 
   // What the model says, once the run is over and only where it agrees
   // with the browser: the browser is the truth we draw.
@@ -74,42 +96,55 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
 
   // Lane boxes and lifelines.
   for (const lane of lanes) {
+    const box = lane.page ? " page" : lane.behind ? " behind" : "";
     root.append(
       svg("line", { class: "lifeline", x1: lane.x, y1: TOP + BOX_H, x2: lane.x, y2: height - 8 }),
-      svg("rect", { class: `lane-box${lane.page ? " page" : ""}`, x: lane.x - boxW / 2, y: TOP, width: boxW, height: BOX_H, rx: 6 }),
-      svg("text", { class: "lane-title", x: lane.x, y: TOP + 18, "text-anchor": "middle" }, fit(lane.title, boxW)),
-      svg("text", { class: "lane-sub", x: lane.x, y: TOP + 35, "text-anchor": "middle" }, fit(lane.sub, boxW)));
+      svg("g", {},
+        lane.tip ? svg("title", {}, lane.tip) : null,
+        svg("rect", { class: `lane-box${box}`, x: lane.x - boxW / 2, y: TOP, width: boxW, height: BOX_H, rx: 6 }),
+        svg("text", { class: "lane-title", x: lane.x, y: TOP + 18, "text-anchor": "middle" }, fit(lane.title, boxW)),
+        svg("text", { class: "lane-sub", x: lane.x, y: TOP + 35, "text-anchor": "middle" }, fit(lane.sub, boxW))));
   }
 
   if (cached) root.append(cacheNote(pageX, FIRST_ROW, width - MARGIN, cached.text));
 
-  // Arrows: request then response, for each exchange in seq order.
+  // Arrows: request then response, for each exchange in the order the
+  // hops happened (see hopOrder). The browser's own responses are
+  // remembered by seq, for the ✓/✗ marks below.
   let y = FIRST_ROW + noteRow * ROW;
-  let lastResponseY = null;
-  const responseYs = [];
-  for (const ex of exchanges) {
-    const req = ex.request ?? {};
-    const res = ex.response ?? {};
-    const kind = String(ex.kind ?? "");
+  const responses = new Map(); // seq → {y, arrow} of a response the page got
+  let lastResponse = null;
+  for (const { ex, carried } of hopOrder(exchanges, shortTarget)) {
+    const proxied = isProxied(ex);
+    const fromX = proxied ? proxyX : pageX;
     const serverX = laneX(ex.origin);
+    const kind = String(ex.kind ?? "");
     const preflight = kind === "preflight";
+    const req = ex.request ?? {};
     const reqLabel = `${req.method ?? ""} ${shortTarget(req.target)}${preflight ? "  (preflight)" : ""}`;
-    root.append(arrow(pageX, serverX, y, reqLabel, preflight ? "preflight" : "request"));
+    root.append(arrow(fromX, serverX, y, reqLabel, proxied ? "request proxied" : preflight ? "preflight" : "request"));
     y += ROW;
-
+    // The proxy's own hop happens while the browser waits for this answer.
+    for (const inner of carried) {
+      const innerReq = inner.request ?? {};
+      root.append(arrow(proxyX, laneX(inner.origin), y, `${innerReq.method ?? ""} ${shortTarget(innerReq.target)}`, "request proxied"));
+      y += ROW;
+      root.append(arrow(laneX(inner.origin), proxyX, y, responseLabel(inner, originURLs, shortTarget), "response proxied"));
+      y += ROW;
+    }
+    const res = ex.response ?? {};
     const status = Number(res.status ?? 0);
     const isRedirect = kind === "redirect" || (status >= 300 && status < 400 && headerValue(res.headers, "Location"));
-    let resLabel = `${status} ${res.reason ?? ""}`.trim();
-    if (isRedirect) {
-      const location = headerValue(res.headers, "Location");
-      if (location) resLabel += ` → ${describeLocation(location, originURLs, shortTarget)}`;
+    const cls = proxied ? "response proxied" : isRedirect ? "redirect" : preflight ? "preflight response" : "response";
+    const back = arrow(serverX, fromX, y, responseLabel(ex, originURLs, shortTarget), cls);
+    root.append(back);
+    if (!proxied) {
+      lastResponse = { y, arrow: back };
+      responses.set(Number(ex.seq), lastResponse);
     }
-    const cls = isRedirect ? "redirect" : preflight ? "preflight response" : "response";
-    root.append(arrow(serverX, pageX, y, resLabel, cls));
-    lastResponseY = y;
-    responseYs.push(y);
     y += ROW;
   }
+  const lastResponseY = lastResponse?.y ?? null;
 
   // Where the browser's decision shows.
   if (!selection) {
@@ -124,10 +159,11 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
       const [first, rest] = /fetch\(\)/.test(spot.label) ? splitLine(spot.label, room) : ["fetch() threw before sending", spot.label];
       root.append(mark(pageX, FIRST_ROW, "✗", first, "blocked", room, rest, spot.label || first));
     } else {
-      root.querySelectorAll(".arrow-group").item(spot.index * 2 + 1)?.classList.add("blocked");
+      const failed = responses.get(Number(exchanges[spot.index].seq)) ?? lastResponse;
+      failed?.arrow.classList.add("blocked");
       // Below the last hop there is room for the step's words on two lines.
-      const [first, rest] = spot.index === exchanges.length - 1 ? splitLine(spot.label, room) : [spot.label, ""];
-      root.append(mark(pageX, responseYs[spot.index], "✗", first || "blocked here", "blocked", room, rest, spot.label));
+      const [first, rest] = failed === lastResponse ? splitLine(spot.label, room) : [spot.label, ""];
+      root.append(mark(pageX, failed?.y ?? FIRST_ROW, "✗", first || "blocked here", "blocked", room, rest, spot.label));
     }
   } else if (outcome.tone === "ok" && lastResponseY !== null) {
     root.append(mark(pageX, lastResponseY, "✓", "JS read it", "ok"));
@@ -136,11 +172,71 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
     if (lastResponseY === null) {
       root.append(mark(pageX, FIRST_ROW, "✗", "no request reached a server", "blocked"));
     } else {
-      root.querySelectorAll(".arrow-group").item(exchanges.length * 2 - 1)?.classList.add(outcome.tone === "opaque" ? "opaque" : "blocked");
+      lastResponse.arrow.classList.add(outcome.tone === "opaque" ? "opaque" : "blocked");
       root.append(mark(pageX, lastResponseY, "✗", text, outcome.tone === "opaque" ? "opaque" : "blocked"));
     }
   }
   container.replaceChildren(root);
+}
+
+/**
+ * The origin whose proxy the page went through, or "": "app" when the run
+ * has hops the app's proxy made (their Via header), or when the URL the
+ * page fetched is on an origin other than the request's target (the
+ * one-origin setup sends target api to app's /api/, target s3 to app's
+ * /files/).
+ */
+function proxyRole(run, exchanges, originURLs) {
+  if (exchanges.some(isProxied)) return "app";
+  let origin = "";
+  try {
+    origin = new URL(run.url ?? "").origin;
+  } catch {
+    return "";
+  }
+  const role = Object.keys(originURLs).find((r) => originURLs[r] === origin);
+  return role && role !== run.request?.target ? role : "";
+}
+
+/**
+ * The exchanges in the order to draw them: [{ex, carried}], where carried
+ * are the proxy's hops made for the browser's exchange ex, drawn between
+ * its request and its response. A proxy hop is recorded before the
+ * exchange that carried it (that one ends last), so it is matched by what
+ * the proxy does to the path: app's /api/rest goes to api's /rest, and
+ * /files/rest to s3's /rest, same method. A hop matched to nothing is
+ * drawn where it falls in seq order.
+ */
+function hopOrder(exchanges, shortTarget) {
+  const hops = exchanges.filter(isProxied);
+  const claimed = new Set();
+  const out = [];
+  const carrier = new Map(); // the browser's exchange → its proxy hops
+  for (const ex of exchanges) {
+    if (isProxied(ex)) continue;
+    const target = shortTarget(ex.request?.target);
+    const upstream = target.startsWith("/api/") ? ["api", target.slice(4)]
+      : target.startsWith("/files/") ? ["s3", target.slice(6)] : null;
+    const hop = upstream && hops.find((h) => !claimed.has(h) && h.origin === upstream[0] &&
+      h.request?.method === ex.request?.method && shortTarget(h.request?.target) === upstream[1]);
+    if (hop) claimed.add(hop);
+    carrier.set(ex, hop ? [hop] : []);
+  }
+  for (const ex of exchanges) {
+    if (claimed.has(ex)) continue;
+    out.push({ ex, carried: carrier.get(ex) ?? [] });
+  }
+  return out;
+}
+
+/** "200 OK", or for a redirect "303 See Other → s3 /hello.txt?…". */
+function responseLabel(ex, originURLs, shortTarget) {
+  const res = ex.response ?? {};
+  const status = Number(res.status ?? 0);
+  let label = `${status} ${res.reason ?? ""}`.trim();
+  const location = status >= 300 && status < 400 ? headerValue(res.headers, "Location") : null;
+  if (location) label += ` → ${describeLocation(location, originURLs, shortTarget)}`;
+  return label;
 }
 
 function pageLane(from, originURLs) {

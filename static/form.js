@@ -8,6 +8,7 @@
 
 import { el, debounce } from "./dom.js";
 import { BucketRules } from "./bucket.js";
+import { UPLOAD_BODY } from "./signed.js";
 
 const SAVE_DELAY_MS = 300;
 
@@ -170,6 +171,25 @@ export class ScenarioForm {
       input.focus();
       this.edited();
     }
+  }
+
+  /**
+   * Points the request at a signed URL of the bucket (signed.js's
+   * signedFollowUp()): To s3, the method the api signed for, and the URL
+   * after the bucket as the path. The setup stays: in one-origin,
+   * requestURL() sends target s3 to the app's /files/, the same bucket
+   * through the proxy. A GET gets no body; a PUT keeps the body the form
+   * has, or uploads a line of text. Then saves, like any edit.
+   */
+  useSignedURL({ method, path }) {
+    const f = this.form.elements;
+    f["request.target"].value = "s3";
+    f["method-choice"].value = method;
+    f["request.path"].value = path;
+    const body = f["request.body"];
+    if (method === "GET" || method === "HEAD") body.value = "";
+    else if (body.value === "") body.value = UPLOAD_BODY;
+    this.edited();
   }
 
   /** Shows the boxes that only make sense for some choices. */

@@ -9,6 +9,7 @@
 //   verdict.js       the model's explanation of a run (run.verdict)
 //   predict.js       "Predict: will JS get the response?" and the score
 //   curl.js          an exchange as a curl command ("Copy as curl" in the log)
+//   signed.js        a signed URL the api handed out, as the next request
 //
 // Pressing Run: save the scenario, ask the runner to fetch, record the run
 // with the learner's prediction (POST /api/sessions/{id}/runs), and show it.
@@ -23,6 +24,7 @@ import { drawDiagram } from "./diagram.js";
 import { ExplainPane } from "./verdict.js";
 import { PredictControl, ScoreView } from "./predict.js";
 import { copyText, confirmCopied } from "./clipboard.js";
+import { signedFollowUp } from "./signed.js";
 
 const data = JSON.parse(document.getElementById("lab-data").textContent);
 const sessionId = data.sessionId;
@@ -90,11 +92,14 @@ function redraw() {
     const selection = log.selection();
     const outcome = browserOutcome(selection && !selection.pending ? selection.run.browser : null);
     pane.show(selection, outcome.text);
+    const { request, setup } = form.read().scenario;
     drawDiagram(diagramEl, selection, {
       originURLs: urls,
       shortTarget: (t) => log.shortTarget(t),
       outcome,
-      request: form.read().scenario.request, // drawn before the first run
+      // Drawn before the first run: the lanes of what the form asks for.
+      request,
+      url: requestURL(request, bases, setup),
     });
     if (!selection) {
       caption.textContent = "Press Run to see what crosses the wire.";
@@ -113,6 +118,8 @@ function redraw() {
 
 const log = new ExchangeLog($("log"), {
   sessionId, originURLs: urls, onSelect: redraw, onUpdate: redraw, onCurlCopied: curlCopied,
+  followUp: (run) => signedFollowUp(run, bases),
+  onFollowUp: followSignedURL,
 });
 new ResizeObserver(redraw).observe(diagramEl);
 
@@ -142,6 +149,18 @@ $("curl-hint-close").addEventListener("click", () => {
   $("curl-hint").hidden = true;
   $("log").focus();
 });
+
+// ----- following a signed URL -----
+
+// A run read a signed URL of the bucket ("Fetch this signed URL" in the
+// log): the form now asks for it, and the learner presses Run. Waiting
+// longer than api.signedUrlExpires first shows S3's "Request has expired".
+function followSignedURL(next) {
+  form.useSignedURL(next);
+  const verb = next.method === "PUT" ? "upload to" : "fetch";
+  setStatus(`The form now asks s3 to ${next.method} the signed URL. Press Run to ${verb} it.`);
+  runButton.focus();
+}
 
 // ----- the live stream -----
 

@@ -36,6 +36,18 @@ export function headerValue(headers, name) {
 }
 
 /**
+ * The Via header the app origin's proxy adds (playground/proxy.go's
+ * proxyVia). In the one-origin setup, an exchange on api or s3 that
+ * carries it is the proxy's hop behind the app: the browser never saw it.
+ */
+export const PROXY_VIA = "1.1 corslab-cdn";
+
+/** Did the app origin's proxy (not the browser) make this exchange's request? */
+export function isProxied(exchange) {
+  return headerValue(exchange?.request?.headers, "Via") === PROXY_VIA;
+}
+
+/**
  * What the browser decided, in plain words, from a run's "browser" outcome.
  * tone is "ok", "blocked", "opaque" or "pending" (for styling). (What the
  * model predicted is run.verdict: see verdict.js.)
@@ -73,13 +85,18 @@ export class ExchangeLog {
    *   onSelect(): the selected group changed
    *   onUpdate(): something in the log changed
    *   onCurlCopied(): a curl command was copied
+   *   followUp(run): the request a run's answer invites ({method, url,
+   *     path}, see signed.js), or null
+   *   onFollowUp(next): the learner chose to make that request
    */
-  constructor(container, { sessionId, originURLs, onSelect, onUpdate, onCurlCopied }) {
+  constructor(container, { sessionId, originURLs, onSelect, onUpdate, onCurlCopied, followUp, onFollowUp }) {
     this.sessionId = sessionId;
     this.originURLs = originURLs;
     this.onSelect = onSelect;
     this.onUpdate = onUpdate;
     this.onCurlCopied = onCurlCopied;
+    this.followUp = followUp;
+    this.onFollowUp = onFollowUp;
     this.exchanges = new Map(); // seq → exchange
     this.nodes = new Map();     // seq → its <details> element
     this.claims = new Map();    // seq → group key of the run that claims it
@@ -260,11 +277,37 @@ export class ExchangeLog {
       head,
       run.note ? el("p", { class: "group-note warn" }, run.note) : null,
       pending ? null : explanation(run, v.text),
+      pending ? null : this.renderFollowUp(run),
       pending ? null : this.renderJsSaw(run),
       noTraffic, list);
     head.addEventListener("click", () => this.select(key));
     const group = { key, order, run, pending, since: 0, el: groupEl, head, list, noTraffic };
     return group;
+  }
+
+  /**
+   * When JS read a signed URL of the bucket (the two-phase fetch, or an
+   * upload URL), a button that points the form at it. A real page would
+   * make that second request at once; here the learner presses Run, and
+   * may wait first, to see the URL expire.
+   */
+  renderFollowUp(run) {
+    const next = this.followUp?.(run);
+    if (!next) return null;
+    const upload = next.method === "PUT";
+    const button = el("button", {
+      type: "button", class: "secondary small follow-signed",
+      title: `Set the request to ${next.method} this URL on s3. Nothing is sent until you press Run.`,
+    }, upload ? "Upload to this signed URL" : "Fetch this signed URL");
+    button.addEventListener("click", () => this.onFollowUp?.(next));
+    // The key, and "?…" for the signature: the whole URL is in the body below.
+    const query = next.path.indexOf("?");
+    const short = query < 0 ? next.path : `${next.path.slice(0, query)}?…`;
+    return el("div", { class: "follow-up" },
+      el("p", {},
+        upload ? "JS read a presigned PUT URL of the bucket. A real page would now send " : "JS read a presigned URL of the bucket. A real page would now send ",
+        el("code", {}, `${next.method} s3 ${short}`)),
+      button);
   }
 
   /** A collapsed panel: the fetch() that ran and everything its page could see. */
@@ -302,6 +345,7 @@ export class ExchangeLog {
       el("span", { class: `badge origin-badge role-${ex.origin}` }, String(ex.origin ?? "")),
       el("span", { class: `badge kind kind-${kind}` }, kind.toUpperCase()),
       originHeader === "null" ? el("span", { class: "badge null-origin" }, "Origin: null") : null,
+      isProxied(ex) ? el("span", { class: "badge proxied", title: "The app origin's proxy made this request, not the browser" }, "via app's proxy") : null,
       el("span", { class: "mono method" }, String(req.method ?? "")),
       el("span", { class: "mono target" }, this.shortTarget(req.target)),
       el("span", { class: "arrow", "aria-hidden": "true" }, "→"),
