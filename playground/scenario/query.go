@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,8 +32,14 @@ const (
 //
 // For every valid s, FromQuery(s.Query()) returns s (nil and empty headers,
 // allowlist or rule lists all come back empty).
-func (s Scenario) Query() url.Values {
-	d := Default()
+func (s Scenario) Query() url.Values { return s.QueryFrom(Default()) }
+
+// QueryFrom is Query relative to base instead of Default: only the fields
+// where s differs from base appear, for Patch(base, ·) to read. A list or a
+// bucket configuration that differs appears whole (api.allowlist= with one
+// empty value for an empty list, bucket.cors=null for no configuration).
+// What it cannot say is that a header base has is gone from s.
+func (s Scenario) QueryFrom(d Scenario) url.Values {
 	q := url.Values{}
 	str := func(key, v, def string) {
 		if v != def {
@@ -47,7 +54,9 @@ func (s Scenario) Query() url.Values {
 	str("request.method", r.Method, dr.Method)
 	str("request.path", r.Path, dr.Path)
 	for name, v := range r.Headers {
-		q.Set(headerPrefix+name, v)
+		if old, ok := dr.Headers[name]; !ok || old != v {
+			q.Set(headerPrefix+name, v)
+		}
 	}
 	str("request.body", r.Body, dr.Body)
 	str("request.credentials", r.Credentials, dr.Credentials)
@@ -56,27 +65,57 @@ func (s Scenario) Query() url.Values {
 
 	a, da := s.API, d.API
 	str("api.allowOrigin", a.AllowOrigin, da.AllowOrigin)
-	if len(a.Allowlist) > 0 { // the default is empty
+	if !slices.Equal(a.Allowlist, da.Allowlist) {
 		q["api.allowlist"] = slices.Clone(a.Allowlist)
+		if len(a.Allowlist) == 0 {
+			q["api.allowlist"] = []string{""}
+		}
 	}
 	str("api.match", a.Match, da.Match)
 	str("api.allowCredentials", strconv.FormatBool(a.AllowCredentials), strconv.FormatBool(da.AllowCredentials))
 	str("api.allowMethods", a.AllowMethods, da.AllowMethods)
 	str("api.allowHeaders", a.AllowHeaders, da.AllowHeaders)
 	str("api.exposeHeaders", a.ExposeHeaders, da.ExposeHeaders)
-	if a.MaxAge != nil { // the default is null
-		q.Set("api.maxAge", strconv.Itoa(*a.MaxAge))
-	}
+	str("api.maxAge", maxAgeText(a.MaxAge), maxAgeText(da.MaxAge))
 	str("api.vary", strconv.FormatBool(a.Vary), strconv.FormatBool(da.Vary))
 	str("api.preflightStatus", strconv.Itoa(a.PreflightStatus), strconv.Itoa(da.PreflightStatus))
 	for name, v := range a.ExtraHeaders {
-		q.Set(extraHeaderPrefix+name, v)
+		if old, ok := da.ExtraHeaders[name]; !ok || old != v {
+			q.Set(extraHeaderPrefix+name, v)
+		}
 	}
 	str("api.redirect", strconv.Itoa(a.Redirect), strconv.Itoa(da.Redirect))
 	str("api.signedUrlExpires", strconv.Itoa(a.SignedURLExpires), strconv.Itoa(da.SignedURLExpires))
 	str("api.requireLogin", strconv.FormatBool(a.RequireLogin), strconv.FormatBool(da.RequireLogin))
 
-	for i, r := range s.Bucket.CORS {
+	if !reflect.DeepEqual(s.Bucket.CORS, d.Bucket.CORS) {
+		s.Bucket.query(q)
+	}
+	str("proxy.addOrigin", s.Proxy.AddOrigin, d.Proxy.AddOrigin)
+	return q
+}
+
+// maxAgeText is a max age as a query value: empty for null.
+func maxAgeText(p *int) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.Itoa(*p)
+}
+
+// query adds the whole configuration to q: every rule, or bucket.cors=null
+// for none.
+func (b Bucket) query(q url.Values) {
+	if b.CORS == nil {
+		q.Set("bucket.cors", "null")
+		return
+	}
+	str := func(key, v, def string) {
+		if v != def {
+			q.Set(key, v)
+		}
+	}
+	for i, r := range b.CORS {
 		key := func(field string) string { return bucketPrefix + strconv.Itoa(i) + "." + field }
 		str(key("id"), r.ID, "")
 		for field, list := range map[string][]string{
@@ -91,22 +130,32 @@ func (s Scenario) Query() url.Values {
 			q.Set(key("maxAgeSeconds"), strconv.Itoa(*r.MaxAgeSeconds))
 		}
 	}
-	str("proxy.addOrigin", s.Proxy.AddOrigin, d.Proxy.AddOrigin)
-	return q
 }
 
 // FromQuery reads permalink query parameters, as written by Query, on top of
-// Default. It reports unknown keys (under the key itself), keys given more
+// Default: Patch(Default(), q). It reports unknown keys (under the key itself), keys given more
 // than once, values that do not parse and, once every key is applied, what
 // Validate reports. An empty api.maxAge means null.
 //
 // The scenario is returned even with errors, as far as it could be read, so
 // that a form can show it next to them; a value that does not parse leaves
 // its field at the default.
-func FromQuery(q url.Values) (Scenario, FieldErrors) {
-	s := Default()
+func FromQuery(q url.Values) (Scenario, FieldErrors) { return Patch(Default(), q) }
+
+// Patch reads permalink query parameters on top of base, as FromQuery does on
+// top of Default. A list given replaces base's, and so does any bucket.cors
+// key replace base's whole bucket configuration (bucket.cors=null removes it).
+// base itself is not changed.
+func Patch(base Scenario, q url.Values) (Scenario, FieldErrors) {
+	s := base.clone()
 	errs := FieldErrors{}
 	named := map[int]bool{} // the bucket rules some key named
+	replaced := false // whether q gives the bucket configuration
+	for key := range q {
+		if key == "bucket.cors" || strings.HasPrefix(key, bucketPrefix) {
+			s.Bucket.CORS, replaced = nil, true
+		}
+	}
 	for _, key := range slices.Sorted(maps.Keys(q)) {
 		vals := q[key]
 		switch {
@@ -114,6 +163,13 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 			// Only a hand-made url.Values can say nothing about a key.
 		case key == "api.allowlist":
 			s.API.Allowlist = slices.Clone(vals)
+			if len(vals) == 1 && vals[0] == "" {
+				s.API.Allowlist = []string{} // as QueryFrom writes an empty list
+			}
+		case key == "bucket.cors":
+			if len(vals) > 1 || vals[0] != "null" {
+				errs.add(key, `only bucket.cors=null (no CORS configuration); rules are bucket.cors.<number>.<field>`)
+			}
 		case strings.HasPrefix(key, headerPrefix):
 			setHeader(s.Request.Headers, errs, "request.headers", key[len(headerPrefix):], vals)
 		case strings.HasPrefix(key, extraHeaderPrefix):
@@ -137,7 +193,7 @@ func FromQuery(q url.Values) (Scenario, FieldErrors) {
 		}
 	}
 	for i := range s.Bucket.CORS {
-		if !named[i] {
+		if replaced && !named[i] {
 			errs.add(bucketPrefix+strconv.Itoa(i), "missing: rules are numbered from 0 without gaps")
 		}
 	}

@@ -494,10 +494,10 @@ func TestFromQuery(t *testing.T) {
 			},
 		},
 		{
-			desc:     "bucket.cors alone names no rule",
+			desc:     "bucket.cors takes only null",
 			query:    "bucket.cors=",
 			edit:     func(*Scenario) {},
-			wantErrs: FieldErrors{"bucket.cors": "unknown setting; see the README's permalink section"},
+			wantErrs: FieldErrors{"bucket.cors": "only bucket.cors=null (no CORS configuration); rules are bucket.cors.<number>.<field>"},
 		},
 		{
 			desc:     "a rule index that is not a number",
@@ -831,4 +831,56 @@ func FuzzFromQuery(f *testing.F) {
 			t.Fatalf("FromQuery(%q) = %#v\nbut through Encode and ParseQuery: %#v, %v", raw, s, got, errs)
 		}
 	})
+}
+
+// Patch and QueryFrom work relative to a base scenario, as lessons do: a
+// lesson starts from its own scenario and its links carry only the changes.
+func TestPatchAndQueryFrom(t *testing.T) {
+	base, errs := FromQuery(mustQuery(t, "api.allowOrigin=echo&api.maxAge=600&api.allowlist=http://a.test"+
+		"&request.headers.X-User-Id=11&bucket.cors.0.allowedOrigins=null&bucket.cors.0.allowedMethods=GET"))
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	tests := []struct {
+		desc  string
+		query string // QueryFrom(base) of the scenario Patch(base, query) makes
+		want  string // "" when it is query itself
+	}{
+		{desc: "no change", query: ""},
+		{desc: "a field back to its default", query: "api.allowOrigin="},
+		{desc: "max age back to null", query: "api.maxAge="},
+		{desc: "an empty allowlist", query: "api.allowlist="},
+		{desc: "no bucket configuration", query: "bucket.cors=null"},
+		{desc: "other bucket rules replace base's", query: "bucket.cors.0.allowedMethods=PUT&bucket.cors.0.allowedOrigins=*"},
+		{desc: "a changed header", query: "request.headers.X-User-Id=12"},
+		{desc: "a new header beside base's", query: "request.headers.X-Other=1"},
+		{desc: "several changes", query: "api.vary=false&request.method=PUT&setup=two-origins&request.from=api"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			s, errs := Patch(base, mustQuery(t, tt.query))
+			if errs != nil {
+				t.Fatalf("Patch(%q): %v", tt.query, errs)
+			}
+			if got := s.QueryFrom(base).Encode(); got != mustQuery(t, tt.query).Encode() {
+				t.Errorf("QueryFrom(base) = %q, want %q", got, tt.query)
+			}
+			again, errs := Patch(base, s.QueryFrom(base))
+			if errs != nil || !reflect.DeepEqual(again, s) {
+				t.Errorf("Patch(base, QueryFrom(base)) = %+v, %v; want %+v", again, errs, s)
+			}
+		})
+	}
+	if _, ok := base.Request.Headers["X-Other"]; ok || len(base.Bucket.CORS) != 1 || base.Bucket.CORS[0].AllowedOrigins[0] != "null" {
+		t.Errorf("Patch changed its base: %+v", base)
+	}
+}
+
+func mustQuery(t *testing.T, q string) url.Values {
+	t.Helper()
+	v, err := url.ParseQuery(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }

@@ -4,7 +4,12 @@
 // parameters, see query.go).
 package scenario
 
-import "github.com/corslab/corslab/playground/s3cors"
+import (
+	"maps"
+	"slices"
+
+	"github.com/corslab/corslab/playground/s3cors"
+)
 
 // Version is the schema version this server reads and writes.
 const Version = 1
@@ -147,4 +152,40 @@ func Default() Scenario {
 			SignedURLExpires: 900,
 		},
 	}
+}
+
+// clone returns a copy of s that shares no map or slice with it.
+func (s Scenario) clone() Scenario {
+	c := s
+	c.Request.Headers = maps.Clone(s.Request.Headers)
+	c.API.Allowlist = slices.Clone(s.API.Allowlist)
+	c.API.ExtraHeaders = maps.Clone(s.API.ExtraHeaders)
+	if s.API.MaxAge != nil {
+		v := *s.API.MaxAge
+		c.API.MaxAge = &v
+	}
+	if s.Bucket.CORS != nil {
+		c.Bucket.CORS = make([]s3cors.Rule, len(s.Bucket.CORS))
+		for i, r := range s.Bucket.CORS {
+			r.AllowedOrigins = slices.Clone(r.AllowedOrigins)
+			r.AllowedMethods = slices.Clone(r.AllowedMethods)
+			r.AllowedHeaders = slices.Clone(r.AllowedHeaders)
+			r.ExposeHeaders = slices.Clone(r.ExposeHeaders)
+			if r.MaxAgeSeconds != nil {
+				v := *r.MaxAgeSeconds
+				r.MaxAgeSeconds = &v
+			}
+			c.Bucket.CORS[i] = r
+		}
+	}
+	if c.Request.Headers == nil {
+		c.Request.Headers = map[string]string{}
+	}
+	if c.API.ExtraHeaders == nil {
+		c.API.ExtraHeaders = map[string]string{}
+	}
+	if c.API.Allowlist == nil {
+		c.API.Allowlist = []string{}
+	}
+	return c
 }
