@@ -20,7 +20,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/corslab/corslab/lessons"
 	"github.com/corslab/corslab/playground"
+	"github.com/corslab/corslab/playground/lesson"
 )
 
 func main() {
@@ -42,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	listen := fs.String("listen", "127.0.0.1", "`address` to listen on")
 	open := fs.Bool("open", false, "open the lab in the default browser")
 	maxSessions := fs.Int("max-sessions", 2000, "the most learner sessions alive at once")
+	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
+	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -58,6 +62,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("--listen: must be an IP address such as 127.0.0.1 or 0.0.0.0, got %q", *listen)
 	case *maxSessions < 1:
 		return fmt.Errorf("--max-sessions: must be at least 1, got %d", *maxSessions)
+	case *noBuiltin && *lessonsDir == "":
+		return errors.New("--no-builtin-lessons: needs --lessons DIR, or there would be no lessons")
+	}
+	curriculum, err := loadLessons(*lessonsDir, !*noBuiltin)
+	if err != nil {
+		return err
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
@@ -67,6 +77,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxSessions: *maxSessions,
 		SessionIdle: 2 * time.Hour,
 		Logger:      logger,
+		Lessons:     curriculum,
 	})
 	if err != nil {
 		return err
@@ -103,6 +114,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = srv.Serve(ctx)
 	fmt.Fprintln(stdout, "corslab stopped.")
 	return err
+}
+
+// loadLessons reads the built-in lessons and, from dir, an instructor's
+// own. A malformed file stops start-up with file:line and what is wrong.
+func loadLessons(dir string, builtin bool) ([]*lesson.Lesson, error) {
+	var sets [][]*lesson.Lesson
+	if builtin {
+		l, err := lesson.Load(lessons.FS, ".")
+		if err != nil {
+			return nil, fmt.Errorf("built-in lessons: %w", err)
+		}
+		sets = append(sets, l)
+	}
+	if dir != "" {
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("--lessons: %q is not a directory", dir)
+		}
+		l, err := lesson.LoadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--lessons: %w", err)
+		}
+		if len(l) == 0 {
+			return nil, fmt.Errorf("--lessons: no lesson files (*.md) in %s", dir)
+		}
+		sets = append(sets, l)
+	}
+	return lesson.Merge(sets...)
 }
 
 // openBrowser asks the desktop to open url, without waiting for it.

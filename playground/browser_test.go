@@ -196,7 +196,7 @@ func openLab(t *testing.T, tab context.Context, u string) string {
 	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitEnabled(chromedp.CSS("#run"))); err != nil {
 		t.Fatalf("opening %s: %v", u, err)
 	}
-	id := evaluate[string](t, tab, "location.pathname.split('/')[2]")
+	id := evaluate[string](t, tab, "location.pathname.split('/').pop()")
 	if !session.ValidID(id) {
 		t.Fatalf("no session id in %s", evaluate[string](t, tab, "location.href"))
 	}

@@ -52,9 +52,15 @@ func (s *Server) describe(r *http.Request, sess *session.Session) sessionJSON {
 	sc, _ := sess.Scenario()
 	o := s.originsFor(r)
 	query := sc.Query().Encode()
+	page := o.lab(sess.ID, query)
+	// A lesson's session is described relative to the lesson's start.
+	if l := s.lesson(sess.Lesson); l != nil {
+		query = sc.QueryFrom(s.lessonStart(r, l)).Encode()
+		page = withQuery(o.url(UI)+lessonPath(false, l.Slug)+"/"+sess.ID, query)
+	}
 	return sessionJSON{
 		ID:       sess.ID,
-		URL:      o.lab(sess.ID, query),
+		URL:      page,
 		Origins:  o.bases(sess.ID),
 		Scenario: sc,
 		Query:    query,
@@ -207,7 +213,8 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
 		return
 	}
-	run := sess.AddRun(session.Run{URL: n.URL, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
+	sc, _ := sess.Scenario()
+	run := sess.AddRun(session.Run{URL: n.URL, Setup: sc.Setup, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
 	writeJSON(w, http.StatusCreated, struct {
 		*session.Run
 		Score session.Score `json:"score"`

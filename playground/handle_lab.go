@@ -75,6 +75,11 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if l := s.lesson(sess.Lesson); l != nil {
+		// A lesson's session lives on its lesson page.
+		http.Redirect(w, r, lessonPath(false, l.Slug)+"/"+sess.ID, http.StatusSeeOther)
+		return
+	}
 	sc, _ = sess.Scenario()
 	score := sess.Score()
 	o := s.originsFor(r)
@@ -87,6 +92,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		Query:     query,
 		ShareURL:  o.share(query),
 		RunOnLoad: runOnLoad,
+		PagePath:  "/lab/" + sess.ID,
 		LastSeq:   sess.LastSeq(),
 		Score:     &views.Score{Right: score.Right, Total: score.Total},
 	}))

@@ -27,6 +27,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /matrix", s.handleNewMatrix)
 	mux.HandleFunc("GET /matrix/{id}", s.handleMatrix)
 
+	s.lessonRoutes(mux)
 	mux.HandleFunc("POST /api/sessions", s.handleCreateSession)
 	mux.Handle("GET /api/sessions/{id}", s.withSession(s.handleGetSession))
 	mux.Handle("PUT /api/sessions/{id}/scenario", s.withSession(s.handlePutScenario))

@@ -20,6 +20,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
@@ -51,6 +52,8 @@ type Config struct {
 	MaxSessions int
 	SessionIdle time.Duration
 	Logger      *slog.Logger
+	// Lessons is the curriculum, in index order (lesson.Merge).
+	Lessons []*lesson.Lesson
 }
 
 // Server is a running corslab.

@@ -23,10 +23,16 @@ import (
 // startServer runs a corslab on free loopback ports until the test ends.
 func startServer(t testing.TB, maxSessions int) *Server {
 	t.Helper()
-	srv, err := Listen(Config{
+	return startServerWith(t, Config{
 		Listen: "127.0.0.1", MaxSessions: maxSessions, SessionIdle: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
+}
+
+// startServerWith serves cfg until the test ends.
+func startServerWith(t testing.TB, cfg Config) *Server {
+	t.Helper()
+	srv, err := Listen(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,17 @@ type LabData struct {
 	// when the handler does not fill it: lab.js then asks
 	// GET /api/sessions/{id}, and shows no score if that has none either.
 	Score *Score `json:"score,omitempty"`
+	// PagePath is this page's path without the query: "/lab/{id}",
+	// "/lessons/{slug}/{id}" or "/embed/{slug}/{id}". The address bar is
+	// PagePath + "?" + Query.
+	PagePath string `json:"pagePath"`
+	// Lesson is set on a lesson page or the embed view; nil on the lab.
+	// Query and ShareURL are then relative to the lesson's start.
+	Lesson *LessonView `json:"lesson,omitempty"`
+	// Embed asks for the compact layout that sits in someone's iframe.
+	Embed bool `json:"embed,omitempty"`
+	// Predict says whether predict mode starts on (it does in lessons).
+	Predict bool `json:"predict,omitempty"`
 }
 
 // Score counts a session's predictions: Right of Total were right.

@@ -14,6 +14,7 @@ type Run struct {
 	ID        int              `json:"id"`
 	At        time.Time        `json:"at"`
 	URL       string           `json:"url"`
+	Setup     string           `json:"setup"` // the scenario's setup when the run was recorded
 	Request   scenario.Request `json:"request"`
 	Browser   Browser          `json:"browser"`
 	Exchanges []uint64         `json:"exchanges"`

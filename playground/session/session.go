@@ -24,6 +24,7 @@ type Session struct {
 	ID      string
 	Created time.Time
 	Users   *Users // the api origin's user store
+	Lesson  string // the slug of the lesson it was opened for, or ""
 
 	now   func() time.Time
 	used  atomic.Int64 // unix nanoseconds of the last use

@@ -66,7 +66,10 @@ func NewStore(o Options) *Store {
 // Create starts a session with a validated scenario. At the cap it first
 // expires idle sessions, and returns ErrTooMany if none could go: existing
 // sessions are never evicted to make room.
-func (st *Store) Create(sc scenario.Scenario) (*Session, error) {
+func (st *Store) Create(sc scenario.Scenario) (*Session, error) { return st.CreateFor(sc, "") }
+
+// CreateFor is Create for a session that belongs to a lesson, by slug.
+func (st *Store) CreateFor(sc scenario.Scenario, lesson string) (*Session, error) {
 	policy, err := scenario.NewPolicy(sc.API)
 	if err != nil {
 		return nil, err
@@ -78,6 +81,7 @@ func (st *Store) Create(sc scenario.Scenario) (*Session, error) {
 		}
 	}
 	s := newSession(newID(), sc, policy, st.now)
+	s.Lesson = lesson
 	s.apply = st.apply
 	if st.onCreate != nil {
 		if err := st.onCreate(s); err != nil {

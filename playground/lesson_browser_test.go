@@ -1,0 +1,104 @@
+package playground
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corslab/corslab/internal/browsertest"
+	"github.com/corslab/corslab/lessons"
+	"github.com/corslab/corslab/playground/lesson"
+	"github.com/corslab/corslab/playground/scenario"
+)
+
+// Every built-in lesson can be done: its solution, applied step by step
+// in Chromium as a learner would (change the settings, press Run), turns
+// every goal green. No lesson ships unsolvable.
+func TestLessonSolutions(t *testing.T) {
+	curriculum, err := lesson.Load(lessons.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(curriculum) == 0 {
+		t.Fatal("no built-in lessons")
+	}
+	browser := browsertest.Chromium(t)
+	srv := startLessonServer(t, curriculum)
+	origins := map[string]string{"app": srv.testURL(App), "api": srv.testURL(API), "s3": srv.testURL(S3), "evil": srv.testURL(Evil)}
+
+	for _, l := range curriculum {
+		t.Run(l.Slug, func(t *testing.T) {
+			tab := newTab(t, browser)
+			id := openLab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug)
+			runs := 0
+			for i, step := range l.Solution {
+				current := getScenario(t, srv, id)
+				next, errs := scenario.Patch(current, step.Query(origins))
+				if errs != nil {
+					t.Fatalf("step %d: %v", i+1, errs)
+				}
+				putScenario(t, srv, id, next)
+				// The page shows the scenario the server has once it is
+				// reloaded; a learner would have set the fields by hand.
+				openLab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug+"/"+id)
+				if step.Run {
+					runs++
+					clickRun(t, tab, srv, id, runs)
+				}
+			}
+			var state []lesson.Status
+			waitFor(t, "the goals to be evaluated", func() bool {
+				getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/goals", &state)
+				return len(state) == len(l.Goals)
+			})
+			for i, st := range state {
+				if !st.Met {
+					t.Errorf("goal %q (%s) is not met after the solution", st.ID, l.Goals[i].Text)
+				}
+			}
+			if t.Failed() {
+				var all []json.RawMessage
+				getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/runs", &all)
+				for _, r := range all {
+					t.Logf("run: %.600s", r)
+				}
+			}
+		})
+	}
+}
+
+func startLessonServer(t *testing.T, curriculum []*lesson.Lesson) *Server {
+	t.Helper()
+	merged, err := lesson.Merge(curriculum)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startServerWith(t, Config{
+		Listen: "127.0.0.1", MaxSessions: 100, SessionIdle: time.Hour,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Lessons: merged,
+	})
+}
+
+func putScenario(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
+	t.Helper()
+	body, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, srv.testURL(UI)+"/api/sessions/"+id+"/scenario", bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		answer, _ := io.ReadAll(resp.Body)
+		t.Fatalf("PUT scenario: %d %s", resp.StatusCode, strings.TrimSpace(string(answer)))
+	}
+}
