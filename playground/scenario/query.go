@@ -150,7 +150,7 @@ func Patch(base Scenario, q url.Values) (Scenario, FieldErrors) {
 	s := base.clone()
 	errs := FieldErrors{}
 	named := map[int]bool{} // the bucket rules some key named
-	replaced := false // whether q gives the bucket configuration
+	replaced := false       // whether q gives the bucket configuration
 	for key := range q {
 		if key == "bucket.cors" || strings.HasPrefix(key, bucketPrefix) {
 			s.Bucket.CORS, replaced = nil, true
