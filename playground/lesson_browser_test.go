@@ -46,7 +46,10 @@ func TestLessonSolutions(t *testing.T) {
 				// The page shows the scenario the server has once it is
 				// reloaded; a learner would have set the fields by hand.
 				openLab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug+"/"+id)
-				if step.Run {
+				switch {
+				case step.Curl:
+					curl(t, srv, id, next)
+				case step.Run:
 					runs++
 					clickRun(t, tab, srv, id, runs)
 				}
@@ -101,4 +104,26 @@ func putScenario(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
 		answer, _ := io.ReadAll(resp.Body)
 		t.Fatalf("PUT scenario: %d %s", resp.StatusCode, strings.TrimSpace(string(answer)))
 	}
+}
+
+// curl sends the scenario's request the way the lab's "Copy as curl"
+// command does: from outside any browser, so without Origin, and with the
+// headers and body as given.
+func curl(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
+	t.Helper()
+	r := sc.Request
+	base := map[string]string{"api": srv.testURL(API), "s3": srv.testURL(S3)}[r.Target] + "/" + id
+	req, err := http.NewRequest(r.Method, base+r.Path, strings.NewReader(r.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range r.Headers {
+		req.Header.Set(name, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("curl %s %s: %v", r.Method, req.URL, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
 }

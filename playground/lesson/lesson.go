@@ -63,10 +63,13 @@ type Link struct {
 }
 
 // Step is one step of a lesson's solution: a patch of permalink keys on
-// top of the scenario as it is, then (unless Run is false) one run.
+// top of the scenario as it is, then (unless Run is false) one run. With
+// Curl, the request is instead sent from outside any browser, as the lab's
+// "Copy as curl" command would: no Origin, no CORS.
 type Step struct {
-	Set url.Values
-	Run bool
+	Set  url.Values
+	Run  bool
+	Curl bool
 }
 
 // frontMatter is the YAML a lesson file starts with.
@@ -83,8 +86,9 @@ type frontMatter struct {
 	Hints    []string          `yaml:"hints"`
 	Links    []Link            `yaml:"links"`
 	Solution []struct {
-		Set map[string]values `yaml:"set"`
-		Run *bool             `yaml:"run"`
+		Set  map[string]values `yaml:"set"`
+		Run  *bool             `yaml:"run"`
+		Curl bool              `yaml:"curl"`
 	} `yaml:"solution"`
 }
 
@@ -271,7 +275,7 @@ func Parse(file string, data []byte) (*Lesson, error) {
 	}
 	start, _ := scenario.FromQuery(withPlaceholders(l.Scenario))
 	for i, st := range fm.Solution {
-		step := Step{Set: toQuery(st.Set), Run: st.Run == nil || *st.Run}
+		step := Step{Set: toQuery(st.Set), Run: !st.Curl && (st.Run == nil || *st.Run), Curl: st.Curl}
 		next, errs := scenario.Patch(start, withPlaceholders(step.Set))
 		if errs != nil {
 			key := firstKey(errs)
