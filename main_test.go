@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -137,5 +140,164 @@ func TestRunServesAndStops(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop")
+	}
+}
+
+// instructorLesson is a valid lesson file with its own slug and title.
+func instructorLesson(slug, title string) string {
+	return `---
+slug: ` + slug + `
+title: "` + title + `"
+track: basics
+order: 1
+summary: An instructor's lesson.
+goals:
+  - id: sent
+    text: Send a request to the api.
+    exchange: {origin: api}
+hints: [Press Run.]
+links:
+  - {title: MDN, url: "https://developer.mozilla.org/"}
+solution:
+  - set: {}
+---
+Text.
+`
+}
+
+func writeLessonFile(t *testing.T, dir, name, data string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunLessonsFlags(t *testing.T) {
+	malformed := t.TempDir()
+	writeLessonFile(t, malformed, "01-ok.md", instructorLesson("ok", "OK"))
+	writeLessonFile(t, malformed, "02-bad.md", strings.Replace(instructorLesson("bad", "Bad"), "order: 1", "order: 0", 1))
+	twice := t.TempDir()
+	writeLessonFile(t, twice, "01-a.md", instructorLesson("same", "A"))
+	writeLessonFile(t, twice, "02-b.md", instructorLesson("same", "B"))
+	empty := t.TempDir()
+	writeLessonFile(t, empty, "README.md", "# My lessons\n")
+	file := filepath.Join(empty, "README.md")
+	missing := filepath.Join(empty, "nope")
+
+	tests := []struct {
+		desc    string
+		args    []string
+		wantErr string
+	}{
+		{"a malformed lesson", []string{"--lessons", malformed}, "--lessons: " + filepath.Join(malformed, "02-bad.md") + ":5: order: a whole number from 1"},
+		{"a malformed lesson, without the built-in ones", []string{"--no-builtin-lessons", "--lessons", malformed}, filepath.Join(malformed, "02-bad.md") + ":5: order: "},
+		{"one slug twice", []string{"--lessons", twice}, filepath.Join(twice, "02-b.md") + `: slug "same" is also ` + filepath.Join(twice, "01-a.md") + "'s"},
+		{"no such directory", []string{"--lessons", missing}, `--lessons: "` + missing + `" is not a directory`},
+		{"a file", []string{"--lessons", file}, `--lessons: "` + file + `" is not a directory`},
+		{"no lessons in it", []string{"--lessons", empty}, "--lessons: no lesson files (*.md) in " + empty},
+		{"no lessons at all", []string{"--no-builtin-lessons"}, "--no-builtin-lessons: needs --lessons DIR"},
+	}
+	for _, tt := range tests {
+		// Port 0 and a finished context: should a case start the server
+		// after all, it takes no fixed port and stops at once.
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, append([]string{"--port", "0"}, tt.args...), func(string) string { return "" }, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("%s: got %v, want an error containing %q", tt.desc, err, tt.wantErr)
+		}
+		if stdout.Len() > 0 {
+			t.Errorf("%s: printed %q before failing", tt.desc, stdout.String())
+		}
+	}
+}
+
+// An instructor's lesson with a built-in lesson's slug replaces it; one
+// with a new slug joins the built-in ones.
+func TestLoadLessonsReplacesBuiltin(t *testing.T) {
+	builtin, err := loadLessons("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(builtin) == 0 {
+		t.Fatal("no built-in lessons")
+	}
+	replaced := builtin[len(builtin)-1].Slug
+	dir := t.TempDir()
+	writeLessonFile(t, dir, "01-mine.md", instructorLesson(replaced, "The instructor's version"))
+	writeLessonFile(t, dir, "02-extra.md", instructorLesson("instructors-extra", "An extra lesson"))
+
+	got, err := loadLessons(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(builtin)+1 {
+		t.Errorf("%d lessons, want the %d built-in ones and one more", len(got), len(builtin))
+	}
+	bySlug := map[string]int{}
+	for _, l := range got {
+		bySlug[l.Slug]++
+		if l.Slug == replaced && (l.Title != "The instructor's version" || l.File != filepath.Join(dir, "01-mine.md")) {
+			t.Errorf("%s is still the built-in lesson: %q from %s", replaced, l.Title, l.File)
+		}
+	}
+	for slug, n := range bySlug {
+		if n != 1 {
+			t.Errorf("slug %s %d times", slug, n)
+		}
+	}
+	if bySlug["instructors-extra"] != 1 {
+		t.Error("the extra lesson is missing")
+	}
+
+	only, err := loadLessons(dir, false)
+	if err != nil || len(only) != 2 || only[0].Slug != replaced && only[1].Slug != replaced {
+		t.Errorf("without the built-in lessons: %v, %v", only, err)
+	}
+}
+
+// With --no-builtin-lessons the server lists the instructor's lessons only.
+func TestRunServesOnlyInstructorLessons(t *testing.T) {
+	dir := t.TempDir()
+	writeLessonFile(t, dir, "01-mine.md", instructorLesson("mine", "Mine"))
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--port", "0", "--no-builtin-lessons", "--lessons", dir}, nil, &stdout, &bytes.Buffer{})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("run did not stop")
+		}
+	}()
+
+	open := regexp.MustCompile(`Open (http://127\.0\.0\.1:\d+)/lab`)
+	deadline := time.Now().Add(10 * time.Second)
+	for open.FindStringSubmatch(stdout.String()) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up banner: %q", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ui := open.FindStringSubmatch(stdout.String())[1]
+	resp, err := http.Get(ui + "/api/lessons")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list []struct{ Slug string }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 1 || list[0].Slug != "mine" {
+		t.Errorf("lessons served: %+v", list)
 	}
 }

@@ -86,6 +86,11 @@ const conformanceTabs = 2
 // {evilPort} for their ports.
 type confCase struct {
 	name string
+	// host is the host name the lab is opened on, for the whole case
+	// (then included); "" is 127.0.0.1. The origins, and so the
+	// placeholders, follow it: on corslab.localhost, {app} is
+	// http://corslab.localhost:<port>.
+	host string
 	// chromium, when set, says how Chromium departs from the Fetch
 	// standard in this case. The expectations below are then Chromium's
 	// behaviour, not the standard's; the text says what the standard
@@ -142,8 +147,14 @@ type confCase struct {
 
 // conformanceReplacer fills in the placeholders of cases.
 func conformanceReplacer(srv *Server) *strings.Replacer {
+	return conformanceReplacerOn(srv, "127.0.0.1")
+}
+
+// conformanceReplacerOn fills them in for a lab opened on host.
+func conformanceReplacerOn(srv *Server, host string) *strings.Replacer {
+	url := func(r Role) string { return "http://" + host + ":" + strconv.Itoa(srv.Port(r)) }
 	return strings.NewReplacer(
-		"{app}", srv.testURL(App), "{api}", srv.testURL(API), "{s3}", srv.testURL(S3), "{evil}", srv.testURL(Evil),
+		"{app}", url(App), "{api}", url(API), "{s3}", url(S3), "{evil}", url(Evil),
 		"{appPort}", strconv.Itoa(srv.Port(App)), "{evilPort}", strconv.Itoa(srv.Port(Evil)),
 	)
 }
@@ -223,6 +234,11 @@ func runConformanceCase(t *testing.T, tab context.Context, srv *Server, r *strin
 		t.Logf("Chromium departs from the Fetch standard here: %s", c.chromium)
 	}
 	steps := append([]confCase{c}, c.then...)
+	ui := srv.testURL(UI)
+	if c.host != "" {
+		r = conformanceReplacerOn(srv, c.host)
+		ui = "http://" + c.host + ":" + strconv.Itoa(srv.Port(UI))
+	}
 	var id string
 	var lastPreflight time.Time
 	for i, step := range steps {
@@ -231,13 +247,13 @@ func runConformanceCase(t *testing.T, tab context.Context, srv *Server, r *strin
 		var run confRun
 		switch {
 		case i == 0:
-			where = srv.testURL(UI) + "/lab?" + q.Encode() + "&run=1"
+			where = ui + "/lab?" + q.Encode() + "&run=1"
 			id = openConfLab(t, tab, where)
 		case step.click:
 			where = "(Run pressed again in the same page)"
 			pressRun(t, tab)
 		default:
-			where = srv.testURL(UI) + "/lab/" + id + "?" + q.Encode() + "&run=1"
+			where = ui + "/lab/" + id + "?" + q.Encode() + "&run=1"
 			if got := openConfLab(t, tab, where); got != id {
 				t.Fatalf("run %d: reopening %s gave session %s", i+1, id, got)
 			}
@@ -505,6 +521,7 @@ func conformanceCases() []confCase {
 	add(s3Cases()...)
 	add(filesCases()...)
 	add(modeCases()...)
+	add(lookalikeCases()...)
 	return cs
 }
 
@@ -1147,4 +1164,66 @@ func modeCases() []confCase {
 		{name: "from the api's own page, PUT with a custom header: no preflight", q: "request.from=api&request.method=PUT&request.headers.X-User-Id=11&request.body=" + newUser,
 			ok: true, typ: "basic", status: 201, wire: "PUT", origins: "{api}", sent: map[string]string{"X-User-Id": "11"}},
 	}
+}
+
+// The look-alike cases run the page on an origin an attacker could
+// register: a name under .localhost, which Chromium resolves to this
+// machine (RFC 6761), on the app's port, served by the app's server. They
+// prove that the sloppy allowlist modes let such a name in and exact
+// matching does not, and which cookies go along: SameSite looks at the
+// site (the registrable domain), and Chromium treats each name under
+// .localhost as a registrable domain of its own, like a name under .com.
+// So from 127.0.0.1 or localhost every look-alike is another site; with
+// the lab on corslab.localhost, promo.corslab.localhost is the same site.
+func lookalikeCases() []confCase {
+	lk := "request.from=lookalike&"
+	list := func(match, entry string) string {
+		return "api.allowOrigin=allowlist&api.match=" + match + "&api.allowlist=" + entry
+	}
+	host := func(h string) string { return "request.lookalikeHost=" + h + "&" }
+	const (
+		defaultLk = "http://app-corslab.localhost:{appPort}"
+		ipLk      = "http://127.0.0.1.attacker.localhost:{appPort}"
+	)
+	me := "request.path=/me&request.credentials=include&api.allowCredentials=true&"
+	who := `"ada"`
+	return []confCase{
+		{name: "lookalike: the page on app-corslab.localhost sends its own Origin; without ACAO JS gets nothing", q: lk,
+			stage: "response", wire: "GET", origins: defaultLk},
+		{name: "lookalike: allowlist, exact: the app's origin does not let the look-alike in", q: lk + list("exact", "{app}"),
+			stage: "response", wire: "GET", origins: defaultLk},
+		{name: "lookalike: allowlist, suffix on the app's port lets in a look-alike on that port", q: lk + list("suffix", ":{appPort}"),
+			ok: true, status: 200, body: `"ada"`, wire: "GET", origins: defaultLk},
+		{name: "lookalike: allowlist, prefix http://127.0.0.1 lets http://127.0.0.1.attacker.localhost in", q: lk + host("127.0.0.1.attacker.localhost") + list("prefix", "http://127.0.0.1"),
+			ok: true, status: 200, wire: "GET", origins: ipLk},
+		{name: "lookalike: allowlist, regex ^http://127.0.0.1, unanchored at the end, lets it in too", q: lk + host("127.0.0.1.attacker.localhost") + list("regex", "^http://127.0.0.1"),
+			ok: true, status: 200, wire: "GET", origins: ipLk},
+		{name: "lookalike: allowlist, regex with unescaped dots: app.corslab.localhost matches app-corslab.localhost", q: lk + list("regex", "^http://app.corslab.localhost:{appPort}$"),
+			ok: true, status: 200, wire: "GET", origins: defaultLk},
+		{name: "lookalike: allowlist, regex with escaped dots, anchored, keeps app-corslab.localhost out", q: lk + list("regex", `^http://app\.corslab\.localhost:{appPort}$`),
+			stage: "response", wire: "GET", origins: defaultLk},
+		{name: "lookalike: lab on localhost, suffix localhost:{appPort} meant for the app lets app-corslab.localhost in", host: "localhost", q: lk + list("suffix", "localhost:{appPort}"),
+			ok: true, status: 200, wire: "GET", origins: defaultLk},
+		{name: "lookalike: lab on localhost, exact {app} keeps app-corslab.localhost out", host: "localhost", q: lk + list("exact", "{app}"),
+			stage: "response", wire: "GET", origins: defaultLk},
+
+		// Cookies: log in on the app first.
+		afterLogin("lookalike: lab on 127.0.0.1, the look-alike is another site: past the prefix check, but no SameSite=Lax cookie",
+			confCase{q: me + lk + host("127.0.0.1.attacker.localhost") + list("prefix", "http://127.0.0.1"), ok: true, status: 401, wire: "GET", origins: ipLk, cookies: "n"}),
+		withHost("corslab.localhost", afterLogin("lookalike: lab on corslab.localhost, app-corslab.localhost is another site: past the suffix check, no cookie",
+			confCase{q: me + lk + list("suffix", "corslab.localhost:{appPort}"), ok: true, status: 401, wire: "GET", origins: defaultLk, cookies: "n"})),
+		withHost("corslab.localhost", afterLogin("lookalike: lab on corslab.localhost, promo.corslab.localhost is the same site: the suffix check lets it read /me with the cookie",
+			confCase{q: me + lk + host("promo.corslab.localhost") + list("suffix", "corslab.localhost:{appPort}"), ok: true, status: 200, body: who, wire: "GET", origins: "http://promo.corslab.localhost:{appPort}", cookies: "y"},
+			confCase{q: me + lk + host("promo.corslab.localhost") + list("exact", "{app}"), stage: "response", wire: "GET", origins: "http://promo.corslab.localhost:{appPort}", cookies: "y"},
+			confCase{q: me + "request.from=app&" + list("exact", "{app}"), ok: true, status: 200, body: who, wire: "GET", origins: "{app}", cookies: "y"})),
+		{name: "lookalike: a SameSite=None cookie does not go to another site either: Chromium blocks third-party cookies",
+			host: "corslab.localhost", q: loginQuery + "&api.cookieSameSite=none", ok: true, status: 200, wire: "POST", origins: "{app}",
+			then: []confCase{{q: me + "api.cookieSameSite=none&" + lk + list("suffix", "corslab.localhost:{appPort}"), ok: true, status: 401, wire: "GET", origins: defaultLk, cookies: "n"}}},
+	}
+}
+
+// withHost opens a case's lab on host.
+func withHost(host string, c confCase) confCase {
+	c.host = host
+	return c
 }

@@ -17,7 +17,7 @@ import (
 func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
 	o := s.originsFor(r)
 	req := cors.Request{
-		Origin:      o.pageOrigin(n.Request.From),
+		Origin:      o.pageOrigin(n.Request),
 		URL:         n.URL,
 		Method:      n.Request.Method,
 		Body:        n.Request.Body != "",

@@ -2,8 +2,11 @@ package playground
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -108,17 +111,63 @@ func (s *Server) badPermalink(w http.ResponseWriter, r *http.Request, errs scena
 	}))
 }
 
-// GET /_corslab/runner on app, evil and api: the page that performs the
-// learner's fetch() when the lab asks.
+// GET /_corslab/runner[?ui=<lab origin>] on app, evil and api: the page
+// that performs the learner's fetch() when the lab asks. It obeys only the
+// lab's origin: by default the UI origin on its own host; ui names it when
+// the host differs, as for the look-alike page, which the app's server
+// serves on another host name (see runnerUI).
 func (s *Server) handleRunner(role Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		o := s.originsFor(r)
+		ui, err := s.runnerUI(r.URL.Query(), o)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		name := role.String()
+		if ui != o.url(UI) && role == App {
+			name = "lookalike" // the app's server, on a look-alike host
+		}
 		render(w, r, http.StatusOK, views.Runner(views.RunnerData{
-			Role:     role.String(),
+			Role:     name,
 			Origin:   o.url(role),
-			UIOrigin: o.url(UI),
+			UIOrigin: ui,
 		}))
 	}
+}
+
+// runnerUI is the lab origin a runner page takes orders from: its own
+// host's UI origin, or the ui parameter. The parameter may only name the UI
+// port, on the runner's own host or, when the runner is on a loopback name,
+// another loopback one (a look-alike host under .localhost and a lab on
+// 127.0.0.1, say): origins that only corslab's lab serves, so that no other
+// page can make a runner fetch from a corslab origin with its cookies.
+func (s *Server) runnerUI(q url.Values, o originSet) (string, error) {
+	vs, ok := q["ui"]
+	if !ok {
+		return o.url(UI), nil
+	}
+	bad := func(why string) error {
+		return fmt.Errorf("ui: %s; got %q", why, vs[0])
+	}
+	if len(vs) != 1 {
+		return "", fmt.Errorf("ui: give it once; got %d values", len(vs))
+	}
+	u, err := url.Parse(vs[0])
+	if err != nil || u.Scheme != "http" || u.Opaque != "" || u.User != nil || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.ForceQuery {
+		return "", bad("must be an origin such as http://127.0.0.1:8080")
+	}
+	host := u.Hostname()
+	if u.Port() != strconv.Itoa(s.ports[UI]) {
+		return "", bad("must be the lab's port, " + strconv.Itoa(s.ports[UI]))
+	}
+	if requestHost(u.Host, "") != host || host != strings.ToLower(host) {
+		return "", bad("must name a host in lower case, as a browser serializes an origin")
+	}
+	if host != o.host && !(isLoopbackHost(host) && isLoopbackHost(o.host)) {
+		return "", bad("must be on this page's host, " + o.host + ", or both must be loopback names")
+	}
+	return "http://" + u.Host, nil
 }
 
 // The page a learner sees when opening a virtual origin in a tab.

@@ -3,9 +3,11 @@ package playground
 import (
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/lesson"
@@ -45,6 +47,22 @@ func (s *Server) lessonStart(r *http.Request, l *lesson.Lesson) scenario.Scenari
 	return l.Start(s.originsFor(r).roleURLs())
 }
 
+// moveToLessonHost sends a browser that opened a lesson with a Host of its
+// own on another loopback host (127.0.0.1, localhost) to that host, same
+// port and address: its origins must be one site that has subdomains, which
+// an IP address or localhost cannot be. On a host that is not loopback
+// (a workshop's LAN address) a .localhost name would reach the learner's
+// own machine, not this server, so the lesson stays. It reports whether it
+// redirected.
+func (s *Server) moveToLessonHost(w http.ResponseWriter, r *http.Request, l *lesson.Lesson) bool {
+	here := s.originsFor(r).host
+	if l.Host == "" || here == l.Host || !isLoopbackHost(here) {
+		return false
+	}
+	http.Redirect(w, r, "http://"+net.JoinHostPort(l.Host, strconv.Itoa(s.ports[UI]))+r.URL.RequestURI(), http.StatusFound)
+	return true
+}
+
 // lessonPath is where a lesson page or its embed view lives.
 func lessonPath(embed bool, slug string) string {
 	if embed {
@@ -67,6 +85,9 @@ func (s *Server) handleNewLesson(embed bool) http.HandlerFunc {
 		l := s.lesson(r.PathValue("slug"))
 		if l == nil {
 			s.noSuchLesson(w, r)
+			return
+		}
+		if s.moveToLessonHost(w, r, l) {
 			return
 		}
 		sc, _, errs := s.lessonQuery(r, l)
@@ -108,6 +129,9 @@ func (s *Server) handleLesson(embed bool) http.HandlerFunc {
 			s.noSuchLesson(w, r)
 			return
 		}
+		if s.moveToLessonHost(w, r, l) {
+			return
+		}
 		sc, runOnLoad, errs := s.lessonQuery(r, l)
 		if errs != nil {
 			s.badPermalink(w, r, errs)
@@ -122,7 +146,9 @@ func (s *Server) handleLesson(embed bool) http.HandlerFunc {
 			s.handleNewLesson(embed)(w, r)
 			return
 		}
-		if len(r.URL.Query()) > 0 {
+		changes := r.URL.Query()
+		changes.Del("run") // run=1 alone changes nothing
+		if len(changes) > 0 {
 			if err := sess.SetScenario(sc); err != nil {
 				s.badPermalink(w, r, scenario.FieldErrors{"scenario": err.Error()})
 				return

@@ -4,7 +4,9 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
+	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/views"
 )
 
@@ -79,18 +81,42 @@ func (o originSet) share(query string) string {
 }
 
 // pageOrigin is the serialized origin of the page a run comes from: the
-// sandboxed iframe's origin is opaque, "null".
-func (o originSet) pageOrigin(from string) string {
-	switch from {
+// sandboxed iframe's origin is opaque, "null"; the look-alike page is on
+// its own host name, on the app's port (see lookalikeOrigin).
+func (o originSet) pageOrigin(r scenario.Request) string {
+	switch r.From {
 	case "evil":
 		return o.url(Evil)
 	case "api":
 		return o.url(API)
 	case "sandbox":
 		return "null"
+	case "lookalike":
+		return o.lookalikeOrigin(r.LookalikeHost)
 	default:
 		return o.url(App)
 	}
+}
+
+// lookalikeOrigin is the attacker's look-alike origin for a host name under
+// .localhost: the browser sends every such name to this machine (RFC 6761),
+// where the app's server answers any host. It shares the app's port as a
+// real look-alike shares the victim's (443), so that an allowlist entry
+// that ends with the app's port is no protection.
+func (o originSet) lookalikeOrigin(host string) string {
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(o.ports[App]))
+}
+
+// isLoopbackHost reports whether a host name or address (without port)
+// always means this machine to a browser: localhost and every name under
+// it (RFC 6761, 6.3), and the loopback addresses.
+func isLoopbackHost(h string) bool {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(h, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // bases maps each virtual origin's role to the session's base URL on it.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,7 @@ func TestLessonSolutions(t *testing.T) {
 			runs := 0
 			for i, step := range l.Solution {
 				current := getScenario(t, srv, id)
-				next, errs := scenario.Patch(current, step.Query(origins))
+				next, errs := scenario.Patch(current, step.Query(lessonOrigins(srv, l, origins)))
 				if errs != nil {
 					t.Fatalf("step %d: %v", i+1, errs)
 				}
@@ -73,6 +74,19 @@ func TestLessonSolutions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// lessonOrigins are the origins a lesson's placeholders name: on its own
+// Host, when it has one (the lesson page moves the browser there).
+func lessonOrigins(srv *Server, l *lesson.Lesson, origins map[string]string) map[string]string {
+	if l.Host == "" {
+		return origins
+	}
+	m := map[string]string{}
+	for _, r := range []Role{App, API, S3, Evil} {
+		m[r.String()] = "http://" + l.Host + ":" + strconv.Itoa(srv.Port(r))
+	}
+	return m
 }
 
 func startLessonServer(t *testing.T, curriculum []*lesson.Lesson) *Server {

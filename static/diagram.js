@@ -51,7 +51,7 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
   // request was meant for; then anything else the run touched (a redirect
   // to s3, say), in order of appearance.
   const proxy = proxyRole(run, exchanges, originURLs);
-  const lanes = [pageLane(request.from, originURLs)];
+  const lanes = [pageLane(request.from, originURLs, request.lookalikeHost)];
   if (proxy) lanes.push({ key: proxy, title: `${proxy} (CDN)`, sub: hostPort(originURLs[proxy] ?? "") });
   const serverRoles = [];
   for (const role of [request.target, ...exchanges.map((e) => e.origin)]) {
@@ -239,9 +239,13 @@ function responseLabel(ex, originURLs, shortTarget) {
   return label;
 }
 
-function pageLane(from, originURLs) {
+function pageLane(from, originURLs, lookalikeHost = "") {
   if (from === "sandbox") {
     return { key: "page", page: true, title: "sandboxed page", sub: "Origin: null" };
+  }
+  if (from === "lookalike") {
+    const port = originURLs.app ? new URL(originURLs.app).port : "";
+    return { key: "page", page: true, title: "look-alike page", sub: `${lookalikeHost}:${port}` };
   }
   return { key: "page", page: true, title: `browser page (${from})`, sub: hostPort(originURLs[from] ?? "") };
 }

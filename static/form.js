@@ -79,6 +79,10 @@ export function pageComment(scenario, urlsByRole) {
     if (added) lines.push(`// the proxy adds Origin: ${added} to a request that has none`);
   } else if (setup === "two-origins") {
     lines.push(`// runs in a page the api origin serves, ${urlsByRole.api}${request.target === "api" ? ": same-origin" : ""}`);
+  } else if (request.from === "lookalike") {
+    const app = urlsByRole.app ? new URL(urlsByRole.app) : null;
+    lines.push(`// runs in the attacker's page on a look-alike origin, http://${request.lookalikeHost}${app ? `:${app.port}` : ""}`);
+    lines.push("// (a name under .localhost: the browser sends it to this machine)");
   } else if (request.from === "sandbox") {
     lines.push(`// runs in a sandboxed iframe served by ${urlsByRole.app}:`);
     lines.push("// its origin is opaque, so the browser sends Origin: null");
@@ -109,6 +113,22 @@ function targetComment({ setup, request, api }) {
   return "";
 }
 
+/**
+ * Does a lesson's list of field paths (LessonView.Show or .Lock) take in
+ * the field at `path`? An entry names one field ("request.method",
+ * "api.allowOrigin") or a group: "request", "api", "bucket", "proxy", or
+ * "bucket.cors" for every field of every bucket rule
+ * ("bucket.cors.0.allowedOrigins").
+ */
+export function covers(paths, path) {
+  return paths.some((p) => path === p || path.startsWith(`${p}.`));
+}
+
+/** The note beside what a lesson locked. */
+function lockNote() {
+  return el("p", { class: "lock-note" }, "Locked: this lesson sets it.");
+}
+
 export class ScenarioForm {
   /**
    * @param {HTMLFormElement} form
@@ -137,6 +157,7 @@ export class ScenarioForm {
     });
     // What "From" was before a setup fixed it, to give it back after.
     this.freeFrom = null;
+    this.fromFixed = false;
     this.showDependentFields();
     this.savedBody = JSON.stringify(this.read().scenario);
     this.lastOk = true;
@@ -192,6 +213,59 @@ export class ScenarioForm {
     this.edited();
   }
 
+  /**
+   * Narrows the form to what a lesson is about (LessonView.Show and .Lock,
+   * see covers()). Every control carrying a scenario field sits in an
+   * element with data-field="<path>"; that is what is hidden or locked.
+   *
+   * A field `show` does not cover gets the class "lesson-hidden": it is out
+   * of sight but still in the form, so read() and every save keep its
+   * value (showAll() brings it back). A field `lock` covers is shown with
+   * its controls disabled and a note saying why.
+   *
+   * A fieldset, or a box of subfields, whose fields are all hidden is
+   * hidden whole; a fieldset whose fields are all locked is disabled
+   * whole. That also takes in what is not a field of its own: the bucket's
+   * presets, and the rules bucket.js draws later.
+   */
+  focusOn({ show = [], lock = [] } = {}) {
+    const pathOf = (node) => node.dataset.field;
+    const boxes = [...this.form.querySelectorAll("fieldset, .subfields")];
+    const fieldsIn = (box) => [...box.querySelectorAll("[data-field]")];
+    if (show.length > 0) {
+      for (const field of this.form.querySelectorAll("[data-field]")) {
+        field.classList.toggle("lesson-hidden", !covers(show, pathOf(field)));
+      }
+      for (const box of boxes) {
+        const fields = fieldsIn(box);
+        if (fields.length > 0 && fields.every((f) => !covers(show, pathOf(f)))) box.classList.add("lesson-hidden");
+      }
+    }
+    if (lock.length === 0) return;
+    const wholeSets = boxes.filter((box) => {
+      const fields = fieldsIn(box);
+      return box.localName === "fieldset" && fields.length > 0 && fields.every((f) => covers(lock, pathOf(f)));
+    });
+    for (const set of wholeSets) {
+      if (wholeSets.some((outer) => outer !== set && outer.contains(set))) continue; // its parent says it
+      set.disabled = true; // disables every control inside, even ones added later
+      set.dataset.locked = "";
+      set.querySelector("legend").after(lockNote());
+    }
+    for (const field of this.form.querySelectorAll("[data-field]")) {
+      if (!covers(lock, pathOf(field)) || field.closest("[data-locked]")) continue;
+      field.dataset.locked = "";
+      for (const control of field.querySelectorAll("input, select, textarea, button")) control.disabled = true;
+      field.append(lockNote());
+    }
+    this.applySetup(); // "From" may be among them
+  }
+
+  /** Shows the fields a lesson hid (focusOn), or hides them again. */
+  showAll(on) {
+    this.form.classList.toggle("show-all", on);
+  }
+
   /** Shows the boxes that only make sense for some choices. */
   showDependentFields() {
     const f = this.form.elements;
@@ -200,6 +274,8 @@ export class ScenarioForm {
     const origin = f["allowOrigin-choice"].value;
     f["allowOrigin-custom"].hidden = origin !== "custom";
     this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
+    const lookalike = this.form.querySelector("#lookalike-fields");
+    if (lookalike) lookalike.hidden = f["request.from"].value !== "lookalike";
     // The path box suggests paths of the chosen target (views/lab.templ's datalists).
     f["request.path"].setAttribute("list", `path-presets-${f["request.target"].value}`);
     this.requestHeaders.relabel();
@@ -222,13 +298,15 @@ export class ScenarioForm {
     this.form.querySelector("#hint-setup").textContent = option?.dataset.hint ?? "";
     this.form.querySelector("#proxy-fields").hidden = f["setup"].value !== "one-origin";
     if (page) {
-      if (!from.disabled) this.freeFrom = from.value;
+      if (!this.fromFixed) this.freeFrom = from.value;
+      this.fromFixed = true;
       from.value = page;
-      from.disabled = true;
-    } else if (from.disabled) {
-      from.disabled = false;
+    } else if (this.fromFixed) {
+      this.fromFixed = false;
       if (this.freeFrom) from.value = this.freeFrom;
     }
+    // A lesson may have locked "From" too (focusOn): then it stays disabled.
+    from.disabled = this.fromFixed || from.closest("[data-locked]") !== null;
     note.textContent = page ? option.dataset.fromNote ?? "" : "";
     note.hidden = !page;
   }
@@ -250,6 +328,7 @@ export class ScenarioForm {
     const request = {
       ...this.base.request,
       from: f["request.from"].value,
+      lookalikeHost: f["request.lookalikeHost"]?.value ?? this.base.request.lookalikeHost,
       target: f["request.target"].value,
       method: methodChoice === "other" ? f["method-other"].value : methodChoice,
       path: f["request.path"].value,
@@ -276,6 +355,7 @@ export class ScenarioForm {
       redirect: Number(f["api.redirect"].value),
       signedUrlExpires: readInt(f["api.signedUrlExpires"].value, false),
       requireLogin: f["api.requireLogin"].checked,
+      cookieSameSite: f["api.cookieSameSite"].value,
     };
     if (Number.isNaN(api.maxAge)) {
       localErrors["api.maxAge"] = "must be a whole number of seconds, or empty to send no header";
@@ -359,8 +439,12 @@ export class ScenarioForm {
       for (const control of field.querySelectorAll("input, select, textarea")) {
         control.setAttribute("aria-invalid", "true");
       }
-      // A field hidden behind a choice (the allowlist) must be seen to be fixed.
+      // A field hidden behind a choice (the allowlist), or by a lesson,
+      // must be seen to be fixed.
       field.closest("[hidden]")?.removeAttribute("hidden");
+      for (let box = field.closest(".lesson-hidden"); box; box = box.closest(".lesson-hidden")) {
+        box.classList.remove("lesson-hidden");
+      }
     }
     if (unplaced.length > 0) this.showFormError(unplaced);
   }

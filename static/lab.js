@@ -10,9 +10,15 @@
 //   predict.js       "Predict: will JS get the response?" and the score
 //   curl.js          an exchange as a curl command ("Copy as curl" in the log)
 //   signed.js        a signed URL the api handed out, as the next request
+//   lesson.js        on a lesson page: its goals, hints and progress
 //
 // Pressing Run: save the scenario, ask the runner to fetch, record the run
 // with the learner's prediction (POST /api/sessions/{id}/runs), and show it.
+//
+// The same script drives the plain lab (/lab/{id}), a lesson page
+// (/lessons/{slug}/{id}: data.lesson is set) and a lesson's embed view
+// (/embed/{slug}/{id}: data.embed too, with no header, diagram or
+// explanation pane, so those parts are optional here).
 
 import { el } from "./dom.js";
 import { putScenario, postRun, getSession } from "./api.js";
@@ -25,9 +31,11 @@ import { ExplainPane } from "./verdict.js";
 import { PredictControl, ScoreView } from "./predict.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 import { signedFollowUp } from "./signed.js";
+import { LessonGoals, Hints, iframeSnippet } from "./lesson.js";
 
 const data = JSON.parse(document.getElementById("lab-data").textContent);
 const sessionId = data.sessionId;
+const lesson = data.lesson ?? null; // views.LessonView on a lesson page
 const urls = {};  // role → origin, e.g. api → "http://127.0.0.1:8082"
 const bases = {}; // role → session base, e.g. api → "http://127.0.0.1:8082/k3xq…"
 for (const o of data.origins ?? []) {
@@ -48,6 +56,28 @@ const explainEl = $("explain");
 const scoreEl = $("score");
 const predict = new PredictControl($("predict"));
 let shareURL = data.shareUrl;
+let embedURL = lesson?.embedUrl ?? "";
+
+/**
+ * Where this page and its links point for a saved scenario's query (the
+ * changes from the default scenario, or on a lesson from the lesson's
+ * start). The address bar keeps the session; a shared link opens a new one.
+ */
+function addresses(query) {
+  const q = query ? `?${query}` : "";
+  const page = (data.pagePath || `/lab/${encodeURIComponent(sessionId)}`) + q;
+  if (!lesson) {
+    return { page, share: `${data.uiOrigin}/lab${q}` };
+  }
+  const slug = encodeURIComponent(lesson.slug);
+  return {
+    page,
+    share: `${data.uiOrigin}/lessons/${slug}${q}`,
+    embed: `${data.uiOrigin}/embed/${slug}${q}`,
+    // The embed view's "Open in corslab": the full page, same session.
+    lab: `${data.uiOrigin}/lessons/${slug}/${encodeURIComponent(sessionId)}${q}`,
+  };
+}
 
 // ----- the runner frame -----
 
@@ -62,19 +92,21 @@ const form = new ScenarioForm($("scenario"), {
   onChange: (scenario) => {
     showPreview(scenario);
     if (!log.selection()) redraw(); // the empty diagram shows the planned lanes
-    if (!running) runner.use(scenario.request.from);
+    if (!running) runner.use(scenario.request.from, scenario.request.lookalikeHost);
   },
   onSaved: ({ query }) => {
-    // The address bar and the share link always describe the saved scenario.
-    history.replaceState(null, "", labPath(query));
-    shareURL = `${data.uiOrigin}/lab${query ? `?${query}` : ""}`;
-    shareInput.value = shareURL;
+    // The address bar and the links always describe the saved scenario.
+    const to = addresses(query);
+    history.replaceState(null, "", to.page);
+    shareURL = to.share;
+    if (shareInput) shareInput.value = shareURL;
+    if (lesson) {
+      embedURL = to.embed;
+      const open = $("open-in-corslab");
+      if (open) open.href = to.lab;
+    }
   },
 });
-
-function labPath(query) {
-  return `/lab/${encodeURIComponent(sessionId)}${query ? `?${query}` : ""}`;
-}
 
 function showPreview(scenario) {
   const { request, setup } = scenario;
@@ -91,7 +123,8 @@ function redraw() {
     redrawQueued = false;
     const selection = log.selection();
     const outcome = browserOutcome(selection && !selection.pending ? selection.run.browser : null);
-    pane.show(selection, outcome.text);
+    pane?.show(selection, outcome.text);
+    if (!diagramEl) return; // the embed view draws no diagram
     const { request, setup } = form.read().scenario;
     drawDiagram(diagramEl, selection, {
       originURLs: urls,
@@ -121,23 +154,24 @@ const log = new ExchangeLog($("log"), {
   followUp: (run) => signedFollowUp(run, bases),
   onFollowUp: followSignedURL,
 });
-new ResizeObserver(redraw).observe(diagramEl);
+if (diagramEl) new ResizeObserver(redraw).observe(diagramEl);
 
 // ----- the model's explanation and the score -----
 
 // The pane beside the diagram appears once we know the server explains
 // runs: it keeps a score, or a run came with a verdict. A corslab without
 // the engine shows nothing extra.
-const pane = new ExplainPane(explainEl, { onEnable: redraw });
+const pane = explainEl ? new ExplainPane(explainEl, { onEnable: redraw }) : null;
 const score = new ScoreView(scoreEl, {
   load: async () => (await getSession(sessionId))?.score,
-  onScore: () => { pane.enable(); predict.enable(); },
+  onScore: () => { pane?.enable(); predict.enable(); },
 });
 
 // ----- copy as curl -----
 
 function curlCopied() {
-  $("copy-status").textContent = "Copied the curl command";
+  const status = $("copy-status");
+  if (status) status.textContent = "Copied the curl command";
   // Once per page: what curl's answer does and does not prove.
   const hint = $("curl-hint");
   if (!hint.dataset.shown) {
@@ -170,10 +204,14 @@ let recording = false;
 const heldRuns = [];
 
 const stream = new Stream(sessionId, {
-  onExchange: (exchange) => log.addExchange(exchange),
+  onExchange: (exchange) => {
+    log.addExchange(exchange);
+    goals?.refresh(); // a goal may be about an exchange
+  },
   onRun: (run) => {
     if (recording) heldRuns.push(run);
     else log.addRun(run);
+    goals?.refresh();
     // A run another tab of this session made may have changed the score.
     if (run.prediction && !ownRuns.has(String(run.id))) score.refresh();
   },
@@ -186,8 +224,9 @@ function showConnection(state) {
   $("conn-text").textContent = words[state] ?? state;
   if (state === "gone") {
     runButton.disabled = true;
+    // In the embed view, the new session stays in the iframe.
     runStatus.replaceChildren("This session has ended on the server. ",
-      el("a", { href: shareURL }, "Start a new session with this scenario"));
+      el("a", { href: data.embed ? embedURL : shareURL }, "Start a new session with this scenario"));
   }
 }
 
@@ -209,7 +248,7 @@ async function run() {
       return;
     }
     const { request, setup } = form.read().scenario;
-    runner.use(request.from);
+    runner.use(request.from, request.lookalikeHost);
     const url = requestURL(request, bases, setup);
     // The server gives the run every exchange after this one. Right after
     // the page loads, the stream may not have caught up yet: the newest
@@ -227,6 +266,7 @@ async function run() {
       log.finishPending({ run: result.run });
       score.show(result.score);
       setStatus("");
+      goals?.refresh(); // the run is recorded: the server can check it
     } else {
       log.finishPending({ outcome, note: result.error });
       setStatus(result.error, "error");
@@ -238,7 +278,8 @@ async function run() {
     runButton.disabled = $("conn").dataset.state === "gone";
     predict.clear(); // each prediction is for one run
     predict.setDisabled(false);
-    runner.use(form.read().scenario.request.from);
+    const { from, lookalikeHost } = form.read().scenario.request;
+    runner.use(from, lookalikeHost);
   }
 }
 
@@ -255,35 +296,79 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
-// ----- copy link -----
+// ----- copy link, copy iframe -----
 
-copyButton.addEventListener("click", async () => {
-  await form.flush(); // the link should hold what is on screen, if it is valid
-  // Without the clipboard API, the link is selected in a box (clipboard.js).
-  const copied = await copyText(shareURL, { field: shareInput, show: (on) => { copyFallback.hidden = !on; } });
-  if (copied) {
-    $("copy-status").textContent = form.hasErrors() ? "Copied (the last valid scenario)" : "Copied";
-    confirmCopied(copyButton, "Copy link");
-  } else {
-    $("copy-status").textContent = "Press Ctrl+C to copy the selected link";
-  }
-});
-// The fallback box closes when the learner is done with it.
-shareInput.addEventListener("blur", () => { copyFallback.hidden = true; });
-shareInput.addEventListener("keydown", (event) => {
-  if (event.key === "Escape") {
-    copyFallback.hidden = true;
-    copyButton.focus();
-  }
-});
+/**
+ * A copy button: text() is what it copies, once the form is saved (the
+ * link should hold what is on screen, if it is valid). Without the
+ * clipboard API the text is selected in the fallback box (clipboard.js),
+ * which closes when the learner is done with it.
+ */
+function copyButtonFor(button, fallback, field, what, text) {
+  if (!button) return; // the embed view copies nothing
+  const label = button.textContent;
+  button.addEventListener("click", async () => {
+    await form.flush();
+    const copied = await copyText(text(), { field, show: (on) => { fallback.hidden = !on; } });
+    if (copied) {
+      $("copy-status").textContent = form.hasErrors() ? `Copied the ${what} (of the last valid scenario)` : `Copied the ${what}`;
+      confirmCopied(button, label);
+    } else {
+      $("copy-status").textContent = `Press Ctrl+C to copy the selected ${what}`;
+    }
+  });
+  field.addEventListener("blur", () => { fallback.hidden = true; });
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") {
+      fallback.hidden = true;
+      button.focus();
+    }
+  });
+}
+
+copyButtonFor(copyButton, copyFallback, shareInput, "link", () => shareURL);
+// On a lesson page: the embed view as an iframe, ready to paste into docs.
+copyButtonFor($("copy-iframe"), $("embed-fallback"), $("embed-code"), "iframe",
+  () => iframeSnippet(embedURL, lesson.title));
+
+// ----- the lesson -----
+
+// Its goals, checked by the server on this session's traffic; its hints;
+// the form narrowed to the settings it is about.
+const goals = lesson && $("goals")
+  ? new LessonGoals($("goals"), {
+    slug: lesson.slug,
+    goalsUrl: lesson.goalsUrl,
+    counters: [$("goal-count"), $("goal-progress")],
+    done: $("lesson-done"),
+    // Said beside Run, where the learner is looking (and read out).
+    onMet: (words) => { if (!running) setStatus(words, "met"); },
+    onShowRun: (runId) => log.select(String(runId)),
+  })
+  : null;
+if (lesson) {
+  if ($("hint-list")) new Hints($("hint-list"), $("next-hint"));
+  form.focusOn({ show: lesson.show ?? [], lock: lesson.lock ?? [] });
+  const showAll = $("show-all");
+  showAll?.addEventListener("click", () => {
+    const on = showAll.getAttribute("aria-pressed") !== "true";
+    showAll.setAttribute("aria-pressed", String(on));
+    showAll.textContent = on ? "Show only this lesson's settings" : "Show all settings";
+    form.showAll(on);
+  });
+}
 
 // ----- start -----
 
 const initial = form.read().scenario;
 showPreview(initial);
-runner.use(initial.request.from);
+runner.use(initial.request.from, initial.request.lookalikeHost);
 stream.start();
 runButton.disabled = false;
+goals?.start();
+// Predict mode (lessons): the guess is offered from the start, and Run
+// still works without one.
+if (data.predict) predict.invite();
 
 // The score: in the page data, or asked for (a server that keeps none
 // answers without one, and then no score is shown).
@@ -294,7 +379,7 @@ if (data.runOnLoad) {
   // A permalink with run=1: run once, as soon as the runner can, and drop
   // run=1 so that reloading the page does not run it again.
   runner.whenReady().then(() => {
-    history.replaceState(null, "", labPath(data.query));
+    history.replaceState(null, "", addresses(data.query).page);
     run();
   });
 }

@@ -448,6 +448,7 @@ function bodyBlock(body, sizeNote = "") {
 }
 
 function fromLabel(from) {
+  if (from === "lookalike") return "a look-alike page (the attacker's)";
   return from === "sandbox" ? "a sandboxed page (Origin: null)" : from === "api" ? "api (same-origin)" : String(from ?? "?");
 }
 

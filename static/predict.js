@@ -4,7 +4,8 @@
 // Guessing before looking is how the lessons stick, but it is optional:
 // with neither Yes nor No pressed, a run carries no prediction. Yes and No
 // are toggle buttons (press again to take it back); after No, a select asks
-// where it fails. The prediction is cleared after every run.
+// where it fails. The prediction is cleared after every run. In a lesson,
+// predict mode is on: the control invites a guess before each run.
 
 /** The prediction a run is sent with: null, {ok: true} or {ok: false, stage}. */
 export function predictionFor(choice, stage) {
@@ -58,6 +59,16 @@ export class PredictControl {
     this.root.classList.remove("off");
   }
 
+  /**
+   * Predict mode (on in lessons): the control is there from the start and
+   * stands out while no guess is made. It only invites: Run works without.
+   */
+  invite() {
+    this.enable();
+    this.root.classList.add("inviting");
+    this.show();
+  }
+
   /** While a run is in flight the prediction is fixed. */
   setDisabled(disabled) {
     for (const button of this.buttons) button.disabled = disabled;
@@ -71,6 +82,7 @@ export class PredictControl {
     const asking = this.choice === "no";
     this.stage.disabled = !asking;
     this.root.classList.toggle("asking-where", asking);
+    this.root.classList.toggle("guessed", this.choice !== "");
   }
 }
 

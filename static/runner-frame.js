@@ -5,6 +5,8 @@
 // postMessage and waits for the answer. Both directions are origin-checked:
 // we only accept messages from our own iframe's window and from exactly the
 // origin we loaded it from, and we address our messages to that origin.
+// The frame learns ours from ?ui= (the server checks it): a look-alike
+// page lives on another host name than the lab, so it cannot derive it.
 
 import { nonce } from "./dom.js";
 
@@ -20,6 +22,7 @@ export class RunnerFrame {
     this.host = host;
     this.originURLs = originURLs;
     this.from = "";
+    this.src = ""; // the runner page the frame was loaded from
     this.iframe = null;
     this.expectedOrigin = ""; // what event.origin must be
     this.targetOrigin = "";   // where we send
@@ -29,13 +32,21 @@ export class RunnerFrame {
     window.addEventListener("message", (event) => this.receive(event));
   }
 
-  /** Makes sure the runner frame is the one for `from`. */
-  use(from) {
-    if (from === this.from && this.iframe) return;
+  /**
+   * Makes sure the runner frame is the one for `from` (and, for the
+   * look-alike page, for `lookalikeHost`).
+   */
+  use(from, lookalikeHost = "") {
+    const origin = pageOrigin(this.originURLs, from, lookalikeHost);
+    const src = origin ? `${origin}${RUNNER_PATH}?ui=${encodeURIComponent(location.origin)}` : "";
+    if (from === this.from && src === this.src && (this.iframe || !src)) return;
     this.from = from;
+    this.src = src;
     this.iframe?.remove();
+    this.iframe = null;
     this.failPending("the page that was running it was replaced");
     this.ready = false;
+    if (!src) return; // no such page (a look-alike host being typed): a run times out
 
     const iframe = document.createElement("iframe");
     iframe.title = `corslab runner (${from})`;
@@ -45,15 +56,13 @@ export class RunnerFrame {
       // its requests carry Origin: null, and its messages arrive from "null".
       // Such an origin cannot be named, so we have to send with "*".
       iframe.setAttribute("sandbox", "allow-scripts");
-      iframe.src = this.originURLs.app + RUNNER_PATH;
       this.expectedOrigin = "null";
       this.targetOrigin = "*";
     } else {
-      const origin = this.originURLs[from];
-      iframe.src = origin + RUNNER_PATH;
       this.expectedOrigin = origin;
       this.targetOrigin = origin;
     }
+    iframe.src = src;
     this.iframe = iframe;
     this.host.append(iframe);
   }
@@ -110,6 +119,22 @@ export class RunnerFrame {
     for (const resolve of this.pending.values()) resolve(failure(reason));
     this.pending.clear();
   }
+}
+
+/**
+ * The origin whose runner page makes the request. The sandboxed frame is
+ * served by app. The look-alike page is the app's origin with another host
+ * name (a name under .localhost, which the browser sends to this machine),
+ * on the app's port: http://app-corslab.localhost:8081.
+ */
+export function pageOrigin(originURLs, from, lookalikeHost = "") {
+  if (from === "sandbox") return originURLs.app;
+  if (from === "lookalike") {
+    const u = new URL(originURLs.app);
+    u.hostname = lookalikeHost;
+    return u.hostname === lookalikeHost && lookalikeHost.endsWith(".localhost") ? u.origin : "";
+  }
+  return originURLs[from];
 }
 
 /** An outcome for a run that never got an answer from the browser. */

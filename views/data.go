@@ -191,6 +191,7 @@ var (
 		{"app", "app — a page on the app origin"},
 		{"sandbox", "sandboxed iframe → Origin: null"},
 		{"evil", "evil — the attacker's page"},
+		{"lookalike", "look-alike origin — the attacker's"},
 		{"api", "api itself → same-origin"},
 	}
 	targetOptions = []option{

@@ -1,5 +1,7 @@
 package views
 
+import "strconv"
+
 // LessonView is a lesson as the lesson page and the embed view show it,
 // beside the lab. LabData.Lesson carries it; nil on the plain lab.
 type LessonView struct {
@@ -69,4 +71,49 @@ type LessonSummary struct {
 	Slug, Title, Summary, URL string
 	Order                     int
 	GoalIDs                   []string // for progress: which goals localStorage says are done
+}
+
+// labTitle is the browser tab's title: the lesson's, or the session's on
+// the plain lab.
+func labTitle(d LabData) string {
+	if d.Lesson != nil {
+		return d.Lesson.Title
+	}
+	return "Lab " + shortID(d.SessionID)
+}
+
+func scenarioPanelLabel(d LabData) string {
+	if d.Lesson != nil {
+		return "The lesson and its settings"
+	}
+	return "Scenario"
+}
+
+func copyLinkTitle(d LabData) string {
+	if d.Lesson != nil {
+		return "Copy a link that opens this lesson, with your changes, in a new session"
+	}
+	return "Copy a link that opens a new session with this scenario"
+}
+
+// goalCountText is how the page counts goals before it knows which are
+// met: "3 goals".
+func goalCountText(n int) string {
+	if n == 1 {
+		return "1 goal"
+	}
+	return strconv.Itoa(n) + " goals"
+}
+
+// lessonNumber numbers list items from 1.
+func lessonNumber(i int) string { return strconv.Itoa(i + 1) }
+
+// goalRef names a goal of the lesson by its number: "goal 1".
+func (l *LessonView) goalRef(id string) string {
+	for i, g := range l.Goals {
+		if g.ID == id {
+			return "goal " + lessonNumber(i)
+		}
+	}
+	return "goal “" + id + "”"
 }

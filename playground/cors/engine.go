@@ -715,9 +715,30 @@ func (e *explainer) explainCookies(ex Exchange) {
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `%s` on a cross-origin request: the browser sends no cookies. %s", e.req.Credentials, carried)
 	case e.req.Origin == "null":
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`, but from an opaque origin the request counts as cross-site, so cookies marked `SameSite=Lax` or `Strict` stay behind. %s", carried)
+	case otherHost(e.req.Origin, ex.URL):
+		// A look-alike page: its host is not the server's, and which
+		// cookies go depends on whether the two are one site.
+		// httpwg.org/http-extensions/draft-ietf-httpbis-rfc6265bis.html#name-samesite-cookies
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows. The page is on `%s`, the server on `%s`: if they are two sites (two registrable domains), cookies marked `SameSite=Lax` or `Strict` stay behind, and a browser that blocks third-party cookies keeps `SameSite=None` ones too. %s", hostOf(e.req.Origin), hostOf(ex.URL), carried)
 	default:
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows (ports do not matter to cookies, so corslab's origins are one site). %s", carried)
 	}
+}
+
+// otherHost reports whether a page's origin and a URL name two different
+// hosts (ports aside).
+func otherHost(origin, u string) bool {
+	a, b := hostOf(origin), hostOf(u)
+	return a != "" && b != "" && a != b
+}
+
+// hostOf is the host name of a URL or an origin, "" if it has none.
+func hostOf(u string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(p.Hostname())
 }
 
 // checkOrigin explains the Origin header a request arrived with.

@@ -72,7 +72,7 @@ func (g Goal) check(ids map[string]bool) string {
 		return fmt.Sprintf("after: %q is not a goal defined before this one", g.After)
 	}
 	if r := g.Run; r != nil {
-		if msg := oneOf("run.from", r.From, "app", "sandbox", "evil", "api"); msg != "" {
+		if msg := oneOf("run.from", r.From, "app", "sandbox", "evil", "api", "lookalike"); msg != "" {
 			return msg
 		}
 		if msg := oneOf("run.target", r.Target, "api", "s3"); msg != "" {

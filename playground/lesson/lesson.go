@@ -44,8 +44,15 @@ type Lesson struct {
 	Summary string
 	// Scenario is the lesson's start as permalink keys over the default
 	// scenario. Values may name the origins as {app}, {api}, {s3} and
-	// {evil}; Start fills them in for the host the learner uses.
+	// {evil}, and their hosts with ports as {appHost}, {apiHost}, {s3Host}
+	// and {evilHost} ("127.0.0.1:8081"); Start fills them in for the host
+	// the learner uses.
 	Scenario url.Values
+	// Host, when set, is the host name under .localhost the lesson needs
+	// the lab on (corslab.localhost): its origins are then one site of
+	// their own, with subdomains an attacker could hold. The lesson page
+	// moves there from another loopback host.
+	Host     string
 	Show     []string // field paths the form shows; empty shows every field
 	Lock     []string // field paths shown but not editable
 	Goals    []Goal
@@ -79,6 +86,7 @@ type frontMatter struct {
 	Order    int               `yaml:"order"`
 	Track    string            `yaml:"track"`
 	Summary  string            `yaml:"summary"`
+	Host     string            `yaml:"host"`
 	Scenario map[string]values `yaml:"scenario"`
 	Show     []string          `yaml:"show"`
 	Lock     []string          `yaml:"lock"`
@@ -223,7 +231,7 @@ func Parse(file string, data []byte) (*Lesson, error) {
 	line := func(keys ...string) int { return lineOf(&root, keys...) + 1 } // +1: the opening ---
 
 	l := &Lesson{
-		Slug: fm.Slug, Title: fm.Title, Order: fm.Order, Track: fm.Track, Summary: fm.Summary,
+		Slug: fm.Slug, Title: fm.Title, Order: fm.Order, Track: fm.Track, Summary: fm.Summary, Host: fm.Host,
 		Show: fm.Show, Lock: fm.Lock, Goals: fm.Goals, Hints: fm.Hints, Links: fm.Links, File: file,
 	}
 	if l.Slug == "" {
@@ -241,15 +249,24 @@ func Parse(file string, data []byte) (*Lesson, error) {
 	case strings.TrimSpace(l.Summary) == "":
 		return nil, fail(1, "summary: every lesson needs one line for the index")
 	}
+	if l.Host != "" {
+		if msg := scenario.CheckLocalhostName(l.Host); msg != "" {
+			return nil, fail(line("host"), "host: %s", msg)
+		}
+	}
 
 	l.Scenario = toQuery(fm.Scenario)
 	if _, errs := scenario.FromQuery(withPlaceholders(l.Scenario)); errs != nil {
 		key := firstKey(errs)
-		return nil, fail(line("scenario", key), "scenario: %s: %s", key, errs[key])
+		return nil, fail(scenarioLine(&root, key)+1, "scenario: %s: %s", key, errs[key])
 	}
-	for _, field := range slices.Concat(l.Show, l.Lock) {
+	for i, field := range slices.Concat(l.Show, l.Lock) {
 		if !knownField(field) {
-			return nil, fail(line("show"), "show/lock: %q is not a scenario field (e.g. request.method, api, bucket.cors)", field)
+			at := lineOfIndex(&root, "show", i)
+			if i >= len(l.Show) {
+				at = lineOfIndex(&root, "lock", i-len(l.Show))
+			}
+			return nil, fail(at+1, "show/lock: %q is not a scenario field (e.g. request.method, api, bucket.cors)", field)
 		}
 	}
 
@@ -302,11 +319,15 @@ func (l *Lesson) Start(origins map[string]string) scenario.Scenario {
 // StepQuery is a solution step's patch with the origins filled in.
 func (s Step) Query(origins map[string]string) url.Values { return fill(s.Set, origins) }
 
-// fill replaces {app}, {api}, {s3} and {evil} in every value.
+// fill replaces {app}, {api}, {s3} and {evil} in every value, and
+// {appHost}… with the host and port of each origin.
 func fill(q url.Values, origins map[string]string) url.Values {
-	pairs := make([]string, 0, 2*len(origins))
+	pairs := make([]string, 0, 4*len(origins))
 	for role, u := range origins {
 		pairs = append(pairs, "{"+role+"}", u)
+		if p, err := url.Parse(u); err == nil {
+			pairs = append(pairs, "{"+role+"Host}", p.Host)
+		}
 	}
 	r := strings.NewReplacer(pairs...)
 	out := url.Values{}
@@ -349,10 +370,10 @@ func firstKey(errs scenario.FieldErrors) string {
 var fields = []string{
 	"setup", "request", "api", "bucket", "proxy",
 	"request.from", "request.target", "request.method", "request.path", "request.headers",
-	"request.body", "request.credentials", "request.mode", "request.redirect",
+	"request.body", "request.credentials", "request.mode", "request.redirect", "request.lookalikeHost",
 	"api.allowOrigin", "api.allowlist", "api.match", "api.allowCredentials", "api.allowMethods",
 	"api.allowHeaders", "api.exposeHeaders", "api.maxAge", "api.vary", "api.preflightStatus",
-	"api.extraHeaders", "api.redirect", "api.signedUrlExpires", "api.requireLogin",
+	"api.extraHeaders", "api.redirect", "api.signedUrlExpires", "api.requireLogin", "api.cookieSameSite",
 	"bucket.cors", "proxy.addOrigin",
 }
 
@@ -399,6 +420,9 @@ func yamlError(file string, err error) error {
 	var n int
 	if _, scanErr := fmt.Sscanf(msg, "line %d:", &n); scanErr == nil {
 		rest := strings.TrimSpace(msg[strings.IndexByte(msg, ':')+1:])
+		if strings.HasPrefix(rest, "did not find expected") {
+			n++ // yaml.v3 numbers a parser error's line from 0, a scanner error's from 1
+		}
 		return &Error{File: file, Line: n + 1, Msg: rest}
 	}
 	return &Error{File: file, Line: 1, Msg: msg}
@@ -444,6 +468,29 @@ func lineOfIndex(doc *yaml.Node, key string, i int) int {
 			}
 			return n.Content[j].Line
 		}
+	}
+	return 1
+}
+
+// scenarioLine is the line of a scenario key in the front matter. Errors
+// about a header name are filed under request.headers or api.extraHeaders:
+// the line of the first key below that is the one meant.
+func scenarioLine(doc *yaml.Node, key string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != "scenario" {
+			continue
+		}
+		m := n.Content[i+1]
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if k := m.Content[j].Value; k == key || strings.HasPrefix(k, key+".") {
+				return m.Content[j].Line
+			}
+		}
+		return n.Content[i].Line
 	}
 	return 1
 }

@@ -202,13 +202,7 @@ func loginHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "no user named "+strconv.Quote(in.Username))
 		return
 	}
-	// The cookie is scoped to the session's path, so learners sharing a
-	// browser don't log each other in. Cookies ignore ports: the browser
-	// also sends it to the other virtual origins under this path.
-	http.SetCookie(w, &http.Cookie{
-		Name: LoginCookie, Value: token, Path: "/" + s.ID + "/",
-		MaxAge: int((2 * time.Hour).Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, loginCookie(s, token, int((2*time.Hour).Seconds())))
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
 
@@ -217,11 +211,32 @@ func logoutHandler(w http.ResponseWriter, r *http.Request) {
 		notAllowed(w, "POST")
 		return
 	}
-	s := session.FromContext(r.Context())
-	http.SetCookie(w, &http.Cookie{
-		Name: LoginCookie, Path: "/" + s.ID + "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode,
-	})
+	http.SetCookie(w, loginCookie(session.FromContext(r.Context()), "", -1))
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// loginCookie is the login cookie of session s, with the SameSite the
+// scenario's api.cookieSameSite chooses; maxAge -1 deletes it. The cookie is
+// scoped to the session's path, so learners sharing a browser don't log each
+// other in. Cookies ignore ports: the browser also sends it to the other
+// virtual origins under this path.
+func loginCookie(s *session.Session, value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{
+		Name: LoginCookie, Value: value, Path: "/" + s.ID + "/",
+		MaxAge: maxAge, HttpOnly: true, SameSite: http.SameSiteLaxMode,
+	}
+	sc, _ := s.Scenario()
+	switch sc.API.CookieSameSite {
+	case "strict":
+		c.SameSite = http.SameSiteStrictMode
+	case "none":
+		// Chromium ignores a SameSite=None cookie without Secure. It does
+		// store a Secure cookie from http://localhost and
+		// http://127.0.0.1, which it counts as secure contexts.
+		c.SameSite = http.SameSiteNoneMode
+		c.Secure = true
+	}
+	return c
 }
 
 func meHandler(w http.ResponseWriter, r *http.Request) {

@@ -141,6 +141,41 @@ func TestAPIUsersAndLogin(t *testing.T) {
 	}
 }
 
+func TestAPILoginCookieSameSite(t *testing.T) {
+	tests := []struct {
+		desc, sameSite string
+		wantSameSite   http.SameSite
+		wantSecure     bool
+		wantAttrs      string // how the attributes end the Set-Cookie header
+	}{
+		{"lax, the default", "lax", http.SameSiteLaxMode, false, "; HttpOnly; SameSite=Lax"},
+		{"strict", "strict", http.SameSiteStrictMode, false, "; HttpOnly; SameSite=Strict"},
+		{"none is sent with Secure, which browsers insist on", "none", http.SameSiteNoneMode, true, "; HttpOnly; Secure; SameSite=None"},
+	}
+	for _, tt := range tests {
+		s, do := newAPI(t, func(a *scenario.API) { a.CookieSameSite = tt.sameSite })
+		base := "http://127.0.0.1:8082/" + s.ID
+		for _, path := range []string{"/login", "/logout"} {
+			resp := do(httptest.NewRequest("POST", base+path, nil))
+			raw := resp.Header.Get("Set-Cookie")
+			cookies := resp.Cookies()
+			if len(cookies) != 1 {
+				t.Fatalf("%s: POST %s set %d cookies: %q", tt.desc, path, len(cookies), raw)
+			}
+			c := cookies[0]
+			if c.Name != LoginCookie || c.SameSite != tt.wantSameSite || c.Secure != tt.wantSecure || !c.HttpOnly || c.Path != "/"+s.ID+"/" {
+				t.Errorf("%s: POST %s set %q", tt.desc, path, raw)
+			}
+			if !strings.HasSuffix(raw, tt.wantAttrs) {
+				t.Errorf("%s: POST %s: Set-Cookie %q, want it to end %q", tt.desc, path, raw, tt.wantAttrs)
+			}
+			if path == "/logout" && c.MaxAge >= 0 {
+				t.Errorf("%s: logout does not delete the cookie: %q", tt.desc, raw)
+			}
+		}
+	}
+}
+
 func TestAPIRedirects(t *testing.T) {
 	s, do := newAPI(t, func(a *scenario.API) { a.AllowOrigin = "*" })
 	base := "http://127.0.0.1:8082/" + s.ID

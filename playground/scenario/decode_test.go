@@ -88,7 +88,7 @@ func TestDecode(t *testing.T) {
   "version": 1,
   "setup": "three-origins",
   "request": {
-    "from": "sandbox", "target": "s3", "method": "POST", "path": "/users?x=1",
+    "from": "sandbox", "lookalikeHost": "promo.corslab.localhost", "target": "s3", "method": "POST", "path": "/users?x=1",
     "headers": {"Content-Type": "application/json"},
     "body": "{\"name\":\"ada\"}\n",
     "credentials": "include", "mode": "cors", "redirect": "error"
@@ -97,7 +97,8 @@ func TestDecode(t *testing.T) {
     "allowOrigin": "null", "allowlist": [], "match": "exact",
     "allowCredentials": true, "allowMethods": "POST", "allowHeaders": "echo",
     "exposeHeaders": "", "maxAge": 600, "vary": true, "preflightStatus": 200,
-    "extraHeaders": {"X-A": "1"}, "redirect": 0, "signedUrlExpires": 3600, "requireLogin": true
+    "extraHeaders": {"X-A": "1"}, "redirect": 0, "signedUrlExpires": 3600, "requireLogin": true,
+    "cookieSameSite": "strict"
   },
   "bucket": {
     "cors": [
@@ -110,7 +111,7 @@ func TestDecode(t *testing.T) {
 }`,
 			edit: func(s *Scenario) {
 				s.Request = Request{
-					From: "sandbox", Target: "s3", Method: "POST", Path: "/users?x=1",
+					From: "sandbox", LookalikeHost: "promo.corslab.localhost", Target: "s3", Method: "POST", Path: "/users?x=1",
 					Headers:     map[string]string{"Content-Type": "application/json"},
 					Body:        "{\"name\":\"ada\"}\n",
 					Credentials: "include", Mode: "cors", Redirect: "error",
@@ -121,6 +122,7 @@ func TestDecode(t *testing.T) {
 					MaxAge: intPtr(600), Vary: true, PreflightStatus: 200,
 					ExtraHeaders: map[string]string{"X-A": "1"},
 					Redirect:     0, SignedURLExpires: 3600, RequireLogin: true,
+					CookieSameSite: "strict",
 				}
 				s.Bucket.CORS = []s3cors.Rule{
 					{
@@ -369,6 +371,11 @@ func TestDecodeError(t *testing.T) {
 			want: "line 1, column 24: api.requireLogin: expected true or false, got string",
 		},
 		{
+			desc: "a boolean where cookieSameSite belongs",
+			in:   `{"api":{"cookieSameSite":true}}`,
+			want: "line 1, column 26: api.cookieSameSite: expected a string, got bool",
+		},
+		{
 			desc: "a string where the proxy belongs",
 			in:   `{"proxy":"http://app.test"}`,
 			want: "line 1, column 10: proxy: expected an object, got string",
@@ -538,7 +545,8 @@ func TestFindMismatchAgreesWithEncodingJSON(t *testing.T) {
 		`{"bucket":{"cors":[{"maxAgeSeconds":1e2}]}}`, `{"bucket":{"cors":[{"nope":1}]}}`,
 		`{"bucket":{"cors":[{"ID":"x","AllowedOrigins":["*"]}]}}`, `{"bucket":{"cors":[{"id":"x","Id":1}]}}`,
 		`{"proxy":{"addOrigin":null}}`, `{"proxy":[]}`, `{"proxy":{"origin":"x"}}`, `{"api":{"redirect":"303"}}`,
-		`{"api":{"requireLogin":1}}`, `{"api":{"signedUrlExpires":-1}}`,
+		`{"api":{"requireLogin":1}}`, `{"api":{"signedUrlExpires":-1}}`, `{"api":{"cookieSameSite":null}}`,
+		`{"api":{"cookieSameSite":0}}`,
 	}
 	for _, doc := range docs {
 		dec := json.NewDecoder(strings.NewReader(doc))

@@ -50,6 +50,7 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 
 	r, dr := s.Request, d.Request
 	str("request.from", r.From, dr.From)
+	str("request.lookalikeHost", r.LookalikeHost, dr.LookalikeHost)
 	str("request.target", r.Target, dr.Target)
 	str("request.method", r.Method, dr.Method)
 	str("request.path", r.Path, dr.Path)
@@ -87,6 +88,7 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 	str("api.redirect", strconv.Itoa(a.Redirect), strconv.Itoa(da.Redirect))
 	str("api.signedUrlExpires", strconv.Itoa(a.SignedURLExpires), strconv.Itoa(da.SignedURLExpires))
 	str("api.requireLogin", strconv.FormatBool(a.RequireLogin), strconv.FormatBool(da.RequireLogin))
+	str("api.cookieSameSite", a.CookieSameSite, da.CookieSameSite)
 
 	if !reflect.DeepEqual(s.Bucket.CORS, d.Bucket.CORS) {
 		s.Bucket.query(q)
@@ -230,6 +232,8 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setString(&s.Setup)
 	case "request.from":
 		return setString(&r.From)
+	case "request.lookalikeHost":
+		return setString(&r.LookalikeHost)
 	case "request.target":
 		return setString(&r.Target)
 	case "request.method":
@@ -268,6 +272,8 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setInt(&a.SignedURLExpires)
 	case "api.requireLogin":
 		return setBool(&a.RequireLogin)
+	case "api.cookieSameSite":
+		return setString(&a.CookieSameSite)
 	case "proxy.addOrigin":
 		return setString(&s.Proxy.AddOrigin)
 	}

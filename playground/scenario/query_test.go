@@ -35,6 +35,19 @@ func TestQuery(t *testing.T) {
 			want: "api.allowOrigin=echo",
 		},
 		{
+			desc: "a page on a look-alike origin, and its host",
+			edit: func(s *Scenario) {
+				s.Request.From = "lookalike"
+				s.Request.LookalikeHost = "promo.corslab.localhost"
+			},
+			want: "request.from=lookalike&request.lookalikeHost=promo.corslab.localhost",
+		},
+		{
+			desc: "the look-alike page on the default host names only from",
+			edit: func(s *Scenario) { s.Request.From = "lookalike" },
+			want: "request.from=lookalike",
+		},
+		{
 			desc: "a header has a key of its own",
 			edit: func(s *Scenario) { s.Request.Headers = map[string]string{"X-Token": "a b", "X-Empty": ""} },
 			want: "request.headers.X-Empty=&request.headers.X-Token=a+b",
@@ -64,7 +77,7 @@ func TestQuery(t *testing.T) {
 			desc: "numbers and the rest of the request",
 			edit: func(s *Scenario) {
 				s.Setup = "other"
-				s.Request = Request{From: "evil", Target: "t", Method: "POST", Path: "/x?y=1", Body: "b",
+				s.Request = Request{From: "evil", LookalikeHost: "evil.corslab.localhost", Target: "t", Method: "POST", Path: "/x?y=1", Body: "b",
 					Credentials: "include", Mode: "no-cors", Redirect: "manual"}
 				s.API.Match = "regex"
 				s.API.AllowMethods = "PUT"
@@ -73,7 +86,7 @@ func TestQuery(t *testing.T) {
 				s.API.PreflightStatus = 200
 			},
 			want: "api.allowHeaders=echo&api.allowMethods=PUT&api.exposeHeaders=X-A&api.match=regex&api.preflightStatus=200" +
-				"&request.body=b&request.credentials=include&request.from=evil&request.method=POST&request.mode=no-cors" +
+				"&request.body=b&request.credentials=include&request.from=evil&request.lookalikeHost=evil.corslab.localhost&request.method=POST&request.mode=no-cors" +
 				"&request.path=%2Fx%3Fy%3D1&request.redirect=manual&request.target=t&setup=other",
 		},
 		{
@@ -84,6 +97,11 @@ func TestQuery(t *testing.T) {
 				s.API.RequireLogin = true
 			},
 			want: "api.redirect=0&api.requireLogin=true&api.signedUrlExpires=3600",
+		},
+		{
+			desc: "the login cookie's SameSite",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "none" },
+			want: "api.cookieSameSite=none",
 		},
 		{
 			desc: "setup, target and proxy",
@@ -161,6 +179,7 @@ func roundTripScenarios() map[string]Scenario {
 		ExtraHeaders:     map[string]string{},
 		Redirect:         303,
 		SignedURLExpires: 900,
+		CookieSameSite:   "strict",
 	}
 
 	extra := Default()
@@ -191,6 +210,7 @@ func roundTripScenarios() map[string]Scenario {
 	files.API.Redirect = 0
 	files.API.SignedURLExpires = 604800
 	files.API.RequireLogin = true
+	files.API.CookieSameSite = "none"
 
 	twoOrigins := Default()
 	twoOrigins.Setup = "two-origins"
@@ -294,6 +314,30 @@ func TestFromQuery(t *testing.T) {
 			desc:  "an empty maxAge is null",
 			query: "api.maxAge=",
 			edit:  func(*Scenario) {},
+		},
+		{
+			desc:  "a look-alike page and its host",
+			query: "request.from=lookalike&request.lookalikeHost=127.0.0.1.attacker.localhost",
+			edit: func(s *Scenario) {
+				s.Request.From = "lookalike"
+				s.Request.LookalikeHost = "127.0.0.1.attacker.localhost"
+			},
+		},
+		{
+			desc:  "a look-alike page with an empty host",
+			query: "request.from=lookalike&request.lookalikeHost=",
+			edit: func(s *Scenario) {
+				s.Request.From = "lookalike"
+				s.Request.LookalikeHost = ""
+			},
+			wantErrs: FieldErrors{"request.lookalikeHost": "the look-alike page needs a host: a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'"},
+		},
+		{
+			desc:  "a look-alike host with a port",
+			query: "request.lookalikeHost=evil.localhost:8081",
+			edit:  func(s *Scenario) { s.Request.LookalikeHost = "evil.localhost:8081" },
+			wantErrs: FieldErrors{"request.lookalikeHost": "must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-' " +
+				`(browsers send every *.localhost name to this machine, RFC 6761; other names would need DNS); got "evil.localhost:8081"`},
 		},
 		{
 			desc:  "a setting equal to its default is accepted",
@@ -442,6 +486,23 @@ func TestFromQuery(t *testing.T) {
 			query:    "api.requireLogin=yes",
 			edit:     func(*Scenario) {},
 			wantErrs: FieldErrors{"api.requireLogin": `must be true or false; got "yes"`},
+		},
+		{
+			desc:  "the login cookie's SameSite",
+			query: "api.cookieSameSite=strict",
+			edit:  func(s *Scenario) { s.API.CookieSameSite = "strict" },
+		},
+		{
+			desc:     "a SameSite the api does not offer",
+			query:    "api.cookieSameSite=None",
+			edit:     func(s *Scenario) { s.API.CookieSameSite = "None" },
+			wantErrs: FieldErrors{"api.cookieSameSite": `must be one of lax, strict, none; got "None"`},
+		},
+		{
+			desc:     "cookieSameSite given twice",
+			query:    "api.cookieSameSite=lax&api.cookieSameSite=none",
+			edit:     func(*Scenario) {},
+			wantErrs: FieldErrors{"api.cookieSameSite": "given more than once"},
 		},
 		{
 			desc:     "proxy.addOrigin given twice",
@@ -795,6 +856,7 @@ func FuzzFromQuery(f *testing.F) {
 		"request.headers.X-A=1&request.headers.x-a=2", "api.allowlist=&api.allowlist=x",
 		"request.body=%00", "api.preflightStatus=+204", strings.Repeat("api.allowlist=x&", 40),
 		"api.redirect=0&api.signedUrlExpires=1&api.requireLogin=true", "setup=two-origins&request.from=api",
+		"api.cookieSameSite=none", "api.cookieSameSite=",
 		"setup=one-origin&proxy.addOrigin=null&request.target=s3",
 		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET",
 		"bucket.cors.0.allowedOrigins=*&bucket.cors.0.allowedMethods=GET&bucket.cors.0.maxAgeSeconds=",
@@ -855,6 +917,7 @@ func TestPatchAndQueryFrom(t *testing.T) {
 		{desc: "a changed header", query: "request.headers.X-User-Id=12"},
 		{desc: "a new header beside base's", query: "request.headers.X-Other=1"},
 		{desc: "several changes", query: "api.vary=false&request.method=PUT&setup=two-origins&request.from=api"},
+		{desc: "a look-alike page on another host", query: "request.from=lookalike&request.lookalikeHost=promo.corslab.localhost"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

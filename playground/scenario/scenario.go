@@ -65,8 +65,16 @@ type Proxy struct {
 // Request is what the page asks its browser to fetch.
 type Request struct {
 	// From is the origin whose page runs the fetch: app, sandbox (a
-	// sandboxed iframe served by app, so Origin: null), evil or api.
+	// sandboxed iframe served by app, so Origin: null), evil, api, or
+	// lookalike (the attacker's look-alike origin, see LookalikeHost).
 	From string `json:"from"`
+	// LookalikeHost is the host name of the attacker's look-alike origin,
+	// the page From lookalike runs on: http://<LookalikeHost>:<app's port>.
+	// It is a name under .localhost, which Chromium resolves to this
+	// machine (RFC 6761), so it reaches corslab's app server, which answers
+	// any host. The app's port, because a real look-alike shares the
+	// victim's port (443). Empty is allowed unless From is lookalike.
+	LookalikeHost string `json:"lookalikeHost"`
 	// Target is the origin the request goes to: api, or s3 to fetch an
 	// object of the session's bucket directly. In the one-origin setup both
 	// are reached through the app origin's proxy.
@@ -123,7 +131,15 @@ type API struct {
 	// RequireLogin makes /files and /uploads refuse a request without a
 	// valid login cookie (POST /login sets it).
 	RequireLogin bool `json:"requireLogin"`
+	// CookieSameSite is the SameSite attribute of the login cookie POST
+	// /login sets: "lax", "strict", or "none", which is sent as
+	// "SameSite=None; Secure" because browsers refuse None without Secure.
+	CookieSameSite string `json:"cookieSameSite"`
 }
+
+// DefaultLookalikeHost is Request.LookalikeHost in a new scenario: a name
+// that ends like a careless suffix check on a corslab.localhost app wants.
+const DefaultLookalikeHost = "app-corslab.localhost"
 
 // Default is the scenario a new session starts with: a plain cross-origin GET
 // from the app origin to an api that sends no CORS headers at all, the
@@ -133,14 +149,15 @@ func Default() Scenario {
 		Version: Version,
 		Setup:   "three-origins",
 		Request: Request{
-			From:        "app",
-			Target:      "api",
-			Method:      "GET",
-			Path:        "/users",
-			Headers:     map[string]string{},
-			Credentials: "same-origin",
-			Mode:        "cors",
-			Redirect:    "follow",
+			From:          "app",
+			LookalikeHost: DefaultLookalikeHost,
+			Target:        "api",
+			Method:        "GET",
+			Path:          "/users",
+			Headers:       map[string]string{},
+			Credentials:   "same-origin",
+			Mode:          "cors",
+			Redirect:      "follow",
 		},
 		API: API{
 			Allowlist:        []string{},
@@ -150,6 +167,7 @@ func Default() Scenario {
 			ExtraHeaders:     map[string]string{},
 			Redirect:         303,
 			SignedURLExpires: 900,
+			CookieSameSite:   "lax",
 		},
 	}
 }

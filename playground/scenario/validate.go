@@ -35,12 +35,13 @@ func Setups() []string { return []string{"three-origins", "two-origins", "one-or
 // The other enumerations are functions, not variables, so that nobody can
 // change them at run time.
 
-func froms() []string       { return []string{"app", "sandbox", "evil", "api"} }
+func froms() []string       { return []string{"app", "sandbox", "evil", "api", "lookalike"} }
 func targets() []string     { return []string{"api", "s3"} }
 func credentials() []string { return []string{"omit", "same-origin", "include"} }
 func modes() []string       { return []string{"cors", "no-cors", "same-origin"} }
 func redirects() []string   { return []string{"follow", "error", "manual"} }
 func matches() []string     { return []string{"exact", "suffix", "prefix", "regex"} }
+func sameSites() []string   { return []string{"lax", "strict", "none"} }
 
 // FieldErrors says what is wrong with a scenario. A key is the dotted JSON
 // path of a field ("version", "request.headers", "api.maxAge"); its value
@@ -96,6 +97,9 @@ func (s Scenario) Validate() FieldErrors {
 
 func (r Request) validate(errs FieldErrors) {
 	checkEnum(errs, "request.from", r.From, froms())
+	if msg := checkLookalikeHost(r.LookalikeHost, r.From == "lookalike"); msg != "" {
+		errs.add("request.lookalikeHost", msg)
+	}
 	checkEnum(errs, "request.target", r.Target, targets())
 	if msg := checkMethod(r.Method); msg != "" {
 		errs.add("request.method", msg)
@@ -153,6 +157,7 @@ func (a API) validate(errs FieldErrors) {
 	if a.SignedURLExpires < 1 || a.SignedURLExpires > maxSignedURLExpires {
 		errs.add("api.signedUrlExpires", fmt.Sprintf("must be between 1 and %d seconds (7 days, S3's limit); got %d", maxSignedURLExpires, a.SignedURLExpires))
 	}
+	checkEnum(errs, "api.cookieSameSite", a.CookieSameSite, sameSites())
 }
 
 // SetupPage is the origin a setup runs the page on, or "" when the setup
@@ -373,4 +378,58 @@ func checkAllowlist(entries []string, match string) []string {
 		}
 	}
 	return msgs
+}
+
+// maxHostLen is the longest DNS name (RFC 1035, 2.3.4), written without its
+// final dot.
+const maxHostLen = 253
+
+// localhostNameRule says what CheckLocalhostName accepts.
+const localhostNameRule = "a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'"
+
+// checkLookalikeHost checks the look-alike origin's host name (see
+// CheckLocalhostName). needed says the page runs there, so it cannot be
+// empty.
+func checkLookalikeHost(h string, needed bool) string {
+	switch {
+	case h == "" && needed:
+		return "the look-alike page needs a host: " + localhostNameRule
+	case h == "":
+		return ""
+	}
+	return CheckLocalhostName(h)
+}
+
+// CheckLocalhostName checks a host name that a browser must reach on this
+// machine without DNS: a DNS name under .localhost (RFC 6761, 6.3), in
+// lower case, so that it is the host the browser puts in Origin as written
+// (browsers lower-case host names). It returns "" when h is one, and what
+// is wrong otherwise.
+func CheckLocalhostName(h string) string {
+	const rule = localhostNameRule
+	switch {
+	case len(h) > maxHostLen:
+		return fmt.Sprintf("must be at most %d bytes; got %d", maxHostLen, len(h))
+	case !strings.HasSuffix(h, ".localhost") || h == ".localhost":
+		return fmt.Sprintf("must be %s (browsers send every *.localhost name to this machine, RFC 6761; other names would need DNS); got %q", rule, h)
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if !dnsLabel(label) {
+			return fmt.Sprintf("must be %s; got %q", rule, h)
+		}
+	}
+	return ""
+}
+
+// dnsLabel reports whether l is a lower-case LDH label (RFC 1123, 2.1).
+func dnsLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, c := range []byte(l) {
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }

@@ -97,6 +97,7 @@ func TestValidate(t *testing.T) {
 					Redirect:         0,
 					SignedURLExpires: 1,
 					RequireLogin:     true,
+					CookieSameSite:   "none",
 				}
 				s.Bucket.CORS = []s3cors.Rule{
 					{
@@ -222,7 +223,7 @@ func TestValidate(t *testing.T) {
 				s.Setup = "two-origins"
 				s.Request.From = "API"
 			},
-			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api; got "API"; ` +
+			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api, lookalike; got "API"; ` +
 				`the two-origins setup runs the page on the api origin: must be "api"; got "API"`},
 		},
 		{
@@ -240,11 +241,77 @@ func TestValidate(t *testing.T) {
 		{
 			desc: "unknown from",
 			edit: func(s *Scenario) { s.Request.From = "App" },
-			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api; got "App"`},
+			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api, lookalike; got "App"`},
 		},
 		{
 			desc: "the api origin can fetch from itself",
 			edit: func(s *Scenario) { s.Request.From = "api" },
+		},
+		{
+			desc: "the look-alike origin, on the default host",
+			edit: func(s *Scenario) { s.Request.From = "lookalike" },
+		},
+		{
+			desc: "a look-alike host may be a subdomain, start with digits, and look like an IP address before .localhost",
+			edit: func(s *Scenario) {
+				s.Request.From = "lookalike"
+				s.Request.LookalikeHost = "127.0.0.1.x-1.corslab.localhost"
+			},
+		},
+		{
+			desc: "a look-alike host of one label under .localhost, 63 bytes long",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = strings.Repeat("a", 63) + ".localhost" },
+		},
+		{
+			desc: "no look-alike host is fine while the page runs elsewhere",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = "" },
+		},
+		{
+			desc: "the look-alike page needs a host",
+			edit: func(s *Scenario) {
+				s.Request.From = "lookalike"
+				s.Request.LookalikeHost = ""
+			},
+			want: FieldErrors{"request.lookalikeHost": `the look-alike page needs a host: a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'`},
+		},
+		{
+			desc: "a look-alike host outside .localhost would need DNS",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = "evil.example" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-' (browsers send every *.localhost name to this machine, RFC 6761; other names would need DNS); got "evil.example"`},
+		},
+		{
+			desc: "localhost itself, or .localhost alone, is no look-alike host",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = ".localhost" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-' (browsers send every *.localhost name to this machine, RFC 6761; other names would need DNS); got ".localhost"`},
+		},
+		{
+			desc: "a look-alike host is lower-case, as browsers send it in Origin",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = "App-Corslab.localhost" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'; got "App-Corslab.localhost"`},
+		},
+		{
+			desc: "a look-alike host's labels neither start nor end with a dash, nor are empty",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = "-evil..corslab-.localhost" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'; got "-evil..corslab-.localhost"`},
+		},
+		{
+			desc: "a look-alike host has no port, path, user or underscore",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = "user@evil_x.localhost:8081/x" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-' (browsers send every *.localhost name to this machine, RFC 6761; other names would need DNS); got "user@evil_x.localhost:8081/x"`},
+		},
+		{
+			desc: "a look-alike host label is at most 63 bytes",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = strings.Repeat("a", 64) + ".localhost" },
+			want: FieldErrors{"request.lookalikeHost": `must be a host name under .localhost, such as app-corslab.localhost: lower-case letters, digits and '-' in dot-separated labels of 1 to 63 characters that neither start nor end with '-'; got "` + strings.Repeat("a", 64) + `.localhost"`},
+		},
+		{
+			desc: "a look-alike host of 253 bytes, the longest DNS name",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = strings.Repeat("a.", 122) + "localhost" },
+		},
+		{
+			desc: "a look-alike host is at most 253 bytes",
+			edit: func(s *Scenario) { s.Request.LookalikeHost = strings.Repeat("a.", 121) + "aa.localhost" },
+			want: FieldErrors{"request.lookalikeHost": "must be at most 253 bytes; got 254"},
 		},
 		{
 			desc: "unknown target",
@@ -573,6 +640,29 @@ func TestValidate(t *testing.T) {
 			edit: func(s *Scenario) { s.API.RequireLogin = true },
 		},
 		{
+			desc: "cookieSameSite strict",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "strict" },
+		},
+		{
+			desc: "cookieSameSite none",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "none" },
+		},
+		{
+			desc: "cookieSameSite is spelt in lower case",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "Lax" },
+			want: FieldErrors{"api.cookieSameSite": `must be one of lax, strict, none; got "Lax"`},
+		},
+		{
+			desc: "cookieSameSite is one value, not the attribute",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "None; Secure" },
+			want: FieldErrors{"api.cookieSameSite": `must be one of lax, strict, none; got "None; Secure"`},
+		},
+		{
+			desc: "cookieSameSite empty",
+			edit: func(s *Scenario) { s.API.CookieSameSite = "" },
+			want: FieldErrors{"api.cookieSameSite": `must be one of lax, strict, none; got ""`},
+		},
+		{
 			desc: "proxy.addOrigin can be any header value, even null",
 			edit: func(s *Scenario) { s.Proxy.AddOrigin = "null" },
 		},
@@ -810,7 +900,7 @@ func TestValidate(t *testing.T) {
 			want: FieldErrors{
 				"version":              "unsupported version 0; this server reads version 1",
 				"setup":                `must be one of three-origins, two-origins, one-origin; got ""`,
-				"request.from":         `must be one of app, sandbox, evil, api; got ""`,
+				"request.from":         `must be one of app, sandbox, evil, api, lookalike; got ""`,
 				"request.target":       `must be one of api, s3; got ""`,
 				"request.method":       "must not be empty; fetch() needs a method such as GET",
 				"request.path":         `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
@@ -820,6 +910,7 @@ func TestValidate(t *testing.T) {
 				"api.match":            `must be one of exact, suffix, prefix, regex; got ""`,
 				"api.preflightStatus":  "must be an HTTP status between 200 and 599; got 0",
 				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0",
+				"api.cookieSameSite":   `must be one of lax, strict, none; got ""`,
 			},
 		},
 	}

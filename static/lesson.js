@@ -1,0 +1,279 @@
+// lesson.js: a lesson beside the lab (views/lessons.templ), on the lesson
+// page and in the embed view.
+//
+//   LessonGoals   the goals as a checklist that turns green by itself
+//   Hints         one more hint each time the learner asks
+//   progress      which goals this browser has met, in localStorage
+//
+// The server decides whether a goal is met: it checks the session's own
+// runs and exchanges (GET /api/sessions/{id}/goals, playground/lesson).
+// This page only asks again after each run and each exchange the stream
+// brings, and shows the answer. What was met is also remembered in this
+// browser, per lesson, so that the index (/lessons) shows progress across
+// sessions: a goal met once stays done there, whatever happens later.
+
+import { el } from "./dom.js";
+
+// Several events arrive together (a run and its exchanges): ask once, a
+// moment after the last of them.
+const REFRESH_DELAY_MS = 250;
+
+// ----- progress in localStorage -----
+
+/** The localStorage key of a lesson's progress: a JSON list of goal ids. */
+export function progressKey(slug) {
+  return `corslab:lesson:${slug}`;
+}
+
+/**
+ * The goal ids this browser has met in a lesson, in any session. Storage
+ * can be refused (a sandboxed or third-party frame) or hold something
+ * else: then nothing is known, which is not an error.
+ */
+export function loadProgress(slug) {
+  try {
+    const ids = JSON.parse(localStorage.getItem(progressKey(slug)) ?? "[]");
+    return new Set(Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : []);
+  } catch {
+    return new Set();
+  }
+}
+
+/**
+ * Adds goal ids to a lesson's progress and returns all of it. It only
+ * ever adds: a goal met once stays met. The list is read again first, so
+ * two tabs of the same lesson add to each other's progress.
+ */
+export function saveProgress(slug, ids) {
+  const all = loadProgress(slug);
+  const before = all.size;
+  for (const id of ids) all.add(id);
+  if (all.size !== before) {
+    try {
+      localStorage.setItem(progressKey(slug), JSON.stringify([...all]));
+    } catch { /* storage refused: the progress lives on this page only */ }
+  }
+  return all;
+}
+
+/** "2 of 3 goals", "1 of 1 goal": for the index. */
+export function progressText(done, total) {
+  return `${done} of ${total} ${total === 1 ? "goal" : "goals"}`;
+}
+
+/**
+ * Each goal's state: "met" when the server says this session met it,
+ * "before" when only this browser's memory of earlier sessions has it,
+ * else "open".
+ */
+export function goalStates(ids, metNow, doneBefore) {
+  return new Map(ids.map((id) => [id, metNow.has(id) ? "met" : doneBefore.has(id) ? "before" : "open"]));
+}
+
+// ----- sharing -----
+
+/** Escapes text for an HTML attribute value in double quotes. */
+function attributeText(text) {
+  return String(text)
+    .replaceAll("&", "&amp;")
+    .replaceAll('"', "&quot;")
+    .replaceAll("<", "&lt;")
+    .replaceAll(">", "&gt;");
+}
+
+/**
+ * The HTML a learner pastes into their own page to embed a lesson. The
+ * address is escaped as HTML requires: "&" between parameters is "&amp;".
+ */
+export function iframeSnippet(src, title) {
+  return `<iframe src="${attributeText(src)}" width="100%" height="640" ` +
+    `title="${attributeText(`corslab: ${title}`)}" loading="lazy"></iframe>`;
+}
+
+// ----- the goals -----
+
+const STATE_WORDS = {
+  open: "not yet",
+  met: "done ✓",
+  before: "done before",
+};
+const STATE_TITLES = {
+  open: "Not met yet in this session",
+  met: "Met in this session",
+  before: "Met in an earlier session in this browser; not yet in this one",
+};
+
+export class LessonGoals {
+  /**
+   * @param {HTMLElement} list  the goals' <ol> (goalList in lessons.templ)
+   * @param {object} options
+   *   slug: the lesson's slug, for its progress in localStorage
+   *   goalsUrl: GET → [{id, met, at, run, seq}] for this session
+   *   counters: elements that show "1 of 3 done"
+   *   done: the element shown once every goal is done, or null
+   *   onMet(words): goals were just met in this session; words says
+   *     which ("Goal 2 met ✓"), for a status line
+   *   onShowRun(runId): the learner asked to see the run that met a goal
+   */
+  constructor(list, { slug, goalsUrl, counters = [], done, onMet, onShowRun }) {
+    this.slug = slug;
+    this.goalsUrl = goalsUrl;
+    this.counters = counters.filter(Boolean);
+    this.done = done;
+    this.onMet = onMet;
+    this.onShowRun = onShowRun;
+    this.items = new Map(); // goal id → its <li>
+    for (const li of list.querySelectorAll("li[data-goal]")) this.items.set(li.dataset.goal, li);
+    this.metNow = new Map();     // goal id → its status from the server, when met
+    this.doneBefore = loadProgress(slug);
+    this.loaded = false;         // the first answer announces nothing
+    this.timer = 0;
+    this.inFlight = false;
+    this.again = false;
+    this.stopped = false;
+  }
+
+  /** Shows what this browser remembers, then asks the server. */
+  start() {
+    this.show();
+    this.refreshNow();
+  }
+
+  /** Asks the server again soon: after a run, or an exchange from the stream. */
+  refresh() {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refreshNow(), REFRESH_DELAY_MS);
+  }
+
+  async refreshNow() {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    // One question at a time, so an old answer never overwrites a newer one.
+    if (this.inFlight) {
+      this.again = true;
+      return;
+    }
+    this.inFlight = true;
+    try {
+      const res = await fetch(this.goalsUrl);
+      if (res.status === 404) {
+        this.stopped = true; // the session is gone: the stream says so
+        return;
+      }
+      if (res.ok) this.update(await res.json());
+    } catch {
+      // Offline for a moment: the next event asks again.
+    } finally {
+      this.inFlight = false;
+      if (this.again) {
+        this.again = false;
+        this.refresh();
+      }
+    }
+  }
+
+  /** Takes the server's answer: [{id, met, at, run, seq}]. */
+  update(statuses) {
+    if (!Array.isArray(statuses)) return;
+    const newlyMet = [];
+    for (const st of statuses) {
+      if (!st?.met || !this.items.has(st.id)) continue;
+      if (!this.metNow.has(st.id) && this.loaded) newlyMet.push(st.id);
+      this.metNow.set(st.id, st);
+    }
+    this.loaded = true;
+    this.doneBefore = saveProgress(this.slug, this.metNow.keys());
+    this.show();
+    if (newlyMet.length > 0) this.announce(newlyMet);
+  }
+
+  /** Draws every goal's state, the counters and the "all done" note. */
+  show() {
+    const states = goalStates([...this.items.keys()], this.metNow, this.doneBefore);
+    let done = 0;
+    for (const [id, state] of states) {
+      if (state !== "open") done++;
+      const li = this.items.get(id);
+      if (li.dataset.state === state) continue;
+      li.dataset.state = state;
+      li.title = STATE_TITLES[state];
+      li.querySelector(".goal-state").textContent = STATE_WORDS[state];
+      li.querySelector(".goal-run")?.remove();
+      const run = this.metNow.get(id)?.run;
+      if (state === "met" && run && this.onShowRun) {
+        // Which run did it: one click selects it in the log.
+        const button = el("button", { type: "button", class: "goal-run secondary small", title: "Show this run in the log" }, `run #${run}`);
+        button.addEventListener("click", () => this.onShowRun(run));
+        li.querySelector(".goal-body").append(button);
+      }
+    }
+    const total = this.items.size;
+    const metHere = [...states.values()].filter((s) => s === "met").length;
+    for (const counter of this.counters) {
+      // Beside the word "Goals": "1 of 3 done".
+      counter.textContent = `${done} of ${total} done`;
+      counter.classList.toggle("all-done", done === total);
+      counter.title = metHere === done
+        ? `${progressText(done, total)} met in this session`
+        : `${metHere} met in this session, ${done - metHere} only in an earlier session`;
+    }
+    if (this.done) this.done.hidden = done < total;
+  }
+
+  /** Says which goals were just met, and makes them glow for a moment. */
+  announce(ids) {
+    const numbers = ids.map((id) => [...this.items.keys()].indexOf(id) + 1);
+    this.onMet?.(numbers.length === 1
+      ? `Goal ${numbers[0]} met ✓`
+      : `Goals ${numbers.slice(0, -1).join(", ")} and ${numbers.at(-1)} met ✓`);
+    for (const id of ids) {
+      const li = this.items.get(id);
+      li.classList.remove("just-met");
+      void li.offsetWidth; // restart the animation
+      li.classList.add("just-met");
+    }
+    for (const counter of this.counters) {
+      counter.classList.remove("just-met");
+      void counter.offsetWidth;
+      counter.classList.add("just-met");
+    }
+  }
+}
+
+// ----- hints -----
+
+/** The lesson's hints: hidden until asked for, one at a time. */
+export class Hints {
+  /**
+   * @param {HTMLElement} list    the hints' <ol>, its items hidden
+   * @param {HTMLButtonElement} button  "Show a hint"
+   */
+  constructor(list, button) {
+    this.items = [...list.children];
+    this.button = button;
+    button.addEventListener("click", () => this.next());
+    this.label();
+  }
+
+  next() {
+    const hint = this.items.find((li) => li.hidden);
+    if (!hint) return;
+    hint.hidden = false;
+    this.label();
+    // The button is gone after the last hint: keep the focus on the page.
+    if (this.button.hidden) {
+      hint.tabIndex = -1;
+      hint.focus();
+    }
+  }
+
+  label() {
+    const shown = this.items.filter((li) => !li.hidden).length;
+    const total = this.items.length;
+    this.button.hidden = shown === total;
+    this.button.textContent = shown === 0
+      ? `Show a hint (${total} in all)`
+      : `Show hint ${shown + 1} of ${total}`;
+  }
+}
