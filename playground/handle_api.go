@@ -22,14 +22,20 @@ const maxAPIBody = 256 << 10
 
 type sessionHandler func(w http.ResponseWriter, r *http.Request, s *session.Session)
 
+// findSession returns the live session with the given id, or nil for an
+// id that is malformed, unknown or expired.
+func (s *Server) findSession(id string) *session.Session {
+	if !session.ValidID(id) {
+		return nil
+	}
+	return s.sessions.Get(id)
+}
+
 // withSession looks up the {id} session, answering 404 when there is none.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		var sess *session.Session
-		if session.ValidID(id) {
-			sess = s.sessions.Get(id)
-		}
+		sess := s.findSession(id)
 		if sess == nil {
 			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after 2 hours idle)")
 			return

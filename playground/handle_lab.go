@@ -64,10 +64,7 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	var sess *session.Session
-	if session.ValidID(id) {
-		sess = s.sessions.Get(id)
-	}
+	sess := s.findSession(id)
 	if sess == nil {
 		s.startLab(w, r, sc)
 		return

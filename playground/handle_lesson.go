@@ -138,10 +138,7 @@ func (s *Server) handleLesson(embed bool) http.HandlerFunc {
 			return
 		}
 		id := r.PathValue("id")
-		var sess *session.Session
-		if session.ValidID(id) {
-			sess = s.sessions.Get(id)
-		}
+		sess := s.findSession(id)
 		if sess == nil || sess.Lesson != l.Slug {
 			s.handleNewLesson(embed)(w, r)
 			return

@@ -150,10 +150,7 @@ func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	var sess *session.Session
-	if session.ValidID(id) {
-		sess = s.sessions.Get(id)
-	}
+	sess := s.findSession(id)
 	if sess == nil {
 		s.startMatrix(w, r, m)
 		return

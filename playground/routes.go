@@ -88,10 +88,7 @@ func (s *Server) runnerRoutes(mux *http.ServeMux, role Role) {
 func (s *Server) captured(role Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-		var sess *session.Session
-		if session.ValidID(id) {
-			sess = s.sessions.Get(id)
-		}
+		sess := s.findSession(id)
 		if sess == nil {
 			next.ServeHTTP(w, r)
 			return
