@@ -5,24 +5,32 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
+	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/mdp/qrterminal/v3"
+
 	"github.com/corslab/corslab/lessons"
 	"github.com/corslab/corslab/playground"
 	"github.com/corslab/corslab/playground/lesson"
+	"github.com/corslab/corslab/playground/ratelimit"
 )
 
 func main() {
@@ -44,6 +52,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	listen := fs.String("listen", "127.0.0.1", "`address` to listen on")
 	open := fs.Bool("open", false, "open the lab in the default browser")
 	maxSessions := fs.Int("max-sessions", 2000, "the most learner sessions alive at once")
+	sessionIdle := fs.Duration("session-idle", 2*time.Hour, "a session unused for this `long` expires")
+	publicHost := fs.String("public-host", "", "the `host` name or address learners use to reach this machine (workshops)")
+	teachToken := fs.String("teach-token", "", "the `token` that opens the instructor's dashboard at /teach (default: a random one in workshop mode)")
+	sessionRate := fs.Float64("session-rate", 30, "`requests` a second one session may make, in bursts of ten times as many (0: no limit)")
+	ipRate := fs.Float64("ip-rate", 100, "`requests` a second one client address may make, in bursts of ten times as many (0: no limit)")
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
 	fs.Usage = func() {
@@ -64,6 +77,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("--max-sessions: must be at least 1, got %d", *maxSessions)
 	case *noBuiltin && *lessonsDir == "":
 		return errors.New("--no-builtin-lessons: needs --lessons DIR, or there would be no lessons")
+	case *sessionIdle < 10*time.Second || *sessionIdle > 7*24*time.Hour:
+		return fmt.Errorf("--session-idle: must be from 10s to 168h, got %s", *sessionIdle)
+	case *sessionRate < 0 || *ipRate < 0:
+		return errors.New("--session-rate, --ip-rate: must be 0 (no limit) or more")
+	}
+	if err := checkPublicHost(*publicHost, *listen); err != nil {
+		return err
+	}
+	if err := checkToken(*teachToken); err != nil {
+		return err
+	}
+	workshop := *publicHost != "" || !isLoopback(*listen)
+	if workshop && *teachToken == "" {
+		*teachToken = randomToken()
 	}
 	curriculum, err := loadLessons(*lessonsDir, !*noBuiltin)
 	if err != nil {
@@ -75,23 +102,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Listen:      *listen,
 		Port:        *port,
 		MaxSessions: *maxSessions,
-		SessionIdle: 2 * time.Hour,
+		SessionIdle: *sessionIdle,
 		Logger:      logger,
 		Lessons:     curriculum,
+		Workshop:    workshop,
+		PublicHost:  *publicHost,
+		TeachToken:  *teachToken,
+		SessionRate: rate(*sessionRate),
+		IPRate:      rate(*ipRate),
 	})
 	if err != nil {
 		return err
 	}
 
-	host := *listen
-	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
-		host = "localhost"
-	}
+	host := learnerHost(*publicHost, *listen)
 	origin := func(r playground.Role) string {
 		return "http://" + net.JoinHostPort(host, strconv.Itoa(srv.Port(r)))
 	}
 	lab := origin(playground.UI) + "/lab"
-	fmt.Fprintf(stdout, "corslab is running. Open %s\n\n", lab)
+	if workshop {
+		lessons := origin(playground.UI) + "/lessons"
+		fmt.Fprintf(stdout, "corslab is running for a workshop. Learners open %s\n\n", lessons)
+		qrterminal.GenerateHalfBlock(lessons, qrterminal.L, stdout)
+		fmt.Fprintln(stdout)
+		if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+			fmt.Fprintf(stdout, "This address works only on this machine: found no LAN address. Start corslab with --public-host <the address learners use>.\n\n")
+		}
+	} else {
+		fmt.Fprintf(stdout, "corslab is running. Open %s\n\n", lab)
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, o := range []struct {
 		role playground.Role
@@ -106,6 +145,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.role, origin(o.role), o.what)
 	}
 	tw.Flush()
+	if *teachToken != "" {
+		fmt.Fprintf(stdout, "\nInstructor's dashboard (keep this link to yourself):\n  %s/teach?token=%s\n", origin(playground.UI), url.QueryEscape(*teachToken))
+	}
 	fmt.Fprintf(stdout, "\nPress Ctrl-C to stop.\n")
 
 	if *open {
@@ -114,6 +156,96 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = srv.Serve(ctx)
 	fmt.Fprintln(stdout, "corslab stopped.")
 	return err
+}
+
+// rate is a limit of n requests a second, in bursts of ten seconds' worth:
+// enough for a page load or the redirect matrix's dozen runs at once.
+func rate(n float64) ratelimit.Rate {
+	if n == 0 {
+		return ratelimit.Rate{}
+	}
+	return ratelimit.Rate{PerSecond: n, Burst: max(1, int(10*n))}
+}
+
+// isLoopback reports whether a --listen address only this machine reaches.
+func isLoopback(listen string) bool {
+	ip := net.ParseIP(listen)
+	return listen == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// checkPublicHost validates --public-host: a bare host name or address,
+// which other machines can only reach if corslab listens beyond loopback.
+func checkPublicHost(host, listen string) error {
+	if host == "" {
+		return nil
+	}
+	if strings.Contains(host, "://") || strings.ContainsAny(host, ":/") && net.ParseIP(host) == nil {
+		return fmt.Errorf("--public-host: must be a bare host name or IP address, with no scheme or port, got %q", host)
+	}
+	if net.ParseIP(host) == nil && !hostnameRE.MatchString(host) {
+		return fmt.Errorf("--public-host: %q is not a valid host name (letters, digits, '-' and '.')", host)
+	}
+	if isLoopback(listen) && !strings.EqualFold(host, "localhost") && !(net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback()) {
+		return fmt.Errorf("--public-host: learners cannot reach %s while corslab listens on %s only; add --listen 0.0.0.0", host, listen)
+	}
+	return nil
+}
+
+var hostnameRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$`)
+
+// checkToken validates --teach-token: long enough not to be guessed, and
+// plain enough to sit in a URL and a cookie.
+func checkToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	if len(token) < 16 || len(token) > 128 {
+		return fmt.Errorf("--teach-token: must be 16 to 128 characters, got %d", len(token))
+	}
+	for _, c := range token {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.ContainsRune("-._~", c)) {
+			return fmt.Errorf("--teach-token: may hold only letters, digits and - . _ ~")
+		}
+	}
+	return nil
+}
+
+// randomToken is 128 random bits, for the dashboard's token.
+func randomToken() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// learnerHost is the host name to print in URLs: the public host, else the
+// listen address, else (listening everywhere) this machine's first LAN
+// address, so that the URL and QR code work from another machine.
+func learnerHost(public, listen string) string {
+	if public != "" {
+		return public
+	}
+	ip := net.ParseIP(listen)
+	if ip == nil || !ip.IsUnspecified() {
+		return listen
+	}
+	if lan := lanAddress(); lan != "" {
+		return lan
+	}
+	return "localhost"
+}
+
+// lanAddress is the first private IPv4 address of an interface that is up.
+func lanAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
+			return n.IP.String()
+		}
+	}
+	return ""
 }
 
 // loadLessons reads the built-in lessons and, from dir, an instructor's

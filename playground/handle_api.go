@@ -37,7 +37,10 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 		id := r.PathValue("id")
 		sess := s.findSession(id)
 		if sess == nil {
-			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after 2 hours idle)")
+			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after "+s.idle()+" idle)")
+			return
+		}
+		if !s.allowSession(w, UI, sess) {
 			return
 		}
 		h(w, r, sess)
@@ -122,7 +125,17 @@ func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess 
 		writeScenarioError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, s.describe(r, sess))
+	d := s.describe(r, sess)
+	// Every page watching the session follows it: the instructor's
+	// read-only view of it, or the learner's other tab.
+	if frame, err := json.Marshal(struct {
+		Type     string            `json:"type"`
+		Scenario scenario.Scenario `json:"scenario"`
+		Query    string            `json:"query"`
+	}{"scenario", d.Scenario, d.Query}); err == nil {
+		sess.Send(frame)
+	}
+	writeJSON(w, http.StatusOK, d)
 }
 
 // GET /api/sessions/{id}/exchanges?since=N
@@ -221,6 +234,7 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 	}
 	sc, _ := sess.Scenario()
 	run := sess.AddRun(session.Run{URL: n.URL, Setup: sc.Setup, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
+	s.teach.countRun(sess, run.Browser.OK)
 	writeJSON(w, http.StatusCreated, struct {
 		*session.Run
 		Score session.Score `json:"score"`

@@ -80,22 +80,40 @@ func (s *Server) handleLab(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, lessonPath(false, l.Slug)+"/"+sess.ID, http.StatusSeeOther)
 		return
 	}
-	sc, _ = sess.Scenario()
-	score := sess.Score()
+	d := s.labData(r, sess, false)
+	d.RunOnLoad = runOnLoad
+	render(w, r, http.StatusOK, views.Lab(d))
+}
+
+// labData is what a session's page shows: the lab, or for a session opened
+// for a lesson, that lesson's page (or with embed, its embed view).
+func (s *Server) labData(r *http.Request, sess *session.Session, embed bool) views.LabData {
 	o := s.originsFor(r)
-	query := sc.Query().Encode()
-	render(w, r, http.StatusOK, views.Lab(views.LabData{
+	sc, _ := sess.Scenario()
+	score := sess.Score()
+	d := views.LabData{
 		SessionID: sess.ID,
 		UIOrigin:  o.url(UI),
 		Origins:   o.views(sess.ID),
 		Scenario:  sc,
-		Query:     query,
-		ShareURL:  o.share(query),
-		RunOnLoad: runOnLoad,
-		PagePath:  "/lab/" + sess.ID,
 		LastSeq:   sess.LastSeq(),
 		Score:     &views.Score{Right: score.Right, Total: score.Total},
-	}))
+		Workshop:  s.cfg.Workshop,
+	}
+	l := s.lesson(sess.Lesson)
+	if l == nil {
+		d.Query = sc.Query().Encode()
+		d.ShareURL = o.share(d.Query)
+		d.PagePath = "/lab/" + sess.ID
+		return d
+	}
+	d.Query = sc.QueryFrom(s.lessonStart(r, l)).Encode()
+	d.Lesson = s.lessonView(r, l, sess.ID, d.Query)
+	d.ShareURL = d.Lesson.ShareURL
+	d.PagePath = lessonPath(embed, l.Slug) + "/" + sess.ID
+	d.Embed = embed
+	d.Predict = true
+	return d
 }
 
 func (s *Server) badPermalink(w http.ResponseWriter, r *http.Request, errs scenario.FieldErrors) {

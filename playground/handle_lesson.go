@@ -151,31 +151,14 @@ func (s *Server) handleLesson(embed bool) http.HandlerFunc {
 				return
 			}
 		}
-		s.renderLesson(w, r, sess, l, embed, runOnLoad)
+		s.renderLesson(w, r, sess, embed, runOnLoad)
 	}
 }
 
-func (s *Server) renderLesson(w http.ResponseWriter, r *http.Request, sess *session.Session, l *lesson.Lesson, embed, runOnLoad bool) {
-	o := s.originsFor(r)
-	sc, _ := sess.Scenario()
-	query := sc.QueryFrom(s.lessonStart(r, l)).Encode()
-	score := sess.Score()
-	view := s.lessonView(r, l, sess.ID, query)
-	render(w, r, http.StatusOK, views.Lab(views.LabData{
-		SessionID: sess.ID,
-		UIOrigin:  o.url(UI),
-		Origins:   o.views(sess.ID),
-		Scenario:  sc,
-		Query:     query,
-		ShareURL:  view.ShareURL,
-		RunOnLoad: runOnLoad,
-		LastSeq:   sess.LastSeq(),
-		Score:     &views.Score{Right: score.Right, Total: score.Total},
-		PagePath:  lessonPath(embed, l.Slug) + "/" + sess.ID,
-		Lesson:    view,
-		Embed:     embed,
-		Predict:   true,
-	}))
+func (s *Server) renderLesson(w http.ResponseWriter, r *http.Request, sess *session.Session, embed, runOnLoad bool) {
+	d := s.labData(r, sess, embed)
+	d.RunOnLoad = runOnLoad
+	render(w, r, http.StatusOK, views.Lab(d))
 }
 
 func (s *Server) lessonView(r *http.Request, l *lesson.Lesson, id, query string) *views.LessonView {

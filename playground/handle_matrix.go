@@ -190,7 +190,7 @@ func (s *Server) tooManySessions(w http.ResponseWriter, r *http.Request, back st
 	render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
 		Status:  http.StatusServiceUnavailable,
 		Title:   "Too many sessions",
-		Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for 2 hours. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions),
+		Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for %s. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions, s.idle()),
 		Back:    back,
 	}))
 }

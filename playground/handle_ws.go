@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -36,17 +37,56 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 		writeJSONError(w, http.StatusBadRequest, "runsSince: must be a whole number")
 		return
 	}
+	sub, backlog, err := s.teach.subscribe(sess, since, runsSince)
+	if err != nil {
+		writeJSONError(w, http.StatusTooManyRequests, fmt.Sprintf("%s: at most %d pages may watch one session; close some tabs", err, session.MaxSubscribers))
+		return
+	}
+	defer sess.Unsubscribe(sub)
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	defer conn.Close()
+	if !s.openSocket() {
+		writeFrame(conn, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "corslab is stopping"))
+		return
+	}
+	defer s.sockets.Done()
+	closed := readUntilClosed(conn)
 
-	sub, backlog := sess.Subscribe(since, runsSince)
-	defer sess.Unsubscribe(sub)
+	for _, frame := range backlog {
+		if !writeFrame(conn, websocket.TextMessage, frame) {
+			return
+		}
+	}
+	ping := time.NewTicker(wsPingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case frame := <-sub.Frames:
+			if !writeFrame(conn, websocket.TextMessage, frame) {
+				return
+			}
+		case <-sub.Gone:
+			// Dropped for being slow, or the session or server is going
+			// away: say so; the page reconnects with what it has.
+			writeFrame(conn, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "reconnect with since"))
+			return
+		case <-ping.C:
+			if !writeFrame(conn, websocket.PingMessage, nil) {
+				return
+			}
+		case <-closed:
+			return
+		}
+	}
+}
 
-	// The client sends nothing but control frames; reading is still needed
-	// to process pongs and notice a close.
+// readUntilClosed reads the client's frames, which are only ever control
+// frames, so that pongs are processed and a close is noticed: the returned
+// channel is closed when the client has gone or stopped answering pings.
+func readUntilClosed(conn *websocket.Conn) <-chan struct{} {
 	closed := make(chan struct{})
 	go func() {
 		defer close(closed)
@@ -59,35 +99,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 			}
 		}
 	}()
+	return closed
+}
 
-	write := func(kind int, frame []byte) bool {
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		return conn.WriteMessage(kind, frame) == nil
-	}
-	for _, frame := range backlog {
-		if !write(websocket.TextMessage, frame) {
-			return
-		}
-	}
-	ping := time.NewTicker(wsPingPeriod)
-	defer ping.Stop()
-	for {
-		select {
-		case frame := <-sub.Frames:
-			if !write(websocket.TextMessage, frame) {
-				return
-			}
-		case <-sub.Gone:
-			// Dropped for being slow, or the session or server is going
-			// away: say so; the page reconnects with what it has.
-			write(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "reconnect with since"))
-			return
-		case <-ping.C:
-			if !write(websocket.PingMessage, nil) {
-				return
-			}
-		case <-closed:
-			return
-		}
-	}
+// writeFrame writes one frame, giving up after wsWriteWait.
+func writeFrame(conn *websocket.Conn, kind int, frame []byte) bool {
+	conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return conn.WriteMessage(kind, frame) == nil
 }

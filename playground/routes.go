@@ -28,6 +28,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /matrix/{id}", s.handleMatrix)
 
 	s.lessonRoutes(mux)
+	s.teachRoutes(mux)
 	mux.HandleFunc("POST /api/sessions", s.handleCreateSession)
 	mux.Handle("GET /api/sessions/{id}", s.withSession(s.handleGetSession))
 	mux.Handle("PUT /api/sessions/{id}/scenario", s.withSession(s.handlePutScenario))
@@ -35,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/sessions/{id}/runs", s.withSession(s.handleRuns))
 	mux.Handle("POST /api/sessions/{id}/runs", s.withSession(s.handleAddRun))
 	mux.Handle("GET /api/sessions/{id}/har", s.withSession(s.handleHAR))
+	mux.Handle("PUT /api/sessions/{id}/learner", s.withSession(s.handleSetLearner))
 	mux.Handle("GET /api/sessions/{id}/ws", s.withSession(s.handleWS))
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
@@ -76,10 +78,11 @@ func (s *Server) apiOrigin() http.Handler {
 // runnerRoutes serves the runner page and its script on a virtual origin.
 // They sit outside any session's path, so they are not captured.
 func (s *Server) runnerRoutes(mux *http.ServeMux, role Role) {
-	mux.HandleFunc("GET /_corslab/runner", s.handleRunner(role))
+	// runnerPage and noSniff add corslab's own headers (security.go).
+	mux.Handle("GET /_corslab/runner", s.runnerPage(role, s.handleRunner(role)))
 	// Access-Control-Allow-Origin: * lets the sandboxed runner, whose origin
 	// is opaque, load its module script.
-	mux.Handle("GET /_corslab/static/", staticFiles("/_corslab/static/", true))
+	mux.Handle("GET /_corslab/static/", noSniff(staticFiles("/_corslab/static/", true)))
 }
 
 // captured records every request under a live session's path as an
@@ -92,6 +95,9 @@ func (s *Server) captured(role Role, next http.Handler) http.Handler {
 		if sess == nil {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if !s.allowSession(w, role, sess) {
+			return // refused before capture: a flood costs no memory
 		}
 		w, r, finish := capture.Start(w, r, role.String(), sess.Record)
 		defer finish()

@@ -22,6 +22,7 @@ import (
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/origins"
+	"github.com/corslab/corslab/playground/ratelimit"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 	"github.com/corslab/corslab/playground/sigv4"
@@ -54,6 +55,19 @@ type Config struct {
 	Logger      *slog.Logger
 	// Lessons is the curriculum, in index order (lesson.Merge).
 	Lessons []*lesson.Lesson
+	// Workshop says corslab serves a class: learner pages ask for the
+	// nickname the instructor's dashboard shows.
+	Workshop bool
+	// PublicHost is the host name (or address) learners use, e.g.
+	// 192.168.1.20 or corslab.lan; "" on a laptop. Requests for any other
+	// name than it, an IP address or a loopback name are refused.
+	PublicHost string
+	// TeachToken opens the instructor's dashboard at /teach. Empty: no
+	// dashboard.
+	TeachToken string
+	// SessionRate and IPRate limit the requests one session and one client
+	// address may make; the zero Rate is no limit.
+	SessionRate, IPRate ratelimit.Rate
 }
 
 // Server is a running corslab.
@@ -66,6 +80,14 @@ type Server struct {
 	servers   [numRoles]*http.Server
 	s3        *origins.S3
 	s3client  *s3.Client // corslab's own client of the fake S3
+	perAddr   *ratelimit.PerAddr
+	teach     *teacher
+	// sockets counts the websockets being served, so that shutting down
+	// can wait for each to say goodbye; closing is closed when it starts.
+	sockets  sync.WaitGroup
+	socketMu sync.Mutex // guards stopping, so no socket is added to a Wait
+	stopping bool
+	closing  chan struct{}
 }
 
 // Listen binds every port and prepares the servers; Serve runs them. A port
@@ -74,7 +96,8 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Logger == nil || cfg.MaxSessions <= 0 || cfg.SessionIdle <= 0 {
 		return nil, errors.New("playground: Config needs a Logger, MaxSessions and SessionIdle")
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: ratelimit.NewPerAddr(cfg.IPRate), closing: make(chan struct{})}
+	s.teach = newTeacher(cfg.TeachToken)
 	for role := range numRoles {
 		port := 0
 		if cfg.Port != 0 {
@@ -100,6 +123,7 @@ func Listen(cfg Config) (*Server, error) {
 		// Each session has its own bucket, named after it.
 		OnCreate: func(ss *session.Session) error { return s.s3.CreateBucket(ss.ID) },
 		OnExpire: func(ss *session.Session) {
+			s.teach.forget(ss.ID)
 			if err := s.s3.DeleteBucket(ss.ID); err != nil {
 				s.log.Warn("deleting an expired session's bucket", "session", ss.ID, "err", err)
 			}
@@ -116,7 +140,7 @@ func Listen(cfg Config) (*Server, error) {
 	}
 	for role, h := range handlers {
 		srv := &http.Server{
-			Handler:           recoverer(s.log, Role(role), h),
+			Handler:           recoverer(s.log, Role(role), s.guard(Role(role), h)),
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       time.Minute,
 			WriteTimeout:      time.Minute,
@@ -139,8 +163,10 @@ func Listen(cfg Config) (*Server, error) {
 // Port returns the port a role listens on.
 func (s *Server) Port(r Role) int { return s.ports[r] }
 
-// Serve serves every origin until ctx is done, then shuts down: websockets
-// are told to go, and requests in flight get a few seconds to finish.
+// Serve serves every origin until ctx is done, then shuts down: no new
+// connections are taken, every websocket is sent a close frame saying why
+// (a learner's page then keeps retrying until corslab is back), and
+// requests in flight and websockets get up to 5 seconds to finish.
 func (s *Server) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -154,22 +180,63 @@ func (s *Server) Serve(ctx context.Context) error {
 			errc <- nil
 		}()
 	}
-	go s.sessions.Run(ctx, time.Minute)
+	go s.sessions.Run(ctx, min(time.Minute, max(time.Second, s.cfg.SessionIdle/4)))
 
 	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
 	}
-	s.sessions.Close()
 	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 	defer stop()
 	var wg sync.WaitGroup
 	for _, srv := range s.servers {
 		wg.Go(func() { srv.Shutdown(shutdownCtx) })
 	}
+	// Shutdown does not wait for hijacked connections: tell the websockets
+	// to go, and wait for them here.
+	s.socketMu.Lock()
+	s.stopping = true
+	s.socketMu.Unlock()
+	close(s.closing)
+	s.sessions.Close()
+	wg.Go(func() {
+		drained := make(chan struct{})
+		go func() { s.sockets.Wait(); close(drained) }()
+		select {
+		case <-drained:
+		case <-shutdownCtx.Done():
+			s.log.Warn("websockets still open after 5 s; stopping anyway")
+		}
+	})
 	wg.Wait()
 	return err
+}
+
+// idle says in words how long an unused session lives: "2 hours".
+func (s *Server) idle() string {
+	d := s.cfg.SessionIdle
+	switch {
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// openSocket counts a websocket that is about to be served, unless corslab
+// is stopping; the caller must call s.sockets.Done when it ends.
+func (s *Server) openSocket() bool {
+	s.socketMu.Lock()
+	defer s.socketMu.Unlock()
+	if s.stopping {
+		return false
+	}
+	s.sockets.Add(1)
+	return true
 }
 
 // applyBucket gives the session's bucket the scenario's CORS rules through

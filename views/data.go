@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corslab/corslab/playground/class"
 	"github.com/corslab/corslab/playground/scenario"
 )
 
@@ -47,6 +48,25 @@ type LabData struct {
 	Embed bool `json:"embed,omitempty"`
 	// Predict says whether predict mode starts on (it does in lessons).
 	Predict bool `json:"predict,omitempty"`
+	// Workshop is set when corslab serves a class (--listen beyond
+	// loopback, or --public-host): the page asks for a nickname the
+	// instructor's dashboard shows, and shows the instructor's
+	// announcements.
+	Workshop bool `json:"workshop,omitempty"`
+	// ReadOnly is the instructor's view of a learner's lab
+	// (/teach/learners/{id}): it follows the session live, with every
+	// control disabled and no runner. Watching is that learner's nickname.
+	ReadOnly bool   `json:"readOnly,omitempty"`
+	Watching string `json:"watching,omitempty"`
+}
+
+// TeachData is the instructor's dashboard when first rendered; teach.js
+// then follows the class over the /teach/ws websocket.
+type TeachData struct {
+	Class class.Snapshot `json:"class"`
+	// LearnerURL is the address learners open, e.g.
+	// "http://192.168.1.20:8080/lessons".
+	LearnerURL string `json:"learnerUrl"`
 }
 
 // Score counts a session's predictions: Right of Total were right.

@@ -23,8 +23,9 @@ import (
 // Limits of a session's bucket. Going over them gets an S3 error, as a real
 // bucket's quota would.
 const (
-	MaxObjectBytes = 5 << 20 // one object
-	MaxObjects     = 50      // objects in a bucket
+	MaxObjectBytes = 5 << 20  // one object
+	MaxObjects     = 50       // objects in a bucket
+	MaxBucketBytes = 10 << 20 // all of a bucket's objects together
 	maxCORSBody    = 64 << 10
 )
 
@@ -39,7 +40,8 @@ const (
 //   - presigned URLs are checked, signature and expiry (package sigv4);
 //     other requests are served as by a public bucket: a signature in the
 //     Authorization header (corslab's own aws-sdk client) is not checked;
-//   - a bucket holds at most MaxObjects objects of MaxObjectBytes each.
+//   - a bucket holds at most MaxObjects objects of MaxObjectBytes each,
+//     MaxBucketBytes in all.
 //
 // A session may reach only its own bucket, named after the session id; the
 // bucket is created and removed with the session, not by requests.
@@ -228,15 +230,24 @@ func (s *S3) putObject(w http.ResponseWriter, r *http.Request, b *bucket, name, 
 	}
 	b.writes.Lock()
 	defer b.writes.Unlock()
-	if _, err := s.backend.HeadObject(name, key); gofakes3.HasErrorCode(err, gofakes3.ErrNoSuchKey) {
-		list, err := s.backend.ListBucket(name, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
-		if err != nil {
-			return internalError()
+	list, err := s.backend.ListBucket(name, &gofakes3.Prefix{}, gofakes3.ListBucketPage{})
+	if err != nil {
+		return internalError()
+	}
+	objects, size := 0, r.ContentLength
+	for _, o := range list.Contents {
+		if o.Key != key { // a PUT replaces an object of the same key
+			objects++
+			size += o.Size
 		}
-		if len(list.Contents) >= MaxObjects {
-			return &s3err.Error{Status: http.StatusForbidden, Code: "QuotaExceeded",
-				Message: "corslab: a session's bucket holds at most " + strconv.Itoa(MaxObjects) + " objects; delete one first"}
-		}
+	}
+	switch {
+	case objects >= MaxObjects:
+		return &s3err.Error{Status: http.StatusForbidden, Code: "QuotaExceeded",
+			Message: "corslab: a session's bucket holds at most " + strconv.Itoa(MaxObjects) + " objects; delete one first"}
+	case size > MaxBucketBytes:
+		return &s3err.Error{Status: http.StatusForbidden, Code: "QuotaExceeded",
+			Message: "corslab: a session's bucket holds at most " + strconv.Itoa(MaxBucketBytes>>20) + " MiB in all; delete an object first"}
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxObjectBytes)
 	s.fake.ServeHTTP(w, r)

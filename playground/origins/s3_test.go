@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -774,6 +775,37 @@ func TestS3Quota(t *testing.T) {
 		t.Errorf("a new object after a DELETE: %d %s, want 200", a.status, a.body)
 	}
 	checkError(t, "the 51st object again", put("two-too-many.txt", "x"), quota)
+}
+
+// TestS3ByteQuota fills a bucket to MaxBucketBytes, which replacing an
+// object counts once.
+func TestS3ByteQuota(t *testing.T) {
+	l := newS3Lab(t)
+	put := func(key string, size int) answer { return l.do(l.request("PUT", "/"+key, strings.Repeat("x", size))) }
+	samples := 0
+	for _, key := range []string{"hello.txt", "data.json", "corslab.png"} {
+		a := l.do(l.request("HEAD", "/"+key, ""))
+		n, _ := strconv.Atoi(a.header.Get("Content-Length"))
+		samples += n
+	}
+	if a := put("a.bin", MaxObjectBytes); a.status != 200 {
+		t.Fatalf("first 5 MiB: %d %s", a.status, a.body)
+	}
+	room := MaxBucketBytes - MaxObjectBytes - samples
+	quota := &s3err.Error{Status: 403, Code: "QuotaExceeded",
+		Message: "corslab: a session's bucket holds at most 10 MiB in all; delete an object first"}
+	checkError(t, "one byte past the room", put("b.bin", room+1), quota)
+	if a := l.do(l.request("HEAD", "/b.bin", "")); a.status != 404 {
+		t.Errorf("the refused object is there: HEAD %d", a.status)
+	}
+	if a := put("b.bin", room); a.status != 200 {
+		t.Fatalf("exactly the room: %d %s", a.status, a.body)
+	}
+	// Replacing a.bin with an object of the same size fits: the old one goes.
+	if a := put("a.bin", MaxObjectBytes); a.status != 200 {
+		t.Errorf("replacing a.bin in a full bucket: %d %s", a.status, a.body)
+	}
+	checkError(t, "a new byte in a full bucket", put("c.bin", 1), quota)
 }
 
 // TestS3QuotaConcurrent sends more new objects at once than the bucket has

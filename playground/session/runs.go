@@ -77,6 +77,7 @@ const maxRunExchanges = 42
 // then scored against the browser.
 func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	s.touch()
+	defer s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runID++

@@ -8,6 +8,7 @@ import (
 
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/cors"
+	"github.com/corslab/corslab/playground/ratelimit"
 	"github.com/corslab/corslab/playground/scenario"
 )
 
@@ -17,6 +18,7 @@ const (
 	MaxExchangeBytes = 8 << 20 // …and the most encoded bytes it may hold
 	MaxRuns          = 200
 	SubscriberBuffer = 256 // frames a websocket may fall behind before it is dropped
+	MaxSubscribers   = 16  // websockets watching one session at once
 )
 
 // Session is one learner's workspace.
@@ -25,10 +27,14 @@ type Session struct {
 	Created time.Time
 	Users   *Users // the api origin's user store
 	Lesson  string // the slug of the lesson it was opened for, or ""
+	// Limit is the session's share of requests (Config.SessionRate).
+	Limit ratelimit.Bucket
 
-	now   func() time.Time
-	used  atomic.Int64 // unix nanoseconds of the last use
-	apply ApplyFunc    // may be nil
+	now     func() time.Time
+	used    atomic.Int64 // unix nanoseconds of the last use
+	version atomic.Uint64
+	noticed atomic.Int64 // unix nanoseconds of the last notice (Notice)
+	apply   ApplyFunc    // may be nil
 
 	setMu sync.Mutex // one SetScenario at a time, so what apply did matches the scenario
 
@@ -45,6 +51,8 @@ type Session struct {
 	score     Score
 	subs      map[*Subscriber]struct{}
 	closed    bool
+	learner   string // who this is, once their page says (SetLearner)
+	nickname  string
 }
 
 // stored is an exchange kept in the ring as its websocket frame; the
@@ -103,6 +111,7 @@ func (s *Session) SetScenario(sc scenario.Scenario) error {
 	s.scenario, s.policy = sc, p
 	s.mu.Unlock()
 	s.touch()
+	s.changed()
 	return nil
 }
 
@@ -111,6 +120,7 @@ func (s *Session) SetScenario(sc scenario.Scenario) error {
 // is dropped and has to reconnect.
 func (s *Session) Record(ex *capture.Exchange) {
 	s.touch()
+	s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq++

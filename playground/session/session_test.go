@@ -143,7 +143,7 @@ func TestSubscribeBacklogThenLive(t *testing.T) {
 		s.Record(&capture.Exchange{})
 	}
 	s.AddRun(Run{URL: "http://x"}, 1, nil)
-	sub, backlog := s.Subscribe(1, 0)
+	sub, backlog, _ := s.Subscribe(1, 0)
 	defer s.Unsubscribe(sub)
 	var kinds []string
 	for _, f := range backlog {
@@ -176,7 +176,7 @@ func frameSummary(t *testing.T, frame []byte) string {
 func TestSlowSubscriberIsDroppedNotWaitedOn(t *testing.T) {
 	st, _, _ := newTestStore(t, 1)
 	s, _ := st.Create(scenario.Default())
-	slow, _ := s.Subscribe(0, 0)
+	slow, _, _ := s.Subscribe(0, 0)
 	done := make(chan struct{})
 	go func() {
 		for range SubscriberBuffer + 10 { // nobody reads slow.Frames

@@ -122,6 +122,25 @@ func (st *Store) Get(id string) *Session {
 	return s
 }
 
+// All returns every live session, in no particular order.
+func (st *Store) All() []*Session {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	all := make([]*Session, 0, len(st.sessions))
+	for _, s := range st.sessions {
+		all = append(all, s)
+	}
+	return all
+}
+
+// Peek returns the session with the given id, or nil, without marking it
+// used: for watching a session without keeping it alive.
+func (st *Store) Peek(id string) *Session {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.sessions[id]
+}
+
 // Len is the number of live sessions.
 func (st *Store) Len() int {
 	st.mu.Lock()

@@ -1,0 +1,525 @@
+package playground
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/corslab/corslab/playground/class"
+	"github.com/corslab/corslab/playground/lesson"
+	"github.com/corslab/corslab/playground/session"
+	"github.com/corslab/corslab/views"
+)
+
+// The instructor's dashboard lives under /teach on the UI origin. It needs
+// the token corslab printed at start-up: opening /teach?token=T once sets
+// a cookie that only /teach paths carry, and scripts may send the token as
+// "Authorization: Bearer T" instead.
+const (
+	teachCookie = "corslab_teach"
+	// teachEvery is how often a dashboard's websocket looks for news.
+	teachEvery = time.Second
+	// goalsEvery is how often one session's goals are checked again while it
+	// keeps changing: checking reads its whole exchange ring.
+	goalsEvery = 2 * time.Second
+)
+
+// teacher is the server's view of the class: counts that outlive sessions,
+// each session's goal progress, and the current announcement.
+type teacher struct {
+	token [sha256.Size]byte // of the token; zero when there is no dashboard
+	open  bool
+
+	mu           sync.Mutex
+	lessonRuns   map[string]*runCount // by lesson slug, since start-up
+	progress     map[string]*sessionProgress
+	announcement *class.Announcement
+	announced    int // the last announcement's id
+	// last is the newest snapshot and the state it was taken in; building
+	// lets one caller at a time make a new one.
+	building sync.Mutex
+	last     *class.Snapshot
+	lastKey  uint64
+	lastAt   time.Time
+}
+
+type runCount struct{ runs, blocked int }
+
+// sessionProgress is one session's standing in its lesson. A goal met once
+// stays met, even when the ring has since dropped what met it.
+type sessionProgress struct {
+	runCount
+	met     map[string]bool
+	version uint64 // the session's version when its goals were last checked
+	checked time.Time
+}
+
+func newTeacher(token string) *teacher {
+	t := &teacher{
+		open:       token != "",
+		lessonRuns: make(map[string]*runCount),
+		progress:   make(map[string]*sessionProgress),
+	}
+	if t.open {
+		t.token = sha256.Sum256([]byte(token))
+	}
+	return t
+}
+
+// allowed reports whether r carries the token, in the cookie or as a bearer
+// token. Hashing first makes the comparison constant-time whatever the
+// lengths.
+func (t *teacher) allowed(r *http.Request) bool {
+	if !t.open {
+		return false
+	}
+	given := ""
+	if c, err := r.Cookie(teachCookie); err == nil {
+		given = c.Value
+	}
+	if auth := r.Header.Get("Authorization"); strings.HasPrefix(auth, "Bearer ") {
+		given = strings.TrimPrefix(auth, "Bearer ")
+	}
+	return t.matches(given)
+}
+
+func (t *teacher) matches(token string) bool {
+	sum := sha256.Sum256([]byte(token))
+	return t.open && token != "" && subtle.ConstantTimeCompare(sum[:], t.token[:]) == 1
+}
+
+// countRun adds a run to its lesson's and its session's counts.
+func (t *teacher) countRun(sess *session.Session, ok bool) {
+	if sess.Lesson == "" {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	lc := t.lessonRuns[sess.Lesson]
+	if lc == nil {
+		lc = new(runCount)
+		t.lessonRuns[sess.Lesson] = lc
+	}
+	p := t.progressOf(sess.ID)
+	lc.runs++
+	p.runs++
+	if !ok {
+		lc.blocked++
+		p.blocked++
+	}
+}
+
+// progressOf returns the session's progress entry, making it. Called with
+// t.mu held.
+func (t *teacher) progressOf(id string) *sessionProgress {
+	p := t.progress[id]
+	if p == nil {
+		p = &sessionProgress{met: map[string]bool{}}
+		t.progress[id] = p
+	}
+	return p
+}
+
+// forget drops an expired session's progress.
+func (t *teacher) forget(id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.progress, id)
+}
+
+// teachRoutes adds the dashboard's routes to the UI origin.
+func (s *Server) teachRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /teach", s.handleTeach)
+	mux.Handle("GET /teach/api/class", s.teacherOnly(s.handleClass))
+	mux.Handle("POST /teach/api/announce", s.teacherOnly(s.handleAnnounce))
+	mux.Handle("GET /teach/ws", s.teacherOnly(s.handleTeachWS))
+	mux.Handle("GET /teach/learners/{id}", s.teacherOnly(s.handleWatch))
+	mux.Handle("/teach/", s.teacherOnly(func(w http.ResponseWriter, r *http.Request) {
+		writeJSONError(w, http.StatusNotFound, "no such page: "+r.Method+" "+r.URL.Path)
+	}))
+}
+
+// teacherOnly lets only the instructor through. A learner who finds the
+// path gets 401 and nothing else: not even whether a session exists.
+func (s *Server) teacherOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.teach.allowed(r) {
+			if strings.HasPrefix(r.URL.Path, "/teach/api/") || r.URL.Path == "/teach/ws" {
+				writeJSONError(w, http.StatusUnauthorized, "the instructor's dashboard needs the token corslab printed at start-up")
+				return
+			}
+			s.teachRefused(w, r)
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) teachRefused(w http.ResponseWriter, r *http.Request) {
+	msg := "This is the instructor's dashboard. Open the link corslab printed when it started: it carries the token."
+	if !s.teach.open {
+		msg = "This corslab has no instructor's dashboard: start it with --teach-token, or in workshop mode (--listen 0.0.0.0), to get one."
+	}
+	render(w, r, http.StatusUnauthorized, views.ErrorPage(views.ErrorData{
+		Status: http.StatusUnauthorized, Title: "Instructors only", Message: msg, Back: "/lessons",
+	}))
+}
+
+// GET /teach, or /teach?token=T to sign in: the token moves into a cookie
+// and out of the address bar, the history and the projector.
+func (s *Server) handleTeach(w http.ResponseWriter, r *http.Request) {
+	if token := r.URL.Query().Get("token"); token != "" {
+		if !s.teach.matches(token) {
+			s.teachRefused(w, r)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: teachCookie, Value: token, Path: "/teach",
+			MaxAge: int((12 * time.Hour).Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		})
+		http.Redirect(w, r, "/teach", http.StatusSeeOther)
+		return
+	}
+	if !s.teach.allowed(r) {
+		s.teachRefused(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	render(w, r, http.StatusOK, views.Teach(views.TeachData{
+		Class:      *s.snapshot(),
+		LearnerURL: s.originsFor(r).url(UI) + "/lessons",
+	}))
+}
+
+// GET /teach/api/class
+func (s *Server) handleClass(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, s.snapshot())
+}
+
+// POST /teach/api/announce {"lesson": "preflight"}: ask every learner's
+// page to open a lesson; {"lesson": ""} takes the request back.
+func (s *Server) handleAnnounce(w http.ResponseWriter, r *http.Request) {
+	// A page of another origin on the same site (the evil origin is one)
+	// would carry the SameSite cookie: only the dashboard itself may post.
+	if origin := r.Header.Get("Origin"); origin != "" && origin != s.originsFor(r).url(UI) {
+		writeJSONError(w, http.StatusForbidden, "announcements come from the dashboard's own origin, not "+origin)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		writeJSONError(w, http.StatusUnsupportedMediaType, "send the announcement as application/json")
+		return
+	}
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Lesson string `json:"lesson"`
+	}
+	if err := decodeJSON(data, &req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	var a *class.Announcement
+	if req.Lesson != "" {
+		l := s.lesson(req.Lesson)
+		if l == nil {
+			writeJSONError(w, http.StatusBadRequest, "lesson: no lesson has the slug "+jsonQuote(req.Lesson))
+			return
+		}
+		a = &class.Announcement{Lesson: l.Slug, Title: l.Title, URL: lessonPath(false, l.Slug), At: time.Now().UTC()}
+	}
+	s.teach.announce(a, s.sessions.All())
+	writeJSON(w, http.StatusOK, a)
+}
+
+// announce makes a the current announcement (nil: none) and sends it to
+// every page of the sessions. Holding t.mu while sending keeps it in order
+// with subscribe: a page gets each announcement once.
+func (t *teacher) announce(a *class.Announcement, sessions []*session.Session) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.announced++
+	if a != nil {
+		a.ID = t.announced
+	}
+	t.announcement = a
+	t.last = nil
+	frame := announceFrame(t.announced, a)
+	for _, sess := range sessions {
+		sess.Send(frame)
+	}
+}
+
+// subscribe subscribes to sess, adding the current announcement (if there
+// has been one) to the backlog: a page that (re)connects learns it.
+func (t *teacher) subscribe(sess *session.Session, since uint64, runsSince int) (*session.Subscriber, [][]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sub, backlog, err := sess.Subscribe(since, runsSince)
+	if err == nil && t.announced > 0 {
+		backlog = append(backlog, announceFrame(t.announced, t.announcement))
+	}
+	return sub, backlog, err
+}
+
+// announceFrame is {"type":"announce", ...a}; a cleared announcement is
+// one with lesson "".
+func announceFrame(id int, a *class.Announcement) []byte {
+	if a == nil {
+		a = &class.Announcement{ID: id}
+	}
+	frame, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		*class.Announcement
+	}{"announce", a})
+	return frame
+}
+
+// GET /teach/learners/{id}: a learner's lab or lesson page, read-only, for
+// the projector. Watching does not keep the session alive.
+func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
+	sess := s.sessions.Peek(r.PathValue("id"))
+	if sess == nil {
+		render(w, r, http.StatusNotFound, views.ErrorPage(views.ErrorData{
+			Status: http.StatusNotFound, Title: "No such session",
+			Message: "That learner's session has expired or never existed.", Back: "/teach",
+		}))
+		return
+	}
+	d := s.labData(r, sess, false)
+	d.ReadOnly = true
+	d.Workshop = false
+	_, d.Watching = sess.Learner()
+	if d.Watching == "" {
+		d.Watching = "a learner with no name yet"
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	render(w, r, http.StatusOK, views.Lab(d))
+}
+
+// PUT /api/sessions/{id}/learner {"learner": id, "nickname": name}: whose
+// session this is, for the instructor's dashboard.
+func (s *Server) handleSetLearner(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	data, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Learner  string `json:"learner"`
+		Nickname string `json:"nickname"`
+	}
+	if err := decodeJSON(data, &req); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := sess.SetLearner(req.Learner, req.Nickname); err != nil {
+		if fe, ok := err.(*session.FieldError); ok {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]string{fe.Field: fe.Rule}})
+			return
+		}
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	id, nick := sess.Learner()
+	writeJSON(w, http.StatusOK, map[string]string{"learner": id, "nickname": nick})
+}
+
+// GET /teach/ws: the class, sent again whenever it changed (checked every
+// teachEvery). A dashboard that cannot keep up is dropped, like any other.
+func (s *Server) handleTeachWS(w http.ResponseWriter, r *http.Request) {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	if !s.openSocket() {
+		writeFrame(conn, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "corslab is stopping"))
+		return
+	}
+	defer s.sockets.Done()
+	closed := readUntilClosed(conn)
+	ping := time.NewTicker(wsPingPeriod)
+	defer ping.Stop()
+	tick := time.NewTicker(teachEvery)
+	defer tick.Stop()
+	var sent *class.Snapshot
+	for {
+		if snap := s.snapshot(); snap != sent {
+			sent = snap
+			frame, err := json.Marshal(struct {
+				Type string `json:"type"`
+				*class.Snapshot
+			}{"class", snap})
+			if err != nil || !writeFrame(conn, websocket.TextMessage, frame) {
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-ping.C:
+			if !writeFrame(conn, websocket.PingMessage, nil) {
+				return
+			}
+		case <-s.closing:
+			writeFrame(conn, websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "corslab is stopping"))
+			return
+		case <-closed:
+			return
+		}
+	}
+}
+
+// snapshot returns the class as it is now. While nothing changes, it is the
+// same *Snapshot as last time, so callers can tell news by the pointer; it
+// is rebuilt at most once per teachEvery/2, by one caller at a time.
+func (s *Server) snapshot() *class.Snapshot {
+	t := s.teach
+	t.building.Lock()
+	defer t.building.Unlock()
+	all := s.sessions.All()
+	// The key changes when any session changes, or one comes or goes.
+	key := uint64(len(all))
+	for _, sess := range all {
+		key = key*31 + sess.Version() + uint64(sess.Subscribers())
+	}
+	t.mu.Lock()
+	last, fresh := t.last, t.lastKey == key || time.Since(t.lastAt) < teachEvery/2
+	t.mu.Unlock()
+	if last != nil && fresh {
+		return last
+	}
+	snap := s.buildSnapshot(all)
+	t.mu.Lock()
+	t.last, t.lastKey, t.lastAt = snap, key, time.Now()
+	t.mu.Unlock()
+	return snap
+}
+
+// buildSnapshot adds up the class. Goals are checked without holding
+// s.teach.mu, so that recording runs never waits for it.
+func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
+	t := s.teach
+	now := time.Now()
+	t.mu.Lock()
+	snap := &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
+	for _, l := range s.cfg.Lessons {
+		cl := class.Lesson{Slug: l.Slug, Title: l.Title, Track: l.Track, Goals: []class.Goal{}}
+		for _, g := range l.Goals {
+			cl.Goals = append(cl.Goals, class.Goal{ID: g.ID, Text: g.Text})
+		}
+		if c := t.lessonRuns[l.Slug]; c != nil {
+			cl.Runs, cl.Blocked = c.runs, c.blocked
+		}
+		snap.Lessons = append(snap.Lessons, cl)
+	}
+	t.mu.Unlock()
+	lessons := make(map[string]*class.Lesson, len(snap.Lessons))
+	for i := range snap.Lessons {
+		lessons[snap.Lessons[i].Slug] = &snap.Lessons[i]
+	}
+
+	learners := map[string]*class.Learner{}
+	for _, sess := range all {
+		id, nick := sess.Learner()
+		key := id
+		if key == "" {
+			key = "session:" + sess.ID // a page that has not said who it is
+		}
+		online := sess.Subscribers() > 0
+		if online {
+			snap.Online++
+		}
+		cur := class.Current{
+			Session: sess.ID, Lesson: sess.Lesson, LastSeen: sess.LastUsed().UTC(), Online: online,
+			WatchURL: "/teach/learners/" + sess.ID,
+		}
+		ln := learners[key]
+		if ln == nil {
+			ln = &class.Learner{ID: id, Nickname: nick, Current: cur, Lessons: map[string]class.Progress{}}
+			learners[key] = ln
+		}
+		if cur.LastSeen.After(ln.Current.LastSeen) {
+			ln.Current = cur
+			if nick != "" {
+				ln.Nickname = nick
+			}
+		}
+		if l := s.lesson(sess.Lesson); l != nil {
+			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], s.checkGoals(l, sess, now))
+		}
+	}
+
+	for _, ln := range learners {
+		for slug, p := range ln.Lessons {
+			cl := lessons[slug]
+			cl.Started++
+			if p.Done {
+				cl.Done++
+			}
+		}
+		snap.Learners = append(snap.Learners, *ln)
+	}
+	slices.SortFunc(snap.Learners, func(a, b class.Learner) int {
+		if c := strings.Compare(strings.ToLower(a.Nickname), strings.ToLower(b.Nickname)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID+a.Current.Session, b.ID+b.Current.Session)
+	})
+	if snap.Learners == nil {
+		snap.Learners = []class.Learner{}
+	}
+	return snap
+}
+
+// checkGoals brings a lesson session's progress up to date, checking its
+// goals again if it changed (at most once per goalsEvery), and returns it.
+func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) *sessionProgress {
+	t := s.teach
+	t.mu.Lock()
+	p := t.progressOf(sess.ID)
+	v := sess.Version()
+	stale := v != p.version && now.Sub(p.checked) >= goalsEvery
+	t.mu.Unlock()
+	if !stale {
+		return p
+	}
+	states := goalState(l, sess)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, st := range states {
+		if st.Met {
+			p.met[st.ID] = true
+		}
+	}
+	p.version, p.checked = v, now
+	return p
+}
+
+// merge adds one session's progress in lesson l to what the same learner
+// made in their other sessions of it.
+func (t *teacher) merge(l *lesson.Lesson, have class.Progress, p *sessionProgress) class.Progress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := class.Progress{Total: len(l.Goals), Runs: have.Runs + p.runs, Blocked: have.Blocked + p.blocked, Met: []string{}}
+	for _, g := range l.Goals {
+		if p.met[g.ID] || slices.Contains(have.Met, g.ID) {
+			out.Met = append(out.Met, g.ID)
+		}
+	}
+	out.Done = out.Total > 0 && len(out.Met) == out.Total
+	return out
+}
+
+func jsonQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
