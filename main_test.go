@@ -29,6 +29,14 @@ func TestRunFlags(t *testing.T) {
 		{"port out of range", []string{"--port", "65534"}, "--port: must be from 1 to 65531"},
 		{"listen not an address", []string{"--listen", "my laptop"}, "--listen: must be an IP address"},
 		{"no sessions", []string{"--max-sessions", "0"}, "--max-sessions: must be at least 1"},
+		{"idle too short", []string{"--session-idle", "1s"}, "--session-idle: must be from 10s to 168h"},
+		{"negative rate", []string{"--ip-rate", "-1"}, "--session-rate, --ip-rate: must be 0"},
+		{"public host with a scheme", []string{"--listen", "0.0.0.0", "--public-host", "http://10.0.0.5"}, "--public-host: must be a bare host name"},
+		{"public host with a port", []string{"--listen", "0.0.0.0", "--public-host", "corslab.lan:8080"}, "--public-host: must be a bare host name"},
+		{"public host not a name", []string{"--listen", "0.0.0.0", "--public-host", "my_laptop"}, "--public-host: \"my_laptop\" is not a valid host name"},
+		{"public host on loopback", []string{"--public-host", "192.168.1.20"}, "--public-host: learners cannot reach 192.168.1.20 while corslab listens on 127.0.0.1 only; add --listen 0.0.0.0"},
+		{"short token", []string{"--teach-token", "secret"}, "--teach-token: must be 16 to 128 characters"},
+		{"token with a space", []string{"--teach-token", "a token with spaces"}, "--teach-token: may hold only"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -140,6 +148,72 @@ func TestRunServesAndStops(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop")
+	}
+}
+
+func TestRunWorkshopBanner(t *testing.T) {
+	base := freeBase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	args := []string{"--port", strconv.Itoa(base), "--listen", "127.0.0.1", "--public-host", "localhost", "--teach-token", "workshop-token-123456"}
+	go func() { done <- run(ctx, args, nil, &stdout, &bytes.Buffer{}) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up banner: %q", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := stdout.String()
+	ui := "http://localhost:" + strconv.Itoa(base)
+	for _, want := range []string{
+		"Learners open " + ui + "/lessons",
+		"▀", // the QR code's half blocks
+		ui + "/teach?token=workshop-token-123456",
+		"--public-host <the address learners use>", // localhost reaches no one else
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("banner lacks %q:\n%s", want, out)
+		}
+	}
+	// The printed dashboard link signs the instructor in.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get("http://127.0.0.1:" + strconv.Itoa(base) + "/teach?token=workshop-token-123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 1 {
+		t.Errorf("the printed link: %d, cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run: %v", err)
+	}
+}
+
+func TestWorkshopModeMakesAToken(t *testing.T) {
+	base := freeBase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		// --public-host makes a workshop; tests listen on loopback only.
+		done <- run(ctx, []string{"--port", strconv.Itoa(base), "--public-host", "127.0.0.1"}, nil, &stdout, &bytes.Buffer{})
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stdout.String(), "Ctrl-C") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no start-up banner: %q", stdout.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	m := regexp.MustCompile(`/teach\?token=([A-Za-z0-9_-]{22})\n`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("workshop mode printed no dashboard token:\n%s", stdout.String())
 	}
 }
 
