@@ -188,7 +188,7 @@ func TestClassProgressAndRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	run := `{"request":`+testRequest("GET", "/users")+`,"url":"x","since":0,"browser":{"ok":false,"error":"TypeError: Failed to fetch"}}`
+	run := `{"request":` + testRequest("GET", "/users") + `,"url":"x","since":0,"browser":{"ok":false,"error":"TypeError: Failed to fetch"}}`
 	if resp, body := send(t, srv, "POST", "/api/sessions/"+ada2+"/runs", run); resp.StatusCode != http.StatusCreated {
 		t.Fatalf("run: %d %s", resp.StatusCode, body)
 	}

@@ -38,7 +38,7 @@ func newTestStore(t *testing.T, max int) (*Store, *clock, *[]string) {
 func TestIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for range 1000 {
-		id := newID()
+		id := newID("")
 		if !ValidID(id) || strings.ToLower(id) != id || len(id) != 26 {
 			t.Fatalf("bad id %q", id)
 		}
@@ -51,6 +51,26 @@ func TestIDs(t *testing.T) {
 		if ValidID(bad) {
 			t.Errorf("ValidID(%q) = true", bad)
 		}
+	}
+}
+
+func TestReplicaIDs(t *testing.T) {
+	for n := range MaxReplicas {
+		st := NewStore(Options{Max: 10, Idle: time.Hour, IDPrefix: ReplicaPrefix(n)})
+		seen := map[string]bool{}
+		for range 5 {
+			s, err := st.Create(scenario.Default())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ValidID(s.ID) || s.ID[:1] != ReplicaPrefix(n) || seen[s.ID] {
+				t.Fatalf("replica %d made id %q", n, s.ID)
+			}
+			seen[s.ID] = true
+		}
+	}
+	if ReplicaPrefix(0) != "a" || ReplicaPrefix(MaxReplicas-1) != "7" {
+		t.Errorf("replica letters: %q to %q", ReplicaPrefix(0), ReplicaPrefix(MaxReplicas-1))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type Store struct {
 	onCreate func(*Session) error
 	onExpire func(*Session)
 	apply    ApplyFunc
+	prefix   string
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -42,7 +44,19 @@ type Options struct {
 	// scenario before the session takes it: the bucket's CORS rules.
 	OnScenario ApplyFunc
 	Now        func() time.Time // for tests; time.Now by default
+	// IDPrefix, if set, is the first character of every new id: a
+	// replica's letter (ReplicaPrefix), so that a router in front of
+	// several corslabs can send each session's requests to the one that
+	// holds it.
+	IDPrefix string
 }
+
+// MaxReplicas is how many replicas ids can tell apart: one per letter of
+// the id alphabet.
+const MaxReplicas = len(idAlphabet)
+
+// ReplicaPrefix is replica n's id prefix, for n from 0 to MaxReplicas-1.
+func ReplicaPrefix(n int) string { return idAlphabet[n : n+1] }
 
 // ApplyFunc makes the world match sc, which replaces old (nil when the
 // session is being created). An error refuses sc: the session keeps old.
@@ -53,12 +67,15 @@ func NewStore(o Options) *Store {
 	if o.Max <= 0 || o.Idle <= 0 {
 		panic("session.NewStore: Max and Idle must be positive")
 	}
+	if len(o.IDPrefix) > 1 || o.IDPrefix != "" && !strings.Contains(idAlphabet, o.IDPrefix) {
+		panic("session.NewStore: IDPrefix must be one character of the id alphabet")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	return &Store{
 		max: o.Max, idle: o.Idle, now: o.Now,
-		onCreate: o.OnCreate, onExpire: o.OnExpire, apply: o.OnScenario,
+		onCreate: o.OnCreate, onExpire: o.OnExpire, apply: o.OnScenario, prefix: o.IDPrefix,
 		sessions: make(map[string]*Session),
 	}
 }
@@ -80,7 +97,7 @@ func (st *Store) CreateFor(sc scenario.Scenario, lesson string) (*Session, error
 			return nil, ErrTooMany
 		}
 	}
-	s := newSession(newID(), sc, policy, st.now)
+	s := newSession(newID(st.prefix), sc, policy, st.now)
 	s.Lesson = lesson
 	s.apply = st.apply
 	if st.onCreate != nil {
@@ -192,15 +209,18 @@ func (st *Store) Close() {
 	}
 }
 
-// idEncoding is lower-case base32 without padding, so an id can also name an
-// S3 bucket.
-var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+// idAlphabet is lower-case base32, so that an id can also name an S3 bucket.
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz234567"
 
-// newID returns 128 random bits as 26 lower-case characters.
-func newID() string {
+var idEncoding = base32.NewEncoding(idAlphabet).WithPadding(base32.NoPadding)
+
+// newID returns 128 random bits as 26 lower-case characters; with a
+// prefix, that is the first character instead, leaving 123 random bits.
+func newID(prefix string) string {
 	var b [16]byte
 	rand.Read(b[:])
-	return idEncoding.EncodeToString(b[:])
+	id := idEncoding.EncodeToString(b[:])
+	return prefix + id[len(prefix):]
 }
 
 // ValidID reports whether id has the shape of a session id, so that
