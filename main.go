@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/exec"
@@ -31,6 +33,7 @@ import (
 	"github.com/corslab/corslab/playground"
 	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/ratelimit"
+	"github.com/corslab/corslab/playground/session"
 )
 
 func main() {
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	publicHost := fs.String("public-host", "", "the `host` name or address learners use to reach this machine (workshops)")
 	teachToken := fs.String("teach-token", "", "the `token` that opens the instructor's dashboard at /teach (default: a random one in workshop mode)")
 	sessionRate := fs.Float64("session-rate", 30, "`requests` a second one session may make, in bursts of ten times as many (0: no limit)")
+	replica := fs.Int("replica", -1, "this corslab's `number` (0 to 31) among replicas behind a router: session ids start with its letter (see deploy/README.md)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060")
 	ipRate := fs.Float64("ip-rate", 100, "`requests` a second one client address may make, in bursts of ten times as many (0: no limit)")
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
@@ -79,6 +84,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("--no-builtin-lessons: needs --lessons DIR, or there would be no lessons")
 	case *sessionIdle < 10*time.Second || *sessionIdle > 7*24*time.Hour:
 		return fmt.Errorf("--session-idle: must be from 10s to 168h, got %s", *sessionIdle)
+	case *replica < -1 || *replica >= session.MaxReplicas:
+		return fmt.Errorf("--replica: must be from 0 to %d, got %d", session.MaxReplicas-1, *replica)
 	case *sessionRate < 0 || *ipRate < 0:
 		return errors.New("--session-rate, --ip-rate: must be 0 (no limit) or more")
 	}
@@ -87,6 +94,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err := checkToken(*teachToken); err != nil {
 		return err
+	}
+	if *pprofAddr != "" {
+		host, _, err := net.SplitHostPort(*pprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("--pprof: must be a loopback address with a port, such as 127.0.0.1:6060, got %q", *pprofAddr)
+		}
 	}
 	workshop := *publicHost != "" || !isLoopback(*listen)
 	if workshop && *teachToken == "" {
@@ -110,6 +123,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TeachToken:  *teachToken,
 		SessionRate: rate(*sessionRate),
 		IPRate:      rate(*ipRate),
+		Replica:     replicaPrefix(*replica),
 	})
 	if err != nil {
 		return err
@@ -153,9 +167,39 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *open {
 		openBrowser(lab, logger)
 	}
+	if *pprofAddr != "" {
+		go servePprof(ctx, *pprofAddr, logger)
+	}
 	err = srv.Serve(ctx)
 	fmt.Fprintln(stdout, "corslab stopped.")
 	return err
+}
+
+// servePprof serves the profiler until ctx is done.
+func servePprof(ctx context.Context, addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	log.Info("profiler listening", "url", "http://"+addr+"/debug/pprof/")
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Error("profiler", "err", err)
+	}
+}
+
+// replicaPrefix is --replica's session id prefix; "" for none (-1).
+func replicaPrefix(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return session.ReplicaPrefix(n)
 }
 
 // rate is a limit of n requests a second, in bursts of ten seconds' worth:

@@ -35,6 +35,7 @@ func TestRunFlags(t *testing.T) {
 		{"public host with a port", []string{"--listen", "0.0.0.0", "--public-host", "corslab.lan:8080"}, "--public-host: must be a bare host name"},
 		{"public host not a name", []string{"--listen", "0.0.0.0", "--public-host", "my_laptop"}, "--public-host: \"my_laptop\" is not a valid host name"},
 		{"public host on loopback", []string{"--public-host", "192.168.1.20"}, "--public-host: learners cannot reach 192.168.1.20 while corslab listens on 127.0.0.1 only; add --listen 0.0.0.0"},
+		{"replica out of range", []string{"--replica", "32"}, "--replica: must be from 0 to 31, got 32"},
 		{"short token", []string{"--teach-token", "secret"}, "--teach-token: must be 16 to 128 characters"},
 		{"token with a space", []string{"--teach-token", "a token with spaces"}, "--teach-token: may hold only"},
 	}

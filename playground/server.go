@@ -65,6 +65,9 @@ type Config struct {
 	// TeachToken opens the instructor's dashboard at /teach. Empty: no
 	// dashboard.
 	TeachToken string
+	// Replica, if not "", starts every session id with this letter: see
+	// session.Options.IDPrefix and --replica.
+	Replica string
 	// SessionRate and IPRate limit the requests one session and one client
 	// address may make; the zero Rate is no limit.
 	SessionRate, IPRate ratelimit.Rate
@@ -129,10 +132,11 @@ func Listen(cfg Config) (*Server, error) {
 			}
 		},
 		OnScenario: s.applyBucket,
+		IDPrefix:   cfg.Replica,
 	})
 
 	handlers := [numRoles]http.Handler{
-		UI:   s.routes(),
+		UI:   s.uiSecurity(s.routes()),
 		App:  s.pageOrigin(App),
 		API:  s.apiOrigin(),
 		S3:   s.captured(S3, s.s3),

@@ -1,0 +1,218 @@
+package playground
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Security headers, and where corslab sends them.
+//
+// corslab serves two kinds of responses, and they must be treated
+// differently:
+//
+//   - corslab's own pages: everything on the UI origin (the lab, lessons,
+//     the embed view, the matrix, the JSON API, the websocket, /static/),
+//     and the runner page that the lab frames on app, api and evil. These
+//     are ordinary web pages, and get the headers a careful site sends.
+//   - the virtual origins' answers (the api's /users, the bucket, the app's
+//     proxy, evil's pages under a session): what the learner configured,
+//     byte for byte, recorded in the exchange log. corslab never adds a
+//     header to them: any header there would be one more thing the browser
+//     reacts to, and the lab would no longer show CORS alone.
+//
+// The UI origin sends no Access-Control-Allow-* header at all: its API is
+// for its own pages, and no other origin may read it (security_test.go
+// checks this).
+
+// uiSecurity wraps the UI origin's handler: every response it gives, of
+// every kind, carries these headers.
+//
+//	Content-Security-Policy     what the page may load, connect to and frame
+//	                            (uiCSP); an injected <script> or
+//	                            on*="" attribute would not run
+//	X-Content-Type-Options      nosniff: a response is only ever what its
+//	                            Content-Type says (no JSON run as a script)
+//	Referrer-Policy             no-referrer: lab URLs hold the session id,
+//	                            which must not leak to the sites the lessons
+//	                            link to
+//	Cross-Origin-Opener-Policy  same-origin: a page that opened the lab (or
+//	                            one it opens) gets no handle on its window
+//	X-Frame-Options             DENY, for browsers that predate CSP's
+//	                            frame-ancestors; not on the embed view
+//
+// The embed view, /embed/…, is made to be framed by any site, so it gets
+// neither X-Frame-Options nor frame-ancestors (README "Lessons").
+func (s *Server) uiSecurity(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		embed := isEmbedPath(r.URL.Path)
+		h := w.Header()
+		h.Set("Content-Security-Policy", s.uiCSP(r, embed))
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		// The lab opens no window it talks to: every link it opens in a
+		// new tab is rel="noopener", and its runners are iframes, which
+		// this header does not touch.
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if !embed {
+			h.Set("X-Frame-Options", "DENY")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isEmbedPath reports whether a UI path is the embed view (or its
+// redirect, or an error shown in its place), which other sites frame.
+func isEmbedPath(path string) bool { return strings.HasPrefix(path, "/embed/") }
+
+// uiCSP is the Content-Security-Policy of the UI origin's responses. The
+// origins it names are those of the browser that sent r, built the same
+// way as the page's own (originsFor), so that a lab opened on localhost,
+// 127.0.0.1, corslab.localhost or a LAN address allows its own runners.
+// requestHost lets only letters, digits, '-', '.' and IP addresses
+// through, so the Host header cannot add a directive of its own.
+//
+//	default-src 'self'        anything not named below: this origin only
+//	script-src 'self'         the ES modules in /static/; no inline script,
+//	                          no eval (the page data is a JSON <script>,
+//	                          which is data, not script, and CSP lets it be)
+//	style-src 'self'          lab.css and matrix.css; no style="" attribute
+//	img-src 'self' data:      the page icon is "data:," (an empty icon, so
+//	                          that no browser asks the virtual origins for
+//	                          /favicon.ico); the lab shows no other image,
+//	                          not even the bucket's. (An image in a lesson's
+//	                          Markdown must be a data: URL: one from another
+//	                          site would be blocked.)
+//	connect-src 'self' ws:…   the JSON API, and the websocket. CSP Level 3
+//	                          lets 'self' match ws: on the same host and
+//	                          port, and Chromium does, but browsers from
+//	                          before that rule need the ws: origin spelt out
+//	frame-src …               the runner pages: app (also the sandboxed
+//	                          runner, whose URL is the app's), api and evil,
+//	                          and look-alike hosts, any name under
+//	                          .localhost on the app's port
+//	object-src 'none'         no plugins
+//	base-uri 'none'           no <base> to move the page's relative URLs
+//	form-action 'self'        forms post only here (the lab's are never
+//	                          submitted; JavaScript reads them)
+//	frame-ancestors 'none'    no site may frame the lab (clickjacking);
+//	                          left out on the embed view
+//
+// The lab never fetches another origin itself: the runner frames do, under
+// their own policy (runnerCSP).
+func (s *Server) uiCSP(r *http.Request, embed bool) string {
+	o := s.originsFor(r)
+	connect := "'self'"
+	frames := "http:"
+	if cspNamesHost(o.host) {
+		connect += " ws://" + strings.TrimPrefix(o.url(UI), "http://")
+		frames = o.url(App) + " " + o.url(API) + " " + o.url(Evil)
+	}
+	// A look-alike page is the app's server on another host name under
+	// .localhost (lookalikeOrigin).
+	frames += " http://*.localhost:" + strconv.Itoa(s.ports[App])
+	directives := []string{
+		"default-src 'self'",
+		"script-src 'self'",
+		"style-src 'self'",
+		"img-src 'self' data:",
+		"connect-src " + connect,
+		"frame-src " + frames,
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'self'",
+	}
+	if !embed {
+		directives = append(directives, "frame-ancestors 'none'")
+	}
+	return strings.Join(directives, "; ")
+}
+
+// cspNamesHost reports whether a CSP source expression can name the host.
+// CSP's grammar has no IPv6 literals: Chromium ignores
+// "http://[::1]:8081" and says so in the console. On such a host the
+// policy falls back to what it can say: 'self' for the websocket, and the
+// scheme "http:" for frames.
+func cspNamesHost(host string) bool { return !strings.Contains(host, ":") }
+
+// runnerPage wraps the runner page, /_corslab/runner, on app, api and
+// evil. The page is corslab's own, not the learner's: the lab loads it in
+// a hidden iframe and asks it to call fetch(). So it may carry headers of
+// its own, but only those that cannot change what that fetch() does or
+// what the browser lets the page see:
+//
+//	X-Content-Type-Options: nosniff, as on the UI.
+//	Content-Security-Policy (runnerCSP), without frame-ancestors.
+//
+// And deliberately not:
+//
+//   - frame-ancestors or X-Frame-Options: the runner must be frameable by
+//     the lab, and both are checked against EVERY ancestor. The embed view
+//     frames runners while some documentation site frames the embed view;
+//     any list would refuse that site, and the lesson would never run.
+//   - Referrer-Policy: the page's policy decides the Referer header of the
+//     learner's fetch(), which the exchange log shows. It must stay the
+//     browser's default.
+//   - Cross-Origin-Opener-Policy: the runner is always in a frame, where it
+//     does nothing.
+func (s *Server) runnerPage(role Role, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		if csp := s.runnerCSP(r, role); csp != "" {
+			h.Set("Content-Security-Policy", csp)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// runnerCSP is the runner page's policy. The page runs one module script
+// and one stylesheet of its own origin, and calls fetch() wherever the
+// learner says.
+//
+//	default-src 'none'        nothing else: no frames, fonts, workers…
+//	script-src, style-src     runner.js and lab.css, from /_corslab/static/
+//	                          on this origin, named as well as 'self': the
+//	                          sandboxed runner's origin is opaque, so
+//	                          'self' may match nothing there (CSP Level 3
+//	                          says so; Chromium matches the URL's origin)
+//	img-src data:             the page icon, "data:,"
+//	connect-src *             the learner's request may go to any origin
+//	                          (and be redirected anywhere): CSP must never
+//	                          be the reason a run fails. (* is any http:,
+//	                          https:, ws: or wss: URL; a request URL is
+//	                          always a session's http: base and a path.)
+//	object-src 'none', base-uri 'none', form-action 'none'
+//
+// On a host CSP cannot name (an IPv6 address) the page gets no policy:
+// without its own origin named, the sandboxed runner could lose its script.
+func (s *Server) runnerCSP(r *http.Request, role Role) string {
+	o := s.originsFor(r)
+	if !cspNamesHost(o.host) {
+		return ""
+	}
+	// On a look-alike host this is the look-alike's origin: o.host is the
+	// host name the browser used.
+	self := "'self' " + o.url(role)
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src " + self,
+		"style-src " + self,
+		"img-src data:",
+		"connect-src *",
+		"object-src 'none'",
+		"base-uri 'none'",
+		"form-action 'none'",
+	}, "; ")
+}
+
+// noSniff wraps the runner's static files (/_corslab/static/ on app, api
+// and evil): they are served with their real types, text/javascript and
+// text/css, so nosniff costs nothing and stops a response being taken for
+// another type.
+func noSniff(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
