@@ -222,6 +222,9 @@ func Parse(file string, data []byte) (*Lesson, error) {
 	if err := yaml.Unmarshal(front, &root); err != nil {
 		return nil, yamlError(file, err)
 	}
+	if err := duplicateKey(file, &root); err != nil {
+		return nil, err
+	}
 	var fm frontMatter
 	dec := yaml.NewDecoder(bytes.NewReader(front))
 	dec.KnownFields(true)
@@ -426,6 +429,36 @@ func yamlError(file string, err error) error {
 		return &Error{File: file, Line: n + 1, Msg: rest}
 	}
 	return &Error{File: file, Line: 1, Msg: msg}
+}
+
+// duplicateKey reports the first key, in document order, that a mapping
+// of the front matter repeats. Decoding into frontMatter would refuse it
+// too, but the YAML library compares every pair of keys and words an error
+// for each repeated pair: a file that repeats one key a few thousand times
+// took minutes. A map makes the check linear.
+func duplicateKey(file string, n *yaml.Node) error {
+	type key struct {
+		kind  yaml.Kind
+		value string
+	}
+	var seen map[key]int // a key's first line, in a mapping
+	if n.Kind == yaml.MappingNode {
+		seen = make(map[key]int, len(n.Content)/2)
+	}
+	for i, c := range n.Content {
+		if seen != nil && i%2 == 0 {
+			k := key{c.Kind, c.Value}
+			if first, ok := seen[k]; ok {
+				// +1: the opening ---
+				return &Error{File: file, Line: c.Line + 1, Msg: fmt.Sprintf("mapping key %q already defined at line %d", c.Value, first+1)}
+			}
+			seen[k] = c.Line
+		}
+		if err := duplicateKey(file, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // lineOf finds the line of the value at a path of mapping keys in a YAML

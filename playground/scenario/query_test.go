@@ -167,7 +167,7 @@ func roundTripScenarios() map[string]Scenario {
 	allowlist := Default()
 	allowlist.API = API{
 		AllowOrigin:      "allowlist",
-		Allowlist:        []string{`^https?://app\.test$`, "null", "", "http://a.test", "http://a.test"},
+		Allowlist:        []string{`^https?://app\.test$`, "null", "http://a.test", "http://a.test"},
 		Match:            "regex",
 		AllowCredentials: true,
 		AllowMethods:     "GET, PUT",

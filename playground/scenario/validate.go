@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/s3cors"
@@ -275,6 +276,9 @@ func checkPath(p string) string {
 	if len(p) > maxPathLen {
 		return fmt.Sprintf("must be at most %d bytes; got %d", maxPathLen, len(p))
 	}
+	if msg := checkText(p); msg != "" {
+		return msg
+	}
 	if !isPath(p) {
 		return fmt.Sprintf("must be a path such as /users, optionally with ?query, without spaces, control characters or #; got %q", p)
 	}
@@ -332,6 +336,9 @@ func checkHeaderValue(v string, max int) string {
 	if len(v) > max {
 		return fmt.Sprintf("must be at most %d bytes; got %d", max, len(v))
 	}
+	if msg := checkText(v); msg != "" {
+		return msg
+	}
 	if strings.ContainsAny(v, "\r\n\x00") {
 		return fmt.Sprintf("header values cannot contain CR, LF or NUL; got %q", v)
 	}
@@ -343,12 +350,26 @@ func checkHeaderValue(v string, max int) string {
 	return ""
 }
 
+// checkText refuses bytes that are not UTF-8. The lab page receives the
+// scenario as JSON, which turns them into U+FFFD, so the browser would run
+// another scenario than the one the server keeps and explains. JSON text is
+// always UTF-8; only a permalink (request.body=%FF) can carry such bytes.
+func checkText(v string) string {
+	if !utf8.ValidString(v) {
+		return fmt.Sprintf("must be UTF-8 text; got %q", v)
+	}
+	return ""
+}
+
 // isCTL reports whether c is an ASCII control character.
 func isCTL(c byte) bool { return c < ' ' || c == 0x7f }
 
 func checkBody(method, body string) string {
 	if len(body) > maxBodyLen {
 		return fmt.Sprintf("must be at most %d bytes (64 KiB); got %d", maxBodyLen, len(body))
+	}
+	if msg := checkText(body); msg != "" {
+		return msg
 	}
 	// fetch() upper-cases GET and HEAD before this check, so "get" counts.
 	// fetch.spec.whatwg.org/#concept-method-normalize
@@ -368,6 +389,14 @@ func checkAllowlist(entries []string, match string) []string {
 	for i, e := range entries {
 		if msg := checkHeaderValue(e, maxAllowlistEntryLen); msg != "" {
 			msgs = append(msgs, fmt.Sprintf("entry %d: %s", i+1, msg))
+			continue
+		}
+		// An empty entry is never meant: it matches no Origin under exact
+		// and every Origin under the other modes. A permalink could not
+		// carry it either: api.allowlist= (one empty value) is the empty
+		// list.
+		if e == "" {
+			msgs = append(msgs, fmt.Sprintf("entry %d is empty; write an origin such as http://127.0.0.1:8081, or leave the entry out", i+1))
 			continue
 		}
 		if match != "regex" {

@@ -86,7 +86,7 @@ func TestValidate(t *testing.T) {
 				}
 				s.API = API{
 					AllowOrigin:      "allowlist",
-					Allowlist:        []string{`^https?://(app|sandbox)\.test(:\d+)?$`, "null", ""},
+					Allowlist:        []string{`^https?://(app|sandbox)\.test(:\d+)?$`, "null"},
 					Match:            "regex",
 					AllowCredentials: true,
 					AllowMethods:     "GET, PATCH",
