@@ -31,11 +31,29 @@ func (s *Server) findSession(id string) *session.Session {
 	return s.sessions.Get(id)
 }
 
+// peekSession is findSession without marking the session used.
+func (s *Server) peekSession(id string) *session.Session {
+	if !session.ValidID(id) {
+		return nil
+	}
+	return s.sessions.Peek(id)
+}
+
+// watching reports whether r comes from the instructor's read-only view of
+// a session: ?watch=1.
+func watching(r *http.Request) bool { return r.URL.Query().Get("watch") == "1" }
+
 // withSession looks up the {id} session, answering 404 when there is none.
+// With ?watch=1 (the instructor's read-only view) the lookup does not mark
+// the session used: watching must not keep a learner's session alive.
 func (s *Server) withSession(h sessionHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		sess := s.findSession(id)
+		find := s.findSession
+		if watching(r) {
+			find = s.peekSession
+		}
+		sess := find(id)
 		if sess == nil {
 			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after "+s.idle()+" idle)")
 			return
@@ -125,17 +143,10 @@ func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess 
 		writeScenarioError(w, err)
 		return
 	}
-	d := s.describe(r, sess)
 	// Every page watching the session follows it: the instructor's
 	// read-only view of it, or the learner's other tab.
-	if frame, err := json.Marshal(struct {
-		Type     string            `json:"type"`
-		Scenario scenario.Scenario `json:"scenario"`
-		Query    string            `json:"query"`
-	}{"scenario", d.Scenario, d.Query}); err == nil {
-		sess.Send(frame)
-	}
-	writeJSON(w, http.StatusOK, d)
+	sess.Send(s.scenarioFrame(r, sess))
+	writeJSON(w, http.StatusOK, s.describe(r, sess))
 }
 
 // GET /api/sessions/{id}/exchanges?since=N
@@ -239,6 +250,17 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 		*session.Run
 		Score session.Score `json:"score"`
 	}{run, sess.Score()})
+}
+
+// scenarioFrame is the session's scenario as a websocket frame.
+func (s *Server) scenarioFrame(r *http.Request, sess *session.Session) []byte {
+	d := s.describe(r, sess)
+	frame, _ := json.Marshal(struct {
+		Type     string            `json:"type"`
+		Scenario scenario.Scenario `json:"scenario"`
+		Query    string            `json:"query"`
+	}{"scenario", d.Scenario, d.Query})
+	return frame
 }
 
 func parseSince(r *http.Request, name string) (uint64, error) {

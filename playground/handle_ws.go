@@ -38,6 +38,13 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 		return
 	}
 	sub, backlog, err := s.teach.subscribe(sess, since, runsSince)
+	if err == nil && watching(r) {
+		// The read-only view is not the learner being online, and it may
+		// have missed scenario changes while it was away.
+		sess.Watchers.Add(1)
+		defer sess.Watchers.Add(-1)
+		backlog = append(backlog, s.scenarioFrame(r, sess))
+	}
 	if err != nil {
 		writeJSONError(w, http.StatusTooManyRequests, fmt.Sprintf("%s: at most %d pages may watch one session; close some tabs", err, session.MaxSubscribers))
 		return

@@ -298,9 +298,9 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 	d := s.labData(r, sess, false)
 	d.ReadOnly = true
 	d.Workshop = false
-	_, d.Watching = sess.Learner()
-	if d.Watching == "" {
-		d.Watching = "a learner with no name yet"
+	_, d.Watching = sess.Learner() // "": the page says the learner has no name yet
+	if d.Lesson != nil {
+		d.Lesson.GoalsURL += "?watch=1"
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	render(w, r, http.StatusOK, views.Lab(d))
@@ -397,7 +397,10 @@ func (s *Server) snapshot() *class.Snapshot {
 	if last != nil && fresh {
 		return last
 	}
-	snap := s.buildSnapshot(all)
+	snap, complete := s.buildSnapshot(all)
+	if !complete {
+		key = 0 // some goals wait for their next check: build again then
+	}
 	t.mu.Lock()
 	t.last, t.lastKey, t.lastAt = snap, key, time.Now()
 	t.mu.Unlock()
@@ -405,12 +408,15 @@ func (s *Server) snapshot() *class.Snapshot {
 }
 
 // buildSnapshot adds up the class. Goals are checked without holding
-// s.teach.mu, so that recording runs never waits for it.
-func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
+// s.teach.mu, so that recording runs never waits for it. complete is false
+// when a session changed but its goals were checked too recently to check
+// again: the snapshot is then behind it.
+func (s *Server) buildSnapshot(all []*session.Session) (snap *class.Snapshot, complete bool) {
 	t := s.teach
 	now := time.Now()
+	complete = true
 	t.mu.Lock()
-	snap := &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
+	snap = &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
 	for _, l := range s.cfg.Lessons {
 		cl := class.Lesson{Slug: l.Slug, Title: l.Title, Track: l.Track, Goals: []class.Goal{}}
 		for _, g := range l.Goals {
@@ -434,7 +440,7 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 		if key == "" {
 			key = "session:" + sess.ID // a page that has not said who it is
 		}
-		online := sess.Subscribers() > 0
+		online := sess.Subscribers() > int(sess.Watchers.Load())
 		if online {
 			snap.Online++
 		}
@@ -454,7 +460,9 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 			}
 		}
 		if l := s.lesson(sess.Lesson); l != nil {
-			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], s.checkGoals(l, sess, now))
+			p, current := s.checkGoals(l, sess, now)
+			complete = complete && current
+			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], p)
 		}
 	}
 
@@ -477,20 +485,21 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 	if snap.Learners == nil {
 		snap.Learners = []class.Learner{}
 	}
-	return snap
+	return snap, complete
 }
 
 // checkGoals brings a lesson session's progress up to date, checking its
-// goals again if it changed (at most once per goalsEvery), and returns it.
-func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) *sessionProgress {
+// goals again if it changed (at most once per goalsEvery), and returns it;
+// current is false when it changed but must wait for its next check.
+func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) (p *sessionProgress, current bool) {
 	t := s.teach
 	t.mu.Lock()
-	p := t.progressOf(sess.ID)
+	p = t.progressOf(sess.ID)
 	v := sess.Version()
-	stale := v != p.version && now.Sub(p.checked) >= goalsEvery
+	changed, due := v != p.version, now.Sub(p.checked) >= goalsEvery
 	t.mu.Unlock()
-	if !stale {
-		return p
+	if !changed || !due {
+		return p, !changed
 	}
 	states := goalState(l, sess)
 	t.mu.Lock()
@@ -501,7 +510,7 @@ func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Ti
 		}
 	}
 	p.version, p.checked = v, now
-	return p
+	return p, true
 }
 
 // merge adds one session's progress in lesson l to what the same learner

@@ -315,11 +315,30 @@ func TestScenarioChangesReachWatchers(t *testing.T) {
 	// without keeping the session alive.
 	before := srv.sessions.Peek(id).LastUsed()
 	resp, body := send(t, srv, "GET", "/teach/learners/"+id, "", bearer...)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"readOnly":true`) || !strings.Contains(body, `"watching":"a learner with no name yet"`) {
-		t.Errorf("watch page: %d, readOnly/watching missing", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `"readOnly":true`) || strings.Contains(body, `"watching":`) || !strings.Contains(body, `goals?watch=1`) {
+		t.Errorf("watch page: %d, readOnly, watching or the goals URL wrong", resp.StatusCode)
+	}
+	// The watch page's websocket starts with the scenario as it is now,
+	// and neither it nor the goals poll keeps the session alive or counts
+	// as the learner being online.
+	watch := dialWS(t, srv, id, "watch=1")
+	watch.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := watch.ReadJSON(&f); err != nil || f.Type != "scenario" || f.Scenario.API.AllowOrigin != "*" {
+		t.Errorf("watcher's first frame: %+v %v", f, err)
+	}
+	if resp, _ := send(t, srv, "GET", "/api/sessions/"+id+"/goals?watch=1", ""); resp.StatusCode != http.StatusOK {
+		t.Errorf("goals for the watcher: %d", resp.StatusCode)
 	}
 	if !srv.sessions.Peek(id).LastUsed().Equal(before) {
 		t.Error("watching touched the session")
+	}
+	ws.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for classNow(t, srv).Online != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("with only the instructor watching, the learner still counts as online")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	if resp, _ := send(t, srv, "GET", "/teach/learners/"+strings.Repeat("a", 26), "", bearer...); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("watching an unknown session: %d, want 404", resp.StatusCode)

@@ -91,10 +91,15 @@ export async function sessionIsGone(sessionId) {
 /** The address of the session's HAR download. */
 export const harURL = (sessionId) => `${base(sessionId)}/har`;
 
-/** The session's websocket address (same origin as the page). */
-export function streamURL(sessionId, since, runsSince) {
+/**
+ * The session's websocket address (same origin as the page). watch: the
+ * instructor's read-only view, which neither keeps the session alive nor
+ * counts as the learner being online.
+ */
+export function streamURL(sessionId, since, runsSince, watch = false) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${scheme}//${location.host}${base(sessionId)}/ws?since=${since}&runsSince=${runsSince}`;
+  const w = watch ? "&watch=1" : "";
+  return `${scheme}//${location.host}${base(sessionId)}/ws?since=${since}&runsSince=${runsSince}${w}`;
 }
 
 async function readJSON(res) {

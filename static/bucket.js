@@ -184,6 +184,13 @@ export class BucketRules {
     return false;
   }
 
+  /** Draws the editor again for a scenario's bucket.cors (null: no configuration). */
+  set(cors) {
+    this.configured = cors !== null && cors !== undefined;
+    this.rules = (cors ?? []).map(ruleState);
+    this.render();
+  }
+
   /** Names the page origin in the preset's tooltip, as the setup changes. */
   showPageOrigin(origin) {
     const button = this.root.querySelector('[data-cors-preset="page"]');

@@ -138,9 +138,12 @@ export class ScenarioForm {
    *   save(scenario): Promise of putScenario's result
    *   onChange(scenario): called on every edit, before saving
    *   onSaved(result): called after the server accepted a save
+   *   readOnly: show the scenario only (the instructor watching a
+   *     learner's lab): every control is disabled and nothing is saved
    */
-  constructor(form, { scenario, origins, save, onChange, onSaved }) {
+  constructor(form, { scenario, origins, save, onChange, onSaved, readOnly = false }) {
     this.form = form;
+    this.readOnly = readOnly;
     this.base = structuredClone(scenario);
     this.origins = origins ?? {};
     this.saveFn = save;
@@ -163,6 +166,11 @@ export class ScenarioForm {
     this.lastOk = true;
     this.scheduleSave = debounce(() => this.save(), SAVE_DELAY_MS);
 
+    if (readOnly) {
+      // A disabled fieldset disables every control in it, even the bucket
+      // rules drawn later.
+      for (const set of form.querySelectorAll(":scope > fieldset")) set.disabled = true;
+    }
     form.addEventListener("submit", (e) => e.preventDefault());
     form.addEventListener("input", () => this.edited());
     form.addEventListener("change", () => this.edited());
@@ -211,6 +219,66 @@ export class ScenarioForm {
     if (method === "GET" || method === "HEAD") body.value = "";
     else if (body.value === "") body.value = UPLOAD_BODY;
     this.edited();
+  }
+
+  /**
+   * Shows a scenario saved elsewhere, without saving it: the read-only view
+   * follows the learner's page this way. Every control is written from the
+   * scenario; the header rows and the bucket's rules are drawn again.
+   */
+  set(scenario) {
+    this.scheduleSave.cancel();
+    this.base = structuredClone(scenario);
+    const f = this.form.elements;
+    const { request, api } = scenario;
+    const hasOption = (select, value) => [...select.options].some((o) => o.value === value);
+    const knownMethod = request.method !== "other" && hasOption(f["method-choice"], request.method);
+    const namedOrigin = api.allowOrigin !== "custom" && hasOption(f["allowOrigin-choice"], api.allowOrigin);
+    const values = {
+      "setup": scenario.setup,
+      "request.from": request.from,
+      "request.lookalikeHost": request.lookalikeHost,
+      "request.target": request.target,
+      "method-choice": knownMethod ? request.method : "other",
+      "method-other": knownMethod ? "" : request.method,
+      "request.path": request.path,
+      "request.body": request.body,
+      "request.credentials": request.credentials,
+      "request.mode": request.mode,
+      "request.redirect": request.redirect,
+      "allowOrigin-choice": namedOrigin ? api.allowOrigin : "custom",
+      "allowOrigin-custom": namedOrigin ? "" : api.allowOrigin,
+      "api.allowlist": (api.allowlist ?? []).join("\n"),
+      "api.match": api.match,
+      "api.allowMethods": api.allowMethods,
+      "api.allowHeaders": api.allowHeaders,
+      "api.exposeHeaders": api.exposeHeaders,
+      "api.maxAge": api.maxAge,
+      "api.preflightStatus": api.preflightStatus,
+      "api.redirect": api.redirect,
+      "api.signedUrlExpires": api.signedUrlExpires,
+      "api.cookieSameSite": api.cookieSameSite,
+      "proxy.addOrigin": scenario.proxy?.addOrigin,
+    };
+    for (const [name, value] of Object.entries(values)) {
+      if (f[name]) f[name].value = value ?? "";
+    }
+    f["api.allowCredentials"].checked = Boolean(api.allowCredentials);
+    f["api.vary"].checked = Boolean(api.vary);
+    f["api.requireLogin"].checked = Boolean(api.requireLogin);
+    this.requestHeaders.set(request.headers);
+    this.extraHeaders.set(api.extraHeaders);
+    this.bucket.set(scenario.bucket?.cors ?? null);
+    // "From" takes the scenario's value; applySetup fixes it again if the
+    // setup says so.
+    this.fromFixed = false;
+    this.freeFrom = null;
+    this.clearErrors();
+    this.showDependentFields();
+    const shown = this.read().scenario;
+    this.savedBody = JSON.stringify(shown);
+    this.lastOk = true;
+    this.onChange(shown);
   }
 
   /**
@@ -381,6 +449,7 @@ export class ScenarioForm {
   }
 
   save() {
+    if (this.readOnly) return Promise.resolve(true); // the learner's page saves
     this.chain = this.chain.then(() => this.saveNow(), () => this.saveNow());
     return this.chain;
   }
@@ -527,6 +596,12 @@ export class HeaderRows {
       pairs.push([name, value]);
     }
     return Object.fromEntries(pairs);
+  }
+
+  /** Draws the rows again for headers (name → value), sorted as the server renders them. */
+  set(headers) {
+    const names = Object.keys(headers ?? {}).sort();
+    this.rows.replaceChildren(...names.map((name) => this.row(name, headers[name])));
   }
 
   /** Keeps the remove buttons' names in step with the header names. */

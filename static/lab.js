@@ -11,6 +11,8 @@
 //   curl.js          an exchange as a curl command ("Copy as curl" in the log)
 //   signed.js        a signed URL the api handed out, as the next request
 //   lesson.js        on a lesson page: its goals, hints and progress
+//   workshop.js      in a class: the learner's name for the instructor,
+//                    and the instructor's "everyone, open lesson X"
 //
 // Pressing Run: save the scenario, ask the runner to fetch, record the run
 // with the learner's prediction (POST /api/sessions/{id}/runs), and show it.
@@ -19,6 +21,11 @@
 // (/lessons/{slug}/{id}: data.lesson is set) and a lesson's embed view
 // (/embed/{slug}/{id}: data.embed too, with no header, diagram or
 // explanation pane, so those parts are optional here).
+//
+// With data.readOnly it is the instructor's view of a learner's page
+// (/teach/learners/{id}): it follows the session's stream, and the
+// scenario the learner saves, with every control disabled, no Run and no
+// runner frame.
 
 import { el } from "./dom.js";
 import { putScenario, postRun, getSession } from "./api.js";
@@ -32,10 +39,12 @@ import { PredictControl, ScoreView } from "./predict.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 import { signedFollowUp } from "./signed.js";
 import { LessonGoals, Hints, iframeSnippet } from "./lesson.js";
+import { NicknameField, AnnouncementBanner } from "./workshop.js";
 
 const data = JSON.parse(document.getElementById("lab-data").textContent);
 const sessionId = data.sessionId;
 const lesson = data.lesson ?? null; // views.LessonView on a lesson page
+const readOnly = Boolean(data.readOnly);
 const urls = {};  // role → origin, e.g. api → "http://127.0.0.1:8082"
 const bases = {}; // role → session base, e.g. api → "http://127.0.0.1:8082/k3xq…"
 for (const o of data.origins ?? []) {
@@ -81,7 +90,8 @@ function addresses(query) {
 
 // ----- the runner frame -----
 
-const runner = new RunnerFrame($("runner-host"), urls);
+// None in the read-only view: it never runs anything.
+const runner = readOnly ? null : new RunnerFrame($("runner-host"), urls);
 
 // ----- the scenario form -----
 
@@ -89,24 +99,30 @@ const form = new ScenarioForm($("scenario"), {
   scenario: data.scenario,
   origins: urls,
   save: (scenario) => putScenario(sessionId, scenario),
+  readOnly,
   onChange: (scenario) => {
     showPreview(scenario);
     if (!log.selection()) redraw(); // the empty diagram shows the planned lanes
-    if (!running) runner.use(scenario.request.from, scenario.request.lookalikeHost);
+    if (!running) runner?.use(scenario.request.from, scenario.request.lookalikeHost);
   },
-  onSaved: ({ query }) => {
-    // The address bar and the links always describe the saved scenario.
-    const to = addresses(query);
-    history.replaceState(null, "", to.page);
-    shareURL = to.share;
-    if (shareInput) shareInput.value = shareURL;
-    if (lesson) {
-      embedURL = to.embed;
-      const open = $("open-in-corslab");
-      if (open) open.href = to.lab;
-    }
-  },
+  onSaved: ({ query }) => showSaved(query),
 });
+
+/**
+ * The address bar and the links always describe the saved scenario. (The
+ * read-only view keeps its own address: the instructor's.)
+ */
+function showSaved(query) {
+  const to = addresses(query);
+  if (!readOnly) history.replaceState(null, "", to.page);
+  shareURL = to.share;
+  if (shareInput) shareInput.value = shareURL;
+  if (lesson) {
+    embedURL = to.embed;
+    const open = $("open-in-corslab");
+    if (open) open.href = to.lab;
+  }
+}
 
 function showPreview(scenario) {
   const { request, setup } = scenario;
@@ -151,7 +167,7 @@ function redraw() {
 
 const log = new ExchangeLog($("log"), {
   sessionId, originURLs: urls, onSelect: redraw, onUpdate: redraw, onCurlCopied: curlCopied,
-  followUp: (run) => signedFollowUp(run, bases),
+  followUp: readOnly ? null : (run) => signedFollowUp(run, bases),
   onFollowUp: followSignedURL,
 });
 if (diagramEl) new ResizeObserver(redraw).observe(diagramEl);
@@ -196,6 +212,14 @@ function followSignedURL(next) {
   runButton.focus();
 }
 
+// ----- the workshop -----
+
+// The instructor's announcement shows on every page but their own
+// read-only view; in a class, the header asks for the learner's name.
+const banner = readOnly ? null : new AnnouncementBanner({ lesson: lesson?.slug ?? "", embed: Boolean(data.embed) });
+const topbar = document.querySelector(".topbar"); // the embed view has none
+if (data.workshop && !readOnly && topbar) new NicknameField(topbar, sessionId);
+
 // ----- the live stream -----
 
 // While our own run is being recorded, runs from the stream wait, so that
@@ -204,6 +228,7 @@ let recording = false;
 const heldRuns = [];
 
 const stream = new Stream(sessionId, {
+  watch: readOnly,
   onExchange: (exchange) => {
     log.addExchange(exchange);
     goals?.refresh(); // a goal may be about an exchange
@@ -216,6 +241,18 @@ const stream = new Stream(sessionId, {
     if (run.prediction && !ownRuns.has(String(run.id))) score.refresh();
   },
   onState: showConnection,
+  onMessage: (msg) => {
+    if (msg.type === "announce") banner?.show(msg);
+    // corslab refused requests over this session's rate limit: say why,
+    // since the browser only reports a failed fetch.
+    if (msg.type === "notice" && !readOnly) runStatus.textContent = msg.text;
+    // Only the read-only view follows saves: on the learner's own page,
+    // the form is the author, and a frame is its own save coming back.
+    if (msg.type === "scenario" && readOnly && msg.scenario) {
+      form.set(msg.scenario);
+      showSaved(msg.query ?? "");
+    }
+  },
 });
 
 function showConnection(state) {
@@ -236,7 +273,7 @@ let running = false;
 const ownRuns = new Set(); // ids of the runs this page recorded
 
 async function run() {
-  if (running || $("conn").dataset.state === "gone") return;
+  if (readOnly || running || $("conn").dataset.state === "gone") return;
   running = true;
   runButton.disabled = true;
   const prediction = predict.value();
@@ -344,6 +381,7 @@ const goals = lesson && $("goals")
     // Said beside Run, where the learner is looking (and read out).
     onMet: (words) => { if (!running) setStatus(words, "met"); },
     onShowRun: (runId) => log.select(String(runId)),
+    remember: !readOnly,
   })
   : null;
 if (lesson) {
@@ -362,20 +400,27 @@ if (lesson) {
 
 const initial = form.read().scenario;
 showPreview(initial);
-runner.use(initial.request.from, initial.request.lookalikeHost);
+runner?.use(initial.request.from, initial.request.lookalikeHost);
 stream.start();
-runButton.disabled = false;
 goals?.start();
-// Predict mode (lessons): the guess is offered from the start, and Run
-// still works without one.
-if (data.predict) predict.invite();
+if (readOnly) {
+  // Nothing here acts on the learner's session.
+  for (const part of [runButton, $("predict"), document.querySelector(".runbar .shortcut")]) {
+    if (part) part.hidden = true;
+  }
+} else {
+  runButton.disabled = false;
+  // Predict mode (lessons): the guess is offered from the start, and Run
+  // still works without one.
+  if (data.predict) predict.invite();
+}
 
 // The score: in the page data, or asked for (a server that keeps none
 // answers without one, and then no score is shown).
 if (data.score) score.show(data.score);
 else score.refresh();
 
-if (data.runOnLoad) {
+if (data.runOnLoad && !readOnly) {
   // A permalink with run=1: run once, as soon as the runner can, and drop
   // run=1 so that reloading the page does not run it again.
   runner.whenReady().then(() => {

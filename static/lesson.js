@@ -114,9 +114,12 @@ export class LessonGoals {
    *   onMet(words): goals were just met in this session; words says
    *     which ("Goal 2 met ✓"), for a status line
    *   onShowRun(runId): the learner asked to see the run that met a goal
+   *   remember: keep the progress in this browser (false in the
+   *     instructor's read-only view: it is another browser's progress)
    */
-  constructor(list, { slug, goalsUrl, counters = [], done, onMet, onShowRun }) {
+  constructor(list, { slug, goalsUrl, counters = [], done, onMet, onShowRun, remember = true }) {
     this.slug = slug;
+    this.remember = remember;
     this.goalsUrl = goalsUrl;
     this.counters = counters.filter(Boolean);
     this.done = done;
@@ -125,7 +128,7 @@ export class LessonGoals {
     this.items = new Map(); // goal id → its <li>
     for (const li of list.querySelectorAll("li[data-goal]")) this.items.set(li.dataset.goal, li);
     this.metNow = new Map();     // goal id → its status from the server, when met
-    this.doneBefore = loadProgress(slug);
+    this.doneBefore = remember ? loadProgress(slug) : new Set();
     this.loaded = false;         // the first answer announces nothing
     this.timer = 0;
     this.inFlight = false;
@@ -183,7 +186,7 @@ export class LessonGoals {
       this.metNow.set(st.id, st);
     }
     this.loaded = true;
-    this.doneBefore = saveProgress(this.slug, this.metNow.keys());
+    if (this.remember) this.doneBefore = saveProgress(this.slug, this.metNow.keys());
     this.show();
     if (newlyMet.length > 0) this.announce(newlyMet);
   }

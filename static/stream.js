@@ -17,12 +17,18 @@ export class Stream {
    * @param {object} handlers
    *   onExchange(exchange), onRun(run): a new event, in order, never twice
    *   onState(state): "connecting" | "live" | "reconnecting" | "gone"
+   *   watch: true on the instructor's read-only view (see streamURL)
+   *   onMessage(msg): any other frame, such as {"type": "announce", ...}
+   *     or {"type": "scenario", ...}; optional. Such frames are news, not
+   *     history: ?since does not replay them.
    */
-  constructor(sessionId, { onExchange, onRun, onState }) {
+  constructor(sessionId, { onExchange, onRun, onState, onMessage, watch = false }) {
     this.sessionId = sessionId;
+    this.watch = watch;
     this.onExchange = onExchange;
     this.onRun = onRun;
     this.onState = onState;
+    this.onMessage = onMessage;
     this.highestSeq = 0; // the newest exchange we have
     this.highestRun = 0; // the newest run we have
     this.delay = FIRST_DELAY_MS;
@@ -36,7 +42,7 @@ export class Stream {
   }
 
   connect() {
-    const socket = new WebSocket(streamURL(this.sessionId, this.highestSeq, this.highestRun));
+    const socket = new WebSocket(streamURL(this.sessionId, this.highestSeq, this.highestRun, this.watch));
     this.socket = socket;
     let opened = false;
 
@@ -90,6 +96,8 @@ export class Stream {
       if (!(id > this.highestRun)) return;
       this.highestRun = id;
       this.onRun(msg.run);
+    } else if (msg && typeof msg.type === "string" && msg.type !== "exchange" && msg.type !== "run") {
+      this.onMessage?.(msg);
     }
   }
 }

@@ -29,6 +29,9 @@ type Session struct {
 	Lesson  string // the slug of the lesson it was opened for, or ""
 	// Limit is the session's share of requests (Config.SessionRate).
 	Limit ratelimit.Bucket
+	// Watchers counts the subscribers that are the instructor's read-only
+	// view, not the learner: Subscribers minus Watchers are the learner's.
+	Watchers atomic.Int32
 
 	now     func() time.Time
 	used    atomic.Int64 // unix nanoseconds of the last use
