@@ -204,7 +204,7 @@ func TestJSONAPI(t *testing.T) {
 		{"unknown session", "GET", "/api/sessions/" + strings.Repeat("a", 26), "", 404, `"error"`},
 		{"malformed id", "GET", "/api/sessions/..%2f", "", 404, `"error"`},
 		{"runs start empty", "GET", base + "/runs", "", 200, `[]`},
-		{"a posted run is kept", "POST", base + "/runs", `{"request": {"from":"app","target":"api","method":"GET","path":"/users","headers":{},"body":"","credentials":"omit","mode":"cors","redirect":"follow"}, "url": "http://x", "since": 0, "browser": {"ok": false, "error": "TypeError: Failed to fetch"}}`, 201, `"id": 1`},
+		{"a posted run is kept", "POST", base + "/runs", `{"request": {"from":"app","target":"api","method":"GET","path":"/users","headers":{},"body":"","credentials":"omit","mode":"cors","redirect":"follow"}, "url": "http://x", "since": 0, "browser": {"ok": false, "error": "TypeError: Failed to fetch"}}`, 201, `"id":1,`},
 		{"a run with a bad request is refused", "POST", base + "/runs", `{"request": {"method": "GET /x"}, "browser": {}}`, 400, `"request.method"`},
 		{"exchanges since a seq", "GET", base + "/exchanges?since=0", "", 200, `[]`},
 		{"bad since", "GET", base + "/exchanges?since=x", "", 400, `since`},
