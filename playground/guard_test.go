@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -297,7 +298,7 @@ func TestShutdownSaysGoodbyeToWebsockets(t *testing.T) {
 					continue
 				}
 				var ce *websocket.CloseError
-				if !errorsAs(err, &ce) || ce.Code != websocket.CloseTryAgainLater && ce.Code != websocket.CloseGoingAway {
+				if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater && ce.Code != websocket.CloseGoingAway {
 					t.Errorf("websocket %d ended with %v, want a close frame", i, err)
 				}
 				return
@@ -311,14 +312,6 @@ func TestShutdownSaysGoodbyeToWebsockets(t *testing.T) {
 	if d := time.Since(start); d > 4*time.Second {
 		t.Errorf("shutting down took %v", d)
 	}
-}
-
-func errorsAs(err error, target **websocket.CloseError) bool {
-	ce, ok := err.(*websocket.CloseError)
-	if ok {
-		*target = ce
-	}
-	return ok
 }
 
 func TestPanicInAHandlerIsContained(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,7 +233,7 @@ func (s *Server) handleAnnounce(w http.ResponseWriter, r *http.Request) {
 	if req.Lesson != "" {
 		l := s.lesson(req.Lesson)
 		if l == nil {
-			writeJSONError(w, http.StatusBadRequest, "lesson: no lesson has the slug "+jsonQuote(req.Lesson))
+			writeJSONError(w, http.StatusBadRequest, "lesson: no lesson has the slug "+strconv.Quote(req.Lesson))
 			return
 		}
 		a = &class.Announcement{Lesson: l.Slug, Title: l.Title, URL: lessonPath(false, l.Slug), At: time.Now().UTC()}
@@ -526,9 +527,4 @@ func (t *teacher) merge(l *lesson.Lesson, have class.Progress, p *sessionProgres
 	}
 	out.Done = out.Total > 0 && len(out.Met) == out.Total
 	return out
-}
-
-func jsonQuote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
 }
