@@ -18,36 +18,59 @@ type originSet struct {
 	ports *[numRoles]int
 }
 
-// originsFor builds the origins for the host r was sent to.
+// originsFor builds the origins for the host r was sent to. guard has
+// already refused every request whose Host is not a host name or an IP
+// address, so the host is always one.
 func (s *Server) originsFor(r *http.Request) originSet {
-	return originSet{host: requestHost(r.Host, s.cfg.Listen), ports: &s.ports}
+	return originSet{host: requestHost(r.Host), ports: &s.ports}
 }
 
-// requestHost returns the host name (without port) from a Host header, or
-// a fallback based on the listen address when the header is not a plain
-// host name or IP address.
-func requestHost(hostport, listen string) string {
+// requestHost returns the host of a Host header (RFC 9110, 7.2: uri-host
+// [ ":" port ]) without its port, and an IPv6 address without its
+// brackets: "127.0.0.1", "corslab.localhost", "::1". It returns "" when the
+// header is missing or names no host name or IP address: "a:1:2",
+// "re_bind.attacker.example", "<script>". So the host corslab builds URLs
+// and the Content-Security-Policy from holds only letters, digits, '-', '.'
+// and ':'.
+func requestHost(hostport string) string {
 	host := hostport
-	if h, _, err := net.SplitHostPort(hostport); err == nil {
-		host = h
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.Contains(hostport[i:], "]") {
+		host = hostport[:i]
+		if port := hostport[i+1:]; strings.Trim(port, "0123456789") != "" {
+			return ""
+		}
 	}
-	if ip := net.ParseIP(host); ip != nil || validHostname(host) {
-		return host
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		// An IPv6 address, which is written in brackets; RFC 3986, 3.2.2.
+		inner, ok = strings.CutSuffix(inner, "]")
+		if ip := net.ParseIP(inner); !ok || ip == nil || !strings.Contains(inner, ":") {
+			return ""
+		}
+		return inner
 	}
-	if ip := net.ParseIP(listen); ip == nil || ip.IsUnspecified() {
-		return "localhost"
+	if strings.Contains(host, ":") || net.ParseIP(host) == nil && !validHostname(host) {
+		return "" // a colon left here is an IPv6 address without brackets, or worse
 	}
-	return listen
+	return host
 }
 
-// validHostname accepts DNS-style names: letters, digits, '-' and '.'.
+// validHostname accepts DNS host names (RFC 1123, 2.1), in any case, with
+// an optional final dot: dot-separated labels of 1 to 63 letters, digits
+// and '-' that neither start nor end with '-'. main's --public-host check
+// accepts the same names, without the final dot.
 func validHostname(h string) bool {
+	h = strings.TrimSuffix(h, ".")
 	if h == "" || len(h) > 253 {
 		return false
 	}
-	for _, c := range []byte(h) {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
+		}
+		for _, c := range []byte(label) {
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
 		}
 	}
 	return true
