@@ -854,6 +854,15 @@ func TestS3RefusedOperations(t *testing.T) {
 		{desc: "the session's bucket cannot be deleted by a request",
 			method: "DELETE", path: "", bucketKept: true,
 			err: accessDenied("corslab: a session's bucket is created and deleted with the session")},
+		{desc: "PutObjectTagging is not implemented, rather than storing the tags as the object",
+			method: "PUT", path: "/hello.txt?tagging", bucketKept: true,
+			err: notImplemented("corslab's fake S3 does not implement ?tagging for PUT")},
+		{desc: "DeleteObjectTagging is not implemented, rather than deleting the object",
+			method: "DELETE", path: "/hello.txt?tagging", bucketKept: true,
+			err: notImplemented("corslab's fake S3 does not implement ?tagging for DELETE")},
+		{desc: "PutObjectAcl is not implemented, rather than emptying the object",
+			method: "PUT", path: "/hello.txt?acl", bucketKept: true,
+			err: notImplemented("corslab's fake S3 does not implement ?acl for PUT")},
 		{desc: "a request without a session is refused",
 			method: "GET", path: "/hello.txt", noSession: true, err: accessDenied("Access Denied")},
 		{desc: "a preflight without a session is refused",
@@ -875,8 +884,8 @@ func TestS3RefusedOperations(t *testing.T) {
 			}
 			checkError(t, tt.method+" "+tt.path, a, tt.err)
 			if tt.bucketKept {
-				if got := l.do(l.request("GET", "/hello.txt", "")); got.status != 200 {
-					t.Errorf("the bucket is gone: GET hello.txt %d", got.status)
+				if got := l.do(l.request("GET", "/hello.txt", "")); got.status != 200 || got.body != HelloText {
+					t.Errorf("the bucket or hello.txt changed: GET hello.txt %d %q", got.status, got.body)
 				}
 			}
 		})
