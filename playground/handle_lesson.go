@@ -1,15 +1,12 @@
 package playground
 
 import (
-	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 
-	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
@@ -95,14 +92,8 @@ func (s *Server) handleNewLesson(embed bool) http.HandlerFunc {
 			s.badPermalink(w, r, errs)
 			return
 		}
-		sess, err := s.sessions.CreateFor(sc, l.Slug)
-		if errors.Is(err, session.ErrTooMany) {
-			s.tooManySessions(w, r, lessonPath(embed, l.Slug))
-			return
-		}
-		if err != nil {
-			s.log.Error("creating a session", "err", err)
-			http.Error(w, "could not create a session", http.StatusInternalServerError)
+		sess := s.createSession(w, r, sc, l.Slug, lessonPath(embed, l.Slug))
+		if sess == nil {
 			return
 		}
 		http.Redirect(w, r, withQuery(lessonPath(embed, l.Slug)+"/"+sess.ID, r.URL.RawQuery), http.StatusSeeOther)
@@ -113,10 +104,10 @@ func (s *Server) handleNewLesson(embed bool) http.HandlerFunc {
 // and run=1.
 func (s *Server) lessonQuery(r *http.Request, l *lesson.Lesson) (scenario.Scenario, bool, scenario.FieldErrors) {
 	q := r.URL.Query()
-	run := q.Get("run") == "1"
+	run, runErr := runParam(q["run"])
 	q.Del("run")
 	sc, errs := scenario.Patch(s.lessonStart(r, l), q)
-	return sc, run, errs
+	return sc, run, withRunError(errs, runErr)
 }
 
 // GET /lessons/{slug}/{id}?<changes>[&run=1] and /embed/{slug}/{id}?…: the
@@ -240,27 +231,17 @@ func (s *Server) handleLessonList(w http.ResponseWriter, r *http.Request) {
 }
 
 // GET /api/sessions/{id}/goals: the goals of the session's lesson, each met
-// or not, checked against its runs and exchanges now.
+// or not, checked against its runs and exchanges now. Only what arrived
+// since the last check is read (lesson.Progress, shared with the
+// instructor's dashboard), so a page polling it costs what is new, not
+// the whole exchange ring.
 func (s *Server) handleGoals(w http.ResponseWriter, r *http.Request, sess *session.Session) {
 	l := s.lesson(sess.Lesson)
 	if l == nil {
 		writeJSONError(w, http.StatusNotFound, "this session was not opened for a lesson: open one at /lessons")
 		return
 	}
-	writeJSON(w, http.StatusOK, goalState(l, sess))
-}
-
-// goalState evaluates a lesson's goals on a session's traffic.
-func goalState(l *lesson.Lesson, sess *session.Session) []lesson.Status {
-	raws := sess.Exchanges(0)
-	exchanges := make([]capture.Exchange, 0, len(raws))
-	for _, raw := range raws {
-		var ex capture.Exchange
-		if json.Unmarshal(raw, &ex) == nil {
-			exchanges = append(exchanges, ex)
-		}
-	}
-	return l.Evaluate(sess.ID, sess.Runs(), exchanges)
+	writeJSON(w, http.StatusOK, s.teach.goals(sess.ID).Update(l, sess))
 }
 
 func (s *Server) noSuchLesson(w http.ResponseWriter, r *http.Request) {

@@ -27,9 +27,6 @@ const (
 	teachCookie = "corslab_teach"
 	// teachEvery is how often a dashboard's websocket looks for news.
 	teachEvery = time.Second
-	// goalsEvery is how often one session's goals are checked again while it
-	// keeps changing: checking reads its whole exchange ring.
-	goalsEvery = 2 * time.Second
 )
 
 // teacher is the server's view of the class: counts that outlive sessions,
@@ -60,6 +57,10 @@ type sessionProgress struct {
 	met     map[string]bool
 	version uint64 // the session's version when its goals were last checked
 	checked time.Time
+	// goals is brought up to date by the lesson page's polls and by the
+	// dashboard alike, so each run and exchange is looked at once. It
+	// guards itself: use it without holding teacher.mu.
+	goals lesson.Progress
 }
 
 func newTeacher(token string) *teacher {
@@ -126,6 +127,13 @@ func (t *teacher) progressOf(id string) *sessionProgress {
 		t.progress[id] = p
 	}
 	return p
+}
+
+// goals returns the session's goal progress, for its lesson page.
+func (t *teacher) goals(id string) *lesson.Progress {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return &t.progressOf(id).goals
 }
 
 // forget drops an expired session's progress.
@@ -398,10 +406,7 @@ func (s *Server) snapshot() *class.Snapshot {
 	if last != nil && fresh {
 		return last
 	}
-	snap, complete := s.buildSnapshot(all)
-	if !complete {
-		key = 0 // some goals wait for their next check: build again then
-	}
+	snap := s.buildSnapshot(all)
 	t.mu.Lock()
 	t.last, t.lastKey, t.lastAt = snap, key, time.Now()
 	t.mu.Unlock()
@@ -409,15 +414,12 @@ func (s *Server) snapshot() *class.Snapshot {
 }
 
 // buildSnapshot adds up the class. Goals are checked without holding
-// s.teach.mu, so that recording runs never waits for it. complete is false
-// when a session changed but its goals were checked too recently to check
-// again: the snapshot is then behind it.
-func (s *Server) buildSnapshot(all []*session.Session) (snap *class.Snapshot, complete bool) {
+// s.teach.mu, so that recording runs never waits for it.
+func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 	t := s.teach
 	now := time.Now()
-	complete = true
 	t.mu.Lock()
-	snap = &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
+	snap := &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
 	for _, l := range s.cfg.Lessons {
 		cl := class.Lesson{Slug: l.Slug, Title: l.Title, Track: l.Track, Goals: []class.Goal{}}
 		for _, g := range l.Goals {
@@ -461,8 +463,7 @@ func (s *Server) buildSnapshot(all []*session.Session) (snap *class.Snapshot, co
 			}
 		}
 		if l := s.lesson(sess.Lesson); l != nil {
-			p, current := s.checkGoals(l, sess, now)
-			complete = complete && current
+			p := s.checkGoals(l, sess, now)
 			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], p)
 		}
 	}
@@ -486,23 +487,24 @@ func (s *Server) buildSnapshot(all []*session.Session) (snap *class.Snapshot, co
 	if snap.Learners == nil {
 		snap.Learners = []class.Learner{}
 	}
-	return snap, complete
+	return snap
 }
 
-// checkGoals brings a lesson session's progress up to date, checking its
-// goals again if it changed (at most once per goalsEvery), and returns it;
-// current is false when it changed but must wait for its next check.
-func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) (p *sessionProgress, current bool) {
+// checkGoals brings a lesson session's progress up to date if it changed,
+// and returns it. Checking reads only what the session recorded since the
+// last check, by the dashboard or by the lesson page (lesson.Progress), so
+// it needs no throttle.
+func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) *sessionProgress {
 	t := s.teach
 	t.mu.Lock()
-	p = t.progressOf(sess.ID)
+	p := t.progressOf(sess.ID)
 	v := sess.Version()
-	changed, due := v != p.version, now.Sub(p.checked) >= goalsEvery
+	changed := v != p.version
 	t.mu.Unlock()
-	if !changed || !due {
-		return p, !changed
+	if !changed {
+		return p
 	}
-	states := goalState(l, sess)
+	states := p.goals.Update(l, sess)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, st := range states {
@@ -511,7 +513,7 @@ func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Ti
 		}
 	}
 	p.version, p.checked = v, now
-	return p, true
+	return p
 }
 
 // merge adds one session's progress in lesson l to what the same learner

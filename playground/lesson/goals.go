@@ -1,9 +1,11 @@
 package lesson
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corslab/corslab/playground/capture"
@@ -132,6 +134,8 @@ type Status struct {
 
 // Evaluate checks every goal of the lesson against a session's runs and
 // exchanges (all of them, oldest first). sessionID is stripped from paths.
+// It defines what goals mean; Progress gives the same answers reading only
+// what is new.
 func (l *Lesson) Evaluate(sessionID string, runs []*session.Run, exchanges []capture.Exchange) []Status {
 	bySeq := make(map[uint64]*capture.Exchange, len(exchanges))
 	for i := range exchanges {
@@ -184,7 +188,253 @@ func (g Goal) firstMatch(sid string, runs []*session.Run, exchanges []capture.Ex
 	return Status{}, false
 }
 
+// Progress is one session's standing in its lesson, brought up to date
+// incrementally: each Update reads only the runs and exchanges that arrived
+// since the one before, and decodes each exchange at most once, so polling
+// a lesson's goals costs what the new traffic costs, not the whole ring.
+// The zero value is ready to use. It is safe for concurrent use: one caller
+// at a time does the work, and the next finds it done.
+//
+// Its answer is Evaluate's on all the traffic it has read, however that
+// traffic was split between calls: each goal reads one stream (exchanges
+// for a goal with exchange: alone, runs otherwise) in order, and a goal
+// whose after: is unmet keeps the matches that could count once it is met.
+// Where the two can differ:
+//   - A goal once met stays met, and names what met it, even after the
+//     session has dropped that run or exchange; Evaluate sees only what is
+//     still kept, so its answer can move to a later match or back to unmet.
+//     Likewise after: keeps counting from when the goal it names was first
+//     met, even once that is no longer kept.
+//   - A goal waiting for its after: keeps at most maxWaiting of its
+//     matches, dropping the oldest. That changes which match meets it
+//     (a later one), never whether it is met, and only once more than
+//     maxWaiting runs or exchanges have matched it.
+//   - A run's exchanges are looked up by seq when the run is read, not
+//     among the exchanges read with it, so how reads interleave with new
+//     traffic does not matter. (Evaluate is given the exchanges read before
+//     the runs: a run recorded in between had none of its exchanges.)
+type Progress struct {
+	mu      sync.Mutex
+	lesson  *Lesson
+	lastRun int    // the newest run read
+	lastSeq uint64 // the newest exchange read
+	goals   []goalProgress
+}
+
+// maxWaiting bounds the matches a goal keeps while it waits for its
+// after:, to about the number of exchanges a session keeps.
+const maxWaiting = 1024
+
+// goalProgress is one goal's standing.
+type goalProgress struct {
+	status Status
+	// after is the index of the goal it must follow: none when noAfter;
+	// never met when noSuchGoal, as in Evaluate.
+	after int
+	// waiting holds, while the goal it follows is unmet, the goal's own
+	// matches that could count once it is met, oldest first. An earlier
+	// match that is no earlier in time counts whenever a later one would,
+	// so each one kept happened strictly after the one before.
+	waiting []Status
+}
+
+const (
+	noAfter    = -1
+	noSuchGoal = -2
+)
+
+// traffic is what Progress reads of a session: *session.Session has it.
+type traffic interface {
+	RunsAfter(after int) []*session.Run
+	Exchanges(since uint64) []json.RawMessage
+	ExchangesBySeq(seqs []uint64) []json.RawMessage
+}
+
+// Update reads what the session has recorded since the last Update and
+// returns every goal's status, in the lesson's order. A Progress belongs to
+// one session; given another lesson than last time, it starts over.
+func (p *Progress) Update(l *Lesson, sess *session.Session) []Status {
+	return p.update(l, sess.ID, sess)
+}
+
+func (p *Progress) update(l *Lesson, sid string, t traffic) []Status {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lesson != l {
+		p.start(l)
+	}
+	b := batch{sid: sid, t: t}
+	runs, exchanges := p.streams()
+	// A stream no unmet goal reads is not read at all: a met goal stays met.
+	if runs {
+		b.runs = t.RunsAfter(p.lastRun)
+		if n := len(b.runs); n > 0 {
+			p.lastRun = b.runs[n-1].ID
+		}
+	}
+	if exchanges {
+		raws := t.Exchanges(p.lastSeq)
+		b.exchanges = make([]capture.Exchange, 0, len(raws))
+		for _, raw := range raws {
+			var ex capture.Exchange
+			if json.Unmarshal(raw, &ex) == nil {
+				b.exchanges = append(b.exchanges, ex)
+				p.lastSeq = max(p.lastSeq, ex.Seq)
+			}
+		}
+	}
+	// In the lesson's order: a goal's after: names one before it, so that
+	// goal's status is already up to date.
+	for i := range l.Goals {
+		p.check(&l.Goals[i], &p.goals[i], &b)
+	}
+	out := make([]Status, len(p.goals))
+	for i := range p.goals {
+		out[i] = p.goals[i].status
+	}
+	return out
+}
+
+// start forgets everything and follows l's goals.
+func (p *Progress) start(l *Lesson) {
+	p.lesson, p.lastRun, p.lastSeq = l, 0, 0
+	p.goals = make([]goalProgress, len(l.Goals))
+	for i, g := range l.Goals {
+		gp := goalProgress{status: Status{ID: g.ID}, after: noAfter}
+		if g.After != "" {
+			gp.after = slices.IndexFunc(l.Goals[:i], func(h Goal) bool { return h.ID == g.After })
+			if gp.after < 0 {
+				gp.after = noSuchGoal
+			}
+		}
+		p.goals[i] = gp
+	}
+}
+
+// streams says which of runs and exchanges an unmet goal still reads.
+func (p *Progress) streams() (runs, exchanges bool) {
+	for i, g := range p.lesson.Goals {
+		switch {
+		case p.goals[i].status.Met, p.goals[i].after == noSuchGoal:
+		case g.Run != nil:
+			runs = true
+		default:
+			exchanges = true
+		}
+	}
+	return runs, exchanges
+}
+
+// check brings an unmet goal up to date with the batch b.
+func (p *Progress) check(g *Goal, gp *goalProgress, b *batch) {
+	if gp.status.Met || gp.after == noSuchGoal {
+		return
+	}
+	found := b.matches(g)
+	var since time.Time
+	if gp.after != noAfter {
+		after := p.goals[gp.after].status
+		if !after.Met {
+			for _, m := range found {
+				gp.wait(m)
+			}
+			return
+		}
+		since = after.At
+	}
+	// What waited and what is new, in order: the first that happened after
+	// since meets the goal, as in firstMatch.
+	waited := gp.waiting
+	gp.waiting = nil // whatever does not count now never will
+	for _, ms := range [2][]Status{waited, found} {
+		for _, m := range ms {
+			if m.At.After(since) {
+				gp.status = m
+				return
+			}
+		}
+	}
+}
+
+// wait keeps m, a match of a goal whose after: is unmet, if it could ever
+// be the first to count.
+func (gp *goalProgress) wait(m Status) {
+	if n := len(gp.waiting); n > 0 && !m.At.After(gp.waiting[n-1].At) {
+		return
+	}
+	if len(gp.waiting) == maxWaiting {
+		gp.waiting = slices.Delete(gp.waiting, 0, 1)
+	}
+	gp.waiting = append(gp.waiting, m)
+}
+
+// batch is what one Update read: the new runs and the new exchanges
+// (decoded only when an unmet goal reads them), and the exchanges of runs
+// looked up so far.
+type batch struct {
+	sid       string
+	t         traffic
+	runs      []*session.Run
+	exchanges []capture.Exchange
+	claimed   map[int][]*capture.Exchange // by run id
+}
+
+// matches lists what in b meets g, ignoring after:, in the order
+// firstMatch tries them.
+func (b *batch) matches(g *Goal) []Status {
+	var out []Status
+	if g.Run == nil {
+		for i := range b.exchanges {
+			if e := &b.exchanges[i]; g.Exchange.matches(b.sid, e) {
+				out = append(out, Status{ID: g.ID, Met: true, At: e.Start, Seq: e.Seq})
+			}
+		}
+		return out
+	}
+	for _, r := range b.runs {
+		if !g.Run.matches(r) {
+			continue
+		}
+		if g.Exchange == nil {
+			out = append(out, Status{ID: g.ID, Met: true, At: r.At, Run: r.ID})
+			continue
+		}
+		for _, e := range b.exchangesOf(r) {
+			if g.Exchange.matches(b.sid, e) {
+				out = append(out, Status{ID: g.ID, Met: true, At: r.At, Run: r.ID, Seq: e.Seq})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// exchangesOf returns the kept exchanges run r claimed, in its order,
+// decoding them once per batch (at most 42 for a run).
+func (b *batch) exchangesOf(r *session.Run) []*capture.Exchange {
+	if es, ok := b.claimed[r.ID]; ok {
+		return es
+	}
+	var es []*capture.Exchange
+	if len(r.Exchanges) > 0 {
+		for _, raw := range b.t.ExchangesBySeq(r.Exchanges) {
+			ex := new(capture.Exchange)
+			if json.Unmarshal(raw, ex) == nil {
+				es = append(es, ex)
+			}
+		}
+	}
+	if b.claimed == nil {
+		b.claimed = make(map[int][]*capture.Exchange)
+	}
+	b.claimed[r.ID] = es
+	return es
+}
+
 func (m *RunMatch) matches(r *session.Run) bool {
+	if len(r.Refused) > 0 {
+		return false // what the page saw was corslab's refusal, not the scenario
+	}
 	q := r.Request
 	switch {
 	case m.From != "" && q.From != m.From,

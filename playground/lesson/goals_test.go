@@ -125,6 +125,11 @@ func TestGoalRunFields(t *testing.T) {
 		{"ok: true on a failure", RunMatch{OK: yes()}, failed("response"), false},
 		{"ok: false on a failure", RunMatch{OK: no()}, failed("response"), true},
 		{"ok: false on a read response", RunMatch{OK: no()}, nil, false},
+		{"a run corslab refused meets no goal", RunMatch{OK: no()}, func(r *session.Run) {
+			failed("response")(r)
+			r.Verdict, r.Refused = nil, []session.Refusal{{Origin: "api", Status: 429}}
+		}, false},
+		{"not even one that asks for nothing", RunMatch{}, func(r *session.Run) { r.Refused = []session.Refusal{{Status: 429}} }, false},
 
 		{"status: what JS saw", RunMatch{Status: 200}, nil, true},
 		{"status: other", RunMatch{Status: 201}, nil, false},
