@@ -57,7 +57,13 @@ type Message struct {
 	BodyTruncated bool        `json:"bodyTruncated"`
 	// BodyEncoding is "base64" when the body is not UTF-8 text.
 	BodyEncoding string `json:"bodyEncoding"`
+	// BodyDropped is set when corslab dropped the body later, to stay
+	// within its memory budget; BodySize still says how large it was.
+	BodyDropped bool `json:"bodyDropped,omitempty"`
 }
+
+// BodyDropped stands for a body dropped to stay within the memory budget.
+const BodyDropped = "[body dropped by corslab to keep the class running]"
 
 // Header returns the first value of the named header, compared without
 // regard to case, and whether it was present.

@@ -1,16 +1,28 @@
 package session
 
-import "errors"
+import (
+	"errors"
+	"sync"
+)
 
-// A Subscriber receives a session's events as websocket frames. Frames is
-// buffered; when it is full the subscriber is dropped (Gone is closed), so a
-// slow websocket never holds up request handling.
+// A Subscriber receives a session's events as websocket frames. Its queue
+// is bounded in bytes (MaxSubscriberBytes): a subscriber that falls that
+// far behind is dropped (Gone is closed), so a slow websocket never holds
+// up request handling, and the bytes it waits for count against the
+// budget.
 type Subscriber struct {
-	Frames <-chan []byte
-	Gone   <-chan struct{}
+	// Ready receives a value when frames are waiting: take them with Next.
+	Ready <-chan struct{}
+	Gone  <-chan struct{}
 
-	frames chan []byte
+	ready  chan struct{}
 	gone   chan struct{}
+	budget *Budget
+
+	mu      sync.Mutex
+	queue   [][]byte
+	queued  int64 // bytes in queue
+	dropped bool
 }
 
 // ErrTooManyWatchers is Subscribe's answer when MaxSubscribers websockets
@@ -22,8 +34,8 @@ var ErrTooManyWatchers = errors.New("too many pages watch this session")
 // order. Taking the backlog and registering happen under one lock, so
 // nothing falls between them and nothing arrives twice.
 func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte, error) {
-	sub := &Subscriber{frames: make(chan []byte, SubscriberBuffer), gone: make(chan struct{})}
-	sub.Frames, sub.Gone = sub.frames, sub.gone
+	sub := &Subscriber{ready: make(chan struct{}, 1), gone: make(chan struct{}), budget: s.budget}
+	sub.Ready, sub.Gone = sub.ready, sub.gone
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.subs) >= MaxSubscribers {
@@ -33,10 +45,8 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	for _, e := range s.exchangesSince(since) {
 		backlog = append(backlog, e.frame)
 	}
-	for _, r := range s.runs {
-		if r.ID > runsSince {
-			backlog = append(backlog, r.frame)
-		}
+	for _, r := range s.runsAfter(runsSince) {
+		backlog = append(backlog, r.frame)
 	}
 	if s.closed {
 		close(sub.gone)
@@ -44,6 +54,50 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	}
 	s.subs[sub] = struct{}{}
 	return sub, backlog, nil
+}
+
+// Next takes the oldest waiting frame, if there is one. The writer takes
+// one frame at a time, so that what waits behind a slow connection stays
+// in the queue, counted and bounded, not in the writer's hands.
+func (sub *Subscriber) Next() ([]byte, bool) {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	if len(sub.queue) == 0 {
+		return nil, false
+	}
+	frame := sub.queue[0]
+	sub.queue[0] = nil
+	sub.queue = sub.queue[1:]
+	n := int64(len(frame))
+	sub.queued -= n
+	sub.budget.add(-n)
+	return frame, true
+}
+
+// push queues frame, unless that would put the subscriber more than
+// MaxSubscriberBytes behind; it reports whether it did.
+func (sub *Subscriber) push(frame []byte) bool {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	n := int64(len(frame))
+	if sub.dropped || sub.queued+n > MaxSubscriberBytes {
+		return false
+	}
+	sub.queue = append(sub.queue, frame)
+	sub.queued += n
+	sub.budget.add(n)
+	select {
+	case sub.ready <- struct{}{}:
+	default: // a wake-up is already waiting
+	}
+	return true
+}
+
+// pending is how many bytes wait to be sent.
+func (sub *Subscriber) pending() int64 {
+	sub.mu.Lock()
+	defer sub.mu.Unlock()
+	return sub.queued
 }
 
 // Unsubscribe removes sub; it is safe to call after sub was dropped.
@@ -66,16 +120,21 @@ func (s *Session) Subscribers() int {
 // s.mu held.
 func (s *Session) broadcast(frame []byte) {
 	for sub := range s.subs {
-		select {
-		case sub.frames <- frame:
-		default:
+		if !sub.push(frame) {
 			s.drop(sub)
 		}
 	}
 }
 
-// drop forgets sub and tells its writer to go. Called with s.mu held.
+// drop forgets sub, gives its queue back to the budget and tells its
+// writer to go. Called with s.mu held.
 func (s *Session) drop(sub *Subscriber) {
 	delete(s.subs, sub)
+	sub.mu.Lock()
+	sub.dropped = true
+	sub.queue = nil
+	sub.budget.add(-sub.queued)
+	sub.queued = 0
+	sub.mu.Unlock()
 	close(sub.gone)
 }

@@ -2,7 +2,9 @@ package session
 
 import (
 	"encoding/json"
+	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/scenario"
@@ -22,8 +24,11 @@ type Run struct {
 	// matches what the browser did.
 	Verdict    *Verdict    `json:"verdict"`
 	Prediction *Prediction `json:"prediction"`
-
-	frame []byte
+	// Refused lists the requests of the run that corslab itself turned away
+	// (rate limits, the memory budget); when it is not empty the run has no
+	// verdict and its prediction is not scored: what the page saw says
+	// nothing about CORS.
+	Refused []Refusal `json:"refused,omitempty"`
 }
 
 // Verdict is the engine's verdict on a run, and whether the browser agreed.
@@ -62,7 +67,42 @@ type Browser struct {
 	Headers       [][2]string `json:"headers"`
 	Body          string      `json:"body"`
 	BodyTruncated bool        `json:"bodyTruncated"`
-	DurationMs    float64     `json:"durationMs"`
+	// HeadersTruncated is set when corslab kept only some of the headers
+	// (MaxRunHeaders, MaxRunHeaderBytes).
+	HeadersTruncated bool    `json:"headersTruncated,omitempty"`
+	DurationMs       float64 `json:"durationMs"`
+}
+
+// What a run keeps of the browser's record: the runner page sends at most
+// 16 KiB of body, and a real response's readable headers fit well within
+// these. Anything beyond is cut, and the cut is marked.
+const (
+	MaxRunBody        = 16 << 10
+	MaxRunHeaders     = 64
+	MaxRunHeaderBytes = 16 << 10 // names and values together
+)
+
+// capRecord cuts the browser's record to what a run keeps.
+func (b *Browser) capRecord() {
+	if len(b.Body) > MaxRunBody {
+		b.Body, b.BodyTruncated = cutUTF8(b.Body, MaxRunBody), true
+	}
+	size := 0
+	for i, h := range b.Headers {
+		size += len(h[0]) + len(h[1])
+		if i == MaxRunHeaders || size > MaxRunHeaderBytes {
+			b.Headers, b.HeadersTruncated = b.Headers[:i:i], true
+			break
+		}
+	}
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // maxRunExchanges bounds the exchanges one run claims: 20 redirects, each
@@ -74,9 +114,13 @@ const maxRunExchanges = 42
 // and after every exchange an earlier run claimed: an exchange belongs to
 // one run at most, even when a page's view of the stream lags behind.
 // explain, if not nil, gives the run its verdict; a prediction in r is
-// then scored against the browser.
+// then scored against the browser. A run during which corslab refused a
+// request (Refuse) gets neither: the browser saw corslab's refusal, not
+// the scenario's servers.
 func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	s.touch()
+	s.active.Store(true)
+	defer s.grown()
 	defer s.changed()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,15 +128,17 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	r.ID = s.runID
 	r.At = s.now().UTC()
 	r.Exchanges = []uint64{}
+	r.Browser.capRecord()
 	var claimed []json.RawMessage
 	for _, e := range s.exchangesSince(max(since, s.claimed)) {
 		if len(r.Exchanges) == maxRunExchanges {
 			break
 		}
-		r.Exchanges = append(r.Exchanges, e.seq)
+		r.Exchanges = append(r.Exchanges, e.id)
 		claimed = append(claimed, e.json())
 	}
-	if explain != nil {
+	r.Refused = s.claimRefusals(since)
+	if explain != nil && len(r.Refused) == 0 {
 		r.Verdict = &Verdict{Verdict: explain(claimed, &s.cache)}
 		r.Verdict.Agrees = r.Verdict.OK == r.Browser.OK
 		if p := r.Prediction; p != nil {
@@ -112,17 +158,14 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	if r.Request.Headers == nil {
 		r.Request.Headers = map[string]string{}
 	}
-	body, err := json.Marshal(&r)
-	if err != nil {
-		panic("session: encoding a run: " + err.Error())
+	e := newFrame(runPrefix, &r)
+	e.id = uint64(r.ID)
+	s.runs = append(s.runs, e)
+	s.grow(&s.runBytes, int64(len(e.frame)))
+	for len(s.runs) > MaxRuns || s.runBytes > MaxRunBytes && len(s.runs) > 1 {
+		s.popRun()
 	}
-	r.frame = append(append([]byte(`{"type":"run","run":`), body...), '}')
-	s.runs = append(s.runs, &r)
-	if len(s.runs) > MaxRuns {
-		s.runs[0] = nil
-		s.runs = s.runs[1:]
-	}
-	s.broadcast(r.frame)
+	s.broadcast(e.frame)
 	return &r
 }
 
@@ -134,8 +177,43 @@ func (s *Session) Score() Score {
 }
 
 // Runs returns the kept runs, oldest first.
-func (s *Session) Runs() []*Run {
+func (s *Session) Runs() []*Run { return s.RunsAfter(0) }
+
+// RunsAfter returns the kept runs with an id above after, oldest first:
+// for work that looks at each run once (a lesson's goals). Runs are kept
+// only as JSON, so this decodes them.
+func (s *Session) RunsAfter(after int) []*Run {
+	s.mu.Lock()
+	list := s.runsAfter(after)
+	s.mu.Unlock()
+	out := make([]*Run, 0, len(list))
+	for _, e := range list {
+		var r Run
+		if json.Unmarshal(e.json(), &r) == nil {
+			out = append(out, &r)
+		}
+	}
+	return out
+}
+
+// RunsPage returns the JSON of at most limit kept runs with an id above
+// after, oldest first, and whether more follow. The JSON is shared: treat
+// it as read-only.
+func (s *Session) RunsPage(after, limit int) (page []json.RawMessage, more bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]*Run{}, s.runs...)
+	return pageOf(s.runsAfter(after), limit)
+}
+
+// LastRun is the id of the newest run, 0 before the first.
+func (s *Session) LastRun() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.runID
+}
+
+// runsAfter is the kept runs with an id above after. Called with s.mu held.
+func (s *Session) runsAfter(after int) []stored {
+	i := sort.Search(len(s.runs), func(i int) bool { return s.runs[i].id > uint64(max(after, 0)) })
+	return s.runs[i:]
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -12,13 +13,18 @@ import (
 	"github.com/corslab/corslab/playground/scenario"
 )
 
-// Bounds on what one session keeps.
+// Bounds on what one session keeps. Every byte of it also counts against
+// the store's Budget, which may shed it sooner.
 const (
 	MaxExchanges     = 1000    // the exchange ring, for replay after a reconnect
 	MaxExchangeBytes = 8 << 20 // …and the most encoded bytes it may hold
 	MaxRuns          = 200
-	SubscriberBuffer = 256 // frames a websocket may fall behind before it is dropped
-	MaxSubscribers   = 16  // websockets watching one session at once
+	MaxRunBytes      = 4 << 20 // the most encoded bytes the kept runs may hold
+	// MaxSubscriberBytes is how far, in encoded frames, a websocket may fall
+	// behind before it is dropped (it reconnects and loses nothing the
+	// rings hold).
+	MaxSubscriberBytes = 4 << 20
+	MaxSubscribers     = 16 // websockets watching one session at once
 )
 
 // Session is one learner's workspace.
@@ -34,20 +40,27 @@ type Session struct {
 	Watchers atomic.Int32
 
 	now     func() time.Time
+	budget  *Budget
+	onGrow  func()       // called, with no lock held, after the session kept more
 	used    atomic.Int64 // unix nanoseconds of the last use
 	version atomic.Uint64
 	noticed atomic.Int64 // unix nanoseconds of the last notice (Notice)
-	apply   ApplyFunc    // may be nil
+	// active is set once the session has done anything: captured traffic,
+	// a run, a new scenario, a learner. Sessions that never did are cheap
+	// to drop (Store.Create, Store.Expire).
+	active atomic.Bool
+	apply  ApplyFunc // may be nil
 
 	setMu sync.Mutex // one SetScenario at a time, so what apply did matches the scenario
 
 	mu        sync.Mutex
 	scenario  scenario.Scenario
 	policy    *scenario.Policy
-	exchanges []stored // oldest first
-	bytes     int      // encoded size of exchanges
+	exchanges []stored // oldest first, seqs consecutive
+	exBytes   int64    // encoded size of exchanges
 	seq       uint64   // last exchange seq
-	runs      []*Run
+	runs      []stored // oldest first, by run id
+	runBytes  int64    // encoded size of runs
 	runID     int
 	claimed   uint64 // the newest exchange a run has claimed
 	cache     cors.Cache
@@ -56,25 +69,52 @@ type Session struct {
 	closed    bool
 	learner   string // who this is, once their page says (SetLearner)
 	nickname  string
+	// refusals are the requests corslab turned away since the last run,
+	// the newest maxRefusals of them.
+	refusals []Refusal
+	shed     int // times the budget took traffic from it
 }
 
-// stored is an exchange kept in the ring as its websocket frame; the
-// exchange's own JSON is frame[len(exchangePrefix) : len(frame)-1].
+// stored is an exchange or a run kept as its websocket frame, the one
+// copy corslab keeps; the exchange's or run's own JSON is the frame
+// without its prefix and final brace.
 type stored struct {
-	seq   uint64
-	frame []byte
+	id     uint64 // an exchange's seq, a run's id
+	frame  []byte
+	prefix int // len of the frame's prefix
+	// bare is set once shedding dropped the bodies of the exchange.
+	bare bool
 }
 
-const exchangePrefix = `{"type":"exchange","exchange":`
+const (
+	exchangePrefix = `{"type":"exchange","exchange":`
+	runPrefix      = `{"type":"run","run":`
+)
 
 func (s stored) json() json.RawMessage {
-	return s.frame[len(exchangePrefix) : len(s.frame)-1]
+	return s.frame[s.prefix : len(s.frame)-1]
 }
 
-func newSession(id string, sc scenario.Scenario, p *scenario.Policy, now func() time.Time) *Session {
+// newFrame encodes v as a websocket frame of the given type prefix. It does
+// not escape <, > and & as \u003c…: frames are read as JSON, never pasted
+// into HTML, and a body full of < would take six times the memory.
+func newFrame(prefix string, v any) stored {
+	var b bytes.Buffer
+	b.WriteString(prefix)
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Exchanges and runs hold only strings, numbers and booleans.
+		panic("session: encoding a frame: " + err.Error())
+	}
+	frame := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	return stored{frame: append(frame, '}'), prefix: len(prefix)}
+}
+
+func newSession(id string, sc scenario.Scenario, p *scenario.Policy, now func() time.Time, budget *Budget) *Session {
 	s := &Session{
 		ID: id, Created: now(), Users: newUsers(),
-		now: now, scenario: sc, policy: p,
+		now: now, budget: budget, scenario: sc, policy: p,
 		subs: make(map[*Subscriber]struct{}),
 	}
 	s.touch()
@@ -113,56 +153,97 @@ func (s *Session) SetScenario(sc scenario.Scenario) error {
 	s.mu.Lock()
 	s.scenario, s.policy = sc, p
 	s.mu.Unlock()
+	s.active.Store(true)
 	s.touch()
 	s.changed()
 	return nil
 }
 
 // Record gives ex the next sequence number, keeps it in the ring and sends
-// it to every subscriber. It never blocks: a subscriber whose buffer is full
-// is dropped and has to reconnect.
+// it to every subscriber. It never blocks: a subscriber that has fallen
+// too far behind is dropped and has to reconnect.
 func (s *Session) Record(ex *capture.Exchange) {
 	s.touch()
 	s.changed()
+	s.active.Store(true)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.seq++
 	ex.Seq = s.seq
-	frame, err := json.Marshal(ex)
-	if err != nil {
-		// An Exchange holds only strings and numbers: this cannot happen.
-		panic("session: encoding an exchange: " + err.Error())
+	e := newFrame(exchangePrefix, ex)
+	e.id = ex.Seq
+	s.exchanges = append(s.exchanges, e)
+	s.grow(&s.exBytes, int64(len(e.frame)))
+	for len(s.exchanges) > MaxExchanges || s.exBytes > MaxExchangeBytes && len(s.exchanges) > 1 {
+		s.popExchange()
 	}
-	frame = append(append([]byte(exchangePrefix), frame...), '}')
-	s.exchanges = append(s.exchanges, stored{seq: ex.Seq, frame: frame})
-	s.bytes += len(frame)
-	for len(s.exchanges) > MaxExchanges || s.bytes > MaxExchangeBytes && len(s.exchanges) > 1 {
-		s.bytes -= len(s.exchanges[0].frame)
-		s.exchanges[0] = stored{}
-		s.exchanges = s.exchanges[1:]
+	s.broadcast(e.frame)
+	s.mu.Unlock()
+	s.grown()
+}
+
+// grow adds n bytes to one of the session's counts and to the budget.
+// Called with s.mu held.
+func (s *Session) grow(count *int64, n int64) {
+	*count += n
+	s.budget.add(n)
+}
+
+// grown tells the store the session holds more, so that it may shed.
+func (s *Session) grown() {
+	if s.onGrow != nil {
+		s.onGrow()
 	}
-	s.broadcast(frame)
+}
+
+// popExchange forgets the oldest exchange. Called with s.mu held.
+func (s *Session) popExchange() {
+	s.grow(&s.exBytes, -int64(len(s.exchanges[0].frame)))
+	s.exchanges[0] = stored{}
+	s.exchanges = s.exchanges[1:]
+}
+
+// popRun forgets the oldest run. Called with s.mu held.
+func (s *Session) popRun() {
+	s.grow(&s.runBytes, -int64(len(s.runs[0].frame)))
+	s.runs[0] = stored{}
+	s.runs = s.runs[1:]
 }
 
 // Exchanges returns the JSON of every kept exchange with seq > since, oldest
 // first.
 func (s *Session) Exchanges(since uint64) []json.RawMessage {
+	list, _ := s.ExchangesPage(since, MaxExchanges)
+	return list
+}
+
+// ExchangesPage returns the JSON of at most limit kept exchanges with
+// seq > since, oldest first, and whether more follow. The JSON is shared:
+// treat it as read-only.
+func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage, more bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []json.RawMessage
-	for _, e := range s.exchangesSince(since) {
-		out = append(out, e.json())
+	return pageOf(s.exchangesSince(since), limit)
+}
+
+// pageOf is the JSON of at most limit of list, and whether more follow.
+func pageOf(list []stored, limit int) (page []json.RawMessage, more bool) {
+	if len(list) > limit {
+		list, more = list[:limit], true
 	}
-	return out
+	page = make([]json.RawMessage, len(list))
+	for i, e := range list {
+		page[i] = e.json()
+	}
+	return page, more
 }
 
 func (s *Session) exchangesSince(since uint64) []stored {
 	// The ring is ordered by seq, so the first kept seq tells where since falls.
-	if len(s.exchanges) == 0 || since < s.exchanges[0].seq {
+	if len(s.exchanges) == 0 || since < s.exchanges[0].id {
 		return s.exchanges
 	}
-	i := int(since - s.exchanges[0].seq + 1)
-	if i >= len(s.exchanges) {
+	i := since - s.exchanges[0].id + 1
+	if i >= uint64(len(s.exchanges)) {
 		return nil
 	}
 	return s.exchanges[i:]
@@ -175,6 +256,8 @@ func (s *Session) LastSeq() uint64 {
 	return s.seq
 }
 
+// close drops the subscribers and gives the session's bytes back to the
+// budget.
 func (s *Session) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,4 +265,24 @@ func (s *Session) close() {
 	for sub := range s.subs {
 		s.drop(sub)
 	}
+	s.grow(&s.exBytes, -s.exBytes)
+	s.grow(&s.runBytes, -s.runBytes)
+	s.exchanges, s.runs = nil, nil
+}
+
+// ExchangesBySeq returns the JSON of the kept exchanges among seqs, in the
+// order of seqs; those no longer kept are left out.
+func (s *Session) ExchangesBySeq(seqs []uint64) []json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []json.RawMessage
+	for _, seq := range seqs {
+		if len(s.exchanges) == 0 || seq < s.exchanges[0].id {
+			continue
+		}
+		if i := seq - s.exchanges[0].id; i < uint64(len(s.exchanges)) {
+			out = append(out, s.exchanges[i].json())
+		}
+	}
+	return out
 }

@@ -74,14 +74,17 @@ func TestReplicaIDs(t *testing.T) {
 	}
 }
 
-func TestCapLeavesExistingSessionsAlone(t *testing.T) {
+func TestCapLeavesSessionsInUseAlone(t *testing.T) {
 	st, c, expired := newTestStore(t, 2)
 	a, err := st.Create(scenario.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.add(time.Hour)
+	a.Record(&capture.Exchange{}) // in use: captured traffic
+	c.add(time.Minute)
 	b, _ := st.Create(scenario.Default())
+	sub, _, _ := b.Subscribe(0, 0) // in use: a page watches it
+	defer b.Unsubscribe(sub)
 	if _, err := st.Create(scenario.Default()); !errors.Is(err, ErrTooMany) {
 		t.Fatalf("third session: got %v, want ErrTooMany", err)
 	}
@@ -90,12 +93,38 @@ func TestCapLeavesExistingSessionsAlone(t *testing.T) {
 	}
 	// Both were just used by Get; two hours later they are idle and expire,
 	// and a new session fits again.
+	b.Unsubscribe(sub)
 	c.add(2*time.Hour + time.Second)
 	if _, err := st.Create(scenario.Default()); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if len(*expired) != 2 || st.Get(a.ID) != nil {
 		t.Errorf("expired %v; a still there: %v", *expired, st.Get(a.ID) != nil)
+	}
+}
+
+// A flood of sessions that never do anything (an <img src=/lab> on a
+// page, a script) must not keep a class out: at the cap the least recently
+// used unused one goes, and unused ones expire after UnusedIdle.
+func TestUnusedSessionsGoFirst(t *testing.T) {
+	st, c, expired := newTestStore(t, 3)
+	used, _ := st.Create(scenario.Default())
+	used.AddRun(Run{}, 0, nil)
+	c.add(time.Second)
+	old, _ := st.Create(scenario.Default())
+	c.add(time.Second)
+	young, _ := st.Create(scenario.Default())
+	c.add(time.Second)
+	if _, err := st.Create(scenario.Default()); err != nil {
+		t.Fatalf("at the cap with unused sessions: %v", err)
+	}
+	if st.Peek(old.ID) != nil || st.Peek(young.ID) == nil || st.Peek(used.ID) == nil {
+		t.Errorf("evicted %v; want only the least recently used unused session %s", *expired, old.ID)
+	}
+	c.add(DefaultUnusedIdle + time.Second)
+	st.Expire()
+	if st.Peek(young.ID) != nil || st.Peek(used.ID) == nil {
+		t.Errorf("after %s: unused session kept %v, used session kept %v", DefaultUnusedIdle, st.Peek(young.ID) != nil, st.Peek(used.ID) != nil)
 	}
 }
 
@@ -148,8 +177,8 @@ func TestRingByteBudget(t *testing.T) {
 	for range 80 {
 		s.Record(&capture.Exchange{Request: capture.Message{Body: body}, Response: capture.Message{Body: body}})
 	}
-	if s.bytes > MaxExchangeBytes {
-		t.Errorf("ring holds %d bytes, budget %d", s.bytes, MaxExchangeBytes)
+	if s.exBytes > MaxExchangeBytes {
+		t.Errorf("ring holds %d bytes, budget %d", s.exBytes, MaxExchangeBytes)
 	}
 	if got := len(s.Exchanges(0)); got == 0 || got == 80 {
 		t.Errorf("kept %d of 80 large exchanges", got)
@@ -170,7 +199,8 @@ func TestSubscribeBacklogThenLive(t *testing.T) {
 		kinds = append(kinds, frameSummary(t, f))
 	}
 	s.Record(&capture.Exchange{})
-	kinds = append(kinds, frameSummary(t, <-sub.Frames))
+	<-sub.Ready
+	kinds = append(kinds, frameSummary(t, takeAll(sub)[0]))
 	want := "exchange 2, exchange 3, run 1 [2 3], exchange 4"
 	if got := strings.Join(kinds, ", "); got != want {
 		t.Errorf("frames: got %s, want %s", got, want)
@@ -199,8 +229,8 @@ func TestSlowSubscriberIsDroppedNotWaitedOn(t *testing.T) {
 	slow, _, _ := s.Subscribe(0, 0)
 	done := make(chan struct{})
 	go func() {
-		for range SubscriberBuffer + 10 { // nobody reads slow.Frames
-			s.Record(&capture.Exchange{})
+		for range 100 { // nobody takes slow's frames
+			s.Record(&capture.Exchange{Request: capture.Message{Body: strings.Repeat("x", MaxSubscriberBytes/50)}})
 		}
 		close(done)
 	}()
