@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/corslab/corslab/playground/scenario"
-	"github.com/corslab/corslab/playground/session"
 	"github.com/corslab/corslab/views"
 )
 
@@ -94,10 +92,10 @@ func parseMatrixQuery(q url.Values) (matrixSettings, scenario.FieldErrors) {
 			}
 			m.Redirect, _ = strconv.Atoi(v)
 		case "run":
-			if v != "1" {
-				errs[key] = fmt.Sprintf("must be 1 (run when the page opens), or left out; got %q", v)
+			var msg string
+			if m.RunOnLoad, msg = runParam(vals); msg != "" {
+				errs[key] = msg
 			}
-			m.RunOnLoad = true
 		default:
 			errs[key] = "unknown parameter; the matrix takes setup, credentials, redirect and run"
 		}
@@ -123,14 +121,8 @@ func (s *Server) handleNewMatrix(w http.ResponseWriter, r *http.Request) {
 // sets each cell's own as it runs it) and sends the browser to its matrix
 // page, keeping run=1.
 func (s *Server) startMatrix(w http.ResponseWriter, r *http.Request, m matrixSettings) {
-	sess, err := s.sessions.Create(scenario.Default())
-	if errors.Is(err, session.ErrTooMany) {
-		s.tooManySessions(w, r, "/matrix")
-		return
-	}
-	if err != nil {
-		s.log.Error("creating a session", "err", err)
-		http.Error(w, "could not create a session", http.StatusInternalServerError)
+	sess := s.createSession(w, r, scenario.Default(), "", "/matrix")
+	if sess == nil {
 		return
 	}
 	target := "/matrix/" + sess.ID + "?" + m.query()
@@ -181,16 +173,5 @@ func (s *Server) badMatrixLink(w http.ResponseWriter, r *http.Request, errs scen
 		Message: "The link asks for a matrix corslab cannot run. Nothing was changed. Fix the link, or start from the default matrix.",
 		Fields:  errs,
 		Back:    "/matrix",
-	}))
-}
-
-// tooManySessions is the page for a new session that the store refuses:
-// it is at --max-sessions. back is where to try again.
-func (s *Server) tooManySessions(w http.ResponseWriter, r *http.Request, back string) {
-	render(w, r, http.StatusServiceUnavailable, views.ErrorPage(views.ErrorData{
-		Status:  http.StatusServiceUnavailable,
-		Title:   "Too many sessions",
-		Message: fmt.Sprintf("This corslab is at its limit of %d sessions. Existing sessions are untouched, and a place frees up when one has been idle for %s. Try again later, or ask whoever runs it to raise --max-sessions.", s.cfg.MaxSessions, s.idle()),
-		Back:    back,
 	}))
 }

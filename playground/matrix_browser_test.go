@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/corslab/corslab/internal/browsertest"
+	"github.com/corslab/corslab/playground/ratelimit"
 )
 
 // TestMatrixInBrowser runs article 000's experiment through the matrix
@@ -161,7 +164,9 @@ type matrixTable struct {
 // tables off the cells' data attributes.
 func waitMatrix(t *testing.T, tab context.Context) []matrixTable {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	// Only a bound on a failure: a whole matrix, or one that waits for
+	// corslab's limits, takes longer than a table.
+	deadline := time.Now().Add(3 * time.Minute)
 	for {
 		status := evaluate[string](t, tab, "document.querySelector('#run-status').textContent")
 		if strings.HasPrefix(status, "Done") {
@@ -280,9 +285,188 @@ func TestMatrixLinks(t *testing.T) {
 		t.Errorf("GET %s: %d, page data missing the settings", loc, status)
 	}
 
-	// The one session allowed exists: a new matrix is refused.
+	// The one session allowed exists and is in use: a new matrix is refused.
+	useSession(t, srv, strings.Split(loc, "/")[2][:26])
 	status, _, body = get("/matrix")
 	if status != http.StatusServiceUnavailable || !strings.Contains(body, "Too many sessions") {
 		t.Errorf("at --max-sessions: status %d, want 503 and the too-many-sessions page", status)
+	}
+}
+
+// TestMatrixWithinTheDefaultLimits is issue 12's "done": the whole matrix,
+// every setup and credentials mode (9 tables, 108 cells), run three times
+// in a row in one corslab with its default rate limits, fills every cell
+// with what the browser did each time, the same table each time, and no
+// cell is ever corslab's refusal. The third page then runs it twice more,
+// so that one session, too, runs it three times back to back.
+func TestMatrixWithinTheDefaultLimits(t *testing.T) {
+	browser := browsertest.Chromium(t)
+	srv := startServerWith(t, Config{
+		Listen: "127.0.0.1", MaxSessions: 50, SessionIdle: time.Hour,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SessionRate: ratelimit.PerSecond(DefaultSessionRate),
+		IPRate:      ratelimit.PerSecond(DefaultIPRate),
+	})
+	tab := newTab(t, browser)
+
+	var first string // the tables of the first run, as text
+	check := func(name, id string) {
+		t.Helper()
+		tables := waitMatrix(t, tab)
+		status := evaluate[string](t, tab, "document.querySelector('#run-status').textContent")
+		if !strings.HasPrefix(status, "Done: 108 cells") || strings.Contains(status, "not run") || strings.Contains(status, "could not run") {
+			t.Errorf("%s: status %q, want all 108 cells done", name, status)
+		}
+		if len(tables) != 9 {
+			t.Fatalf("%s: %d tables, want 9 (3 setups × 3 credentials modes)", name, len(tables))
+		}
+		var text strings.Builder
+		for _, table := range tables {
+			if len(table.Cells) != 12 {
+				t.Errorf("%s: %s %s has %d cells, want 12", name, table.Setup, table.Credentials, len(table.Cells))
+			}
+			for _, c := range table.Cells {
+				if c.State != "pass" && c.State != "fail" {
+					t.Errorf("%s: %s %s cell %s is %q, want the browser's outcome (pass or fail)", name, table.Setup, table.Credentials, c.Cell, c.State)
+				}
+			}
+			fmt.Fprintf(&text, "%s %s\n%s", table.Setup, table.Credentials, table.text())
+		}
+		if first == "" {
+			first = text.String()
+		} else if text.String() != first {
+			t.Errorf("%s: the tables differ from the first run's:\n%s\nfirst:\n%s", name, text.String(), first)
+		}
+		// No run of the session carries a refusal of corslab's.
+		for _, run := range allRuns(t, srv, id) {
+			if len(run.Refused) > 0 {
+				t.Errorf("%s: run %d: corslab refused %s", name, run.ID, run.Refused)
+			}
+		}
+	}
+	u := srv.testURL(UI) + "/matrix?setup=all&credentials=all&redirect=303&run=1"
+	var id string
+	for i := range 3 {
+		start := time.Now()
+		id = openMatrix(t, tab, u)
+		check(fmt.Sprintf("opening the matrix, time %d", i+1), id)
+		t.Logf("matrix %d (a new session): %.1f s", i+1, time.Since(start).Seconds())
+	}
+	for i := range 2 {
+		start := time.Now()
+		if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+			t.Fatal(err)
+		}
+		// The click starts the run at once: the status no longer says Done.
+		waitFor(t, "the run to start", func() bool {
+			return !strings.HasPrefix(evaluate[string](t, tab, "document.querySelector('#run-status').textContent"), "Done")
+		})
+		check(fmt.Sprintf("Run again in the third session, time %d", i+2), id)
+		t.Logf("matrix %d (the third session again): %.1f s", i+4, time.Since(start).Seconds())
+	}
+}
+
+// TestMatrixCellCorslabRefusedIsNotRun gives corslab a tiny session limit,
+// so that it refuses some of the matrix's requests. A cell whose try was
+// refused shows "not run", never ✓ or ✗, and is tried again until the
+// browser gives it an outcome: in the end, the table is the one the
+// browser gives without any limit.
+func TestMatrixCellCorslabRefusedIsNotRun(t *testing.T) {
+	browser := browsertest.Chromium(t)
+	srv := startServerWith(t, Config{
+		Listen: "127.0.0.1", MaxSessions: 50, SessionIdle: time.Hour,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// A cell makes 4 or 5 requests of its session: the bucket holds
+		// one and a bit, and refills at less than a cell a second.
+		SessionRate: ratelimit.Rate{PerSecond: 3, Burst: 6},
+	})
+	tab := newTab(t, browser)
+	openMatrix(t, tab, srv.testURL(UI)+"/matrix?setup=three-origins&credentials=include&redirect=303")
+	// Every state each cell goes through, in order. (Run draws the tables
+	// afresh: watch the whole page.)
+	evaluate[bool](t, tab, `(() => {
+		window.cellStates = {};
+		new MutationObserver((records) => {
+			for (const { target: cell } of records) {
+				if (!cell.matches("button.cell")) continue;
+				const states = (window.cellStates[cell.dataset.cell] ??= []);
+				if (states[states.length - 1] !== cell.dataset.state) states.push(cell.dataset.state);
+				if (cell.dataset.state === "refused") window.sawNotRun = cell.textContent;
+			}
+		}).observe(document.querySelector("#matrices"), { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+		return true;
+	})()`)
+	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#run"))); err != nil {
+		t.Fatal(err)
+	}
+	tables := waitMatrix(t, tab)
+
+	var states map[string][]string
+	if err := json.Unmarshal([]byte(evaluate[string](t, tab, "JSON.stringify(window.cellStates)")), &states); err != nil {
+		t.Fatal(err)
+	}
+	refusedCells := 0
+	for cell, seq := range states {
+		if slices.Contains(seq, "refused") {
+			refusedCells++
+		}
+		for i, state := range seq {
+			// Only the last try of a cell may show the browser's outcome:
+			// a cell that shows ✓ or ✗ and is then run again was a
+			// refused try shown as an outcome.
+			if (state == "pass" || state == "fail") && i != len(seq)-1 {
+				t.Errorf("cell %s went %v: an outcome before its last try", cell, seq)
+			}
+		}
+	}
+	if refusedCells == 0 {
+		t.Fatalf("corslab refused no cell's request (states %v): the limit is not tiny enough to test anything", states)
+	}
+	if face := evaluate[string](t, tab, "window.sawNotRun"); !strings.HasPrefix(face, "not run") || !strings.Contains(face, "corslab refused it") {
+		t.Errorf("a refused cell said %q, want \"not run\" and \"corslab refused it\"", face)
+	}
+	t.Logf("%d of 12 cells had a try corslab refused", refusedCells)
+
+	const (
+		api303    = "✗ api · 303 redirect"
+		nullS3GET = "✗ s3 · redirected GET [null]"
+		nullPass  = "✓ [null]"
+	)
+	want := matrixText([3][4]string{
+		{api303, api303, api303, api303},
+		{api303, api303, api303, api303},
+		{nullS3GET, nullS3GET, nullPass, nullS3GET},
+	})
+	if len(tables) != 1 {
+		t.Fatalf("tables: %+v", tables)
+	}
+	if got := tables[0].text(); got != want {
+		t.Errorf("the table after corslab's refusals:\n%s\nwant the browser's own:\n%s", got, want)
+	}
+	for _, c := range tables[0].Cells {
+		if c.Agrees != "true" {
+			t.Errorf("cell %s (%s %s): agrees %q", c.Cell, c.State, c.Hop, c.Agrees)
+		}
+	}
+}
+
+// refusedRun is a run as GET /runs lists it, as far as refusals go.
+type refusedRun struct {
+	ID      int             `json:"id"`
+	Refused json.RawMessage `json:"refused"`
+}
+
+// allRuns lists a session's kept runs, page by page.
+func allRuns(t *testing.T, srv *Server, id string) []refusedRun {
+	t.Helper()
+	var all []refusedRun
+	for since := 0; ; {
+		var page []refusedRun
+		getJSON(t, fmt.Sprintf("%s/api/sessions/%s/runs?since=%d", srv.testURL(UI), id, since), &page)
+		if len(page) == 0 || page[len(page)-1].ID <= since {
+			return all
+		}
+		all = append(all, page...)
+		since = page[len(page)-1].ID
 	}
 }

@@ -2,22 +2,60 @@
 // Each function returns plain data; errors a learner should see are
 // returned as values rather than thrown, so the page can show them inline.
 
+import { REFUSED_TEXT } from "./refused.js";
+
 const base = (sessionId) => `/api/sessions/${encodeURIComponent(sessionId)}`;
+
+// corslab's own refusals of the lab's API calls (a rate limit, 429, or a
+// full class, 503) pass: the page waits as long as the answer's
+// Retry-After says (1 to 10 s) and tries again, at most this many times
+// in all.
+const REFUSED_STATUSES = [429, 503];
+const MAX_TRIES = 4;
+
+/**
+ * Sends a request with send() until corslab stops refusing it, or
+ * MAX_TRIES. onWait(text) hears each wait, in words, e.g. for a status
+ * line. Resolves to the last Response; send() may throw.
+ */
+async function sendPatiently(send, onWait) {
+  for (let attempt = 1; ; attempt++) {
+    const res = await send();
+    if (!isRefusal(res) || attempt === MAX_TRIES) return res;
+    const seconds = retryAfter(res);
+    const why = (await readJSON(res.clone()))?.error ?? res.statusText;
+    onWait?.(`${REFUSED_TEXT} (${why}). Trying again in ${seconds} s…`);
+    await new Promise((wake) => setTimeout(wake, seconds * 1000));
+  }
+}
+
+/** Is res corslab refusing a request of the UI's for a moment (429, 503)? */
+export function isRefusal(res) {
+  return REFUSED_STATUSES.includes(res.status);
+}
+
+/** Retry-After in whole seconds, kept from 1 to 10. */
+export function retryAfter(res) {
+  const seconds = Number.parseInt(res.headers.get("Retry-After") ?? "", 10);
+  return Number.isFinite(seconds) ? Math.min(10, Math.max(1, seconds)) : 1;
+}
 
 /**
  * Saves the whole scenario. Resolves to one of:
  *   {ok: true, scenario, query}            the server applied it
  *   {ok: false, fieldErrors: {path: msg}}  400 with one message per field
+ *   {ok: false, refused: true, error}      corslab kept refusing it (429, 503)
  *   {ok: false, error: "message"}          anything else (bad JSON, 404, network)
+ * onWait(text): corslab refused it for now, and the page will try again.
  */
-export async function putScenario(sessionId, scenario) {
+export async function putScenario(sessionId, scenario, { onWait } = {}) {
   let res;
   try {
-    res = await fetch(`${base(sessionId)}/scenario`, {
+    res = await sendPatiently(() => fetch(`${base(sessionId)}/scenario`, {
       method: "PUT",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(scenario),
-    });
+    }), onWait);
   } catch (err) {
     return { ok: false, error: `Could not reach corslab to save the scenario (${err}).` };
   }
@@ -26,24 +64,28 @@ export async function putScenario(sessionId, scenario) {
   if (data && data.errors && typeof data.errors === "object") {
     return { ok: false, fieldErrors: data.errors };
   }
-  return { ok: false, error: describeFailure(res, data) };
+  return failure(res, data);
 }
 
 /**
  * Records a run: what the page asked for, what its browser saw, the
  * browser's userAgent (the server picks the engine's browser rules from
  * it) and the learner's prediction, if any ({ok, stage} or null).
- * Resolves to {ok: true, run, score} or {ok: false, error}; score is
- * {right, total}, or null from a server that keeps none.
+ * Resolves to {ok: true, run, score} or {ok: false, error} (with refused:
+ * true when corslab kept refusing it); score is {right, total}, or null
+ * from a server that keeps none. onWait(text): as for putScenario.
+ *
+ * The run itself may say that corslab refused one of its requests
+ * (run.refused, see runOutcome in log.js): then it has no verdict.
  */
-export async function postRun(sessionId, { request, url, since, browser, prediction }) {
+export async function postRun(sessionId, { request, url, since, browser, prediction }, { onWait } = {}) {
   const run = { request, url, since, browser, userAgent: navigator.userAgent };
   if (prediction) run.prediction = prediction;
-  let { res, data, error } = await sendRun(sessionId, run);
+  let { res, data, error } = await sendRun(sessionId, run, onWait);
   // A corslab from before the engine refuses fields it does not know, and
   // records nothing: send the run again as it understands it.
   if (res?.status === 400 && /unknown field "(userAgent|prediction)"/.test(data?.error ?? "")) {
-    ({ res, data, error } = await sendRun(sessionId, { request, url, since, browser }));
+    ({ res, data, error } = await sendRun(sessionId, { request, url, since, browser }, onWait));
   }
   if (error) return { ok: false, error };
   if (res.ok && data) {
@@ -52,16 +94,16 @@ export async function postRun(sessionId, { request, url, since, browser, predict
     const run = data.run && typeof data.run === "object" ? data.run : data;
     return { ok: true, run, score: data.score ?? null };
   }
-  return { ok: false, error: describeFailure(res, data) };
+  return failure(res, data);
 }
 
-async function sendRun(sessionId, body) {
+async function sendRun(sessionId, body, onWait) {
   try {
-    const res = await fetch(`${base(sessionId)}/runs`, {
+    const res = await sendPatiently(() => fetch(`${base(sessionId)}/runs`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
-    });
+    }), onWait);
     return { res, data: await readJSON(res) };
   } catch (err) {
     return { error: `Could not reach corslab to record the run (${err}).` };
@@ -69,12 +111,26 @@ async function sendRun(sessionId, body) {
 }
 
 /** The session document (GET /api/sessions/{id}), or null if it cannot be had. */
-export async function getSession(sessionId) {
+export async function getSession(sessionId, { onWait } = {}) {
   try {
-    const res = await fetch(base(sessionId));
+    const res = await sendPatiently(() => fetch(base(sessionId)), onWait);
     return res.ok ? await readJSON(res) : null;
   } catch {
     return null;
+  }
+}
+
+/**
+ * The session's exchanges after seq since, oldest first (one page of
+ * GET /api/sessions/{id}/exchanges), or [] if they cannot be had.
+ */
+export async function getExchanges(sessionId, since, { onWait } = {}) {
+  try {
+    const res = await sendPatiently(() => fetch(`${base(sessionId)}/exchanges?since=${since}`), onWait);
+    const list = res.ok ? await readJSON(res) : null;
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
   }
 }
 
@@ -110,8 +166,12 @@ async function readJSON(res) {
   }
 }
 
-function describeFailure(res, data) {
+/** {ok: false, error} for a failed answer; refused: true when corslab refused it. */
+function failure(res, data) {
   const detail = data && typeof data.error === "string" ? data.error : res.statusText;
-  if (res.status === 404) return `This session no longer exists (${detail}). Open a new lab to go on.`;
-  return `The server answered ${res.status}: ${detail}`;
+  if (res.status === 404) return { ok: false, error: `This session no longer exists (${detail}). Open a new lab to go on.` };
+  if (isRefusal(res)) {
+    return { ok: false, refused: true, error: `${REFUSED_TEXT}, ${MAX_TRIES} times in a row (${detail}). Try again in a moment.` };
+  }
+  return { ok: false, error: `The server answered ${res.status}: ${detail}` };
 }

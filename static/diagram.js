@@ -38,7 +38,7 @@ const MARGIN = 12;
  * into `container`, replacing what was there.
  *   originURLs: role → origin ("http://127.0.0.1:8082")
  *   shortTarget(target): strips the session prefix from a request target
- *   outcome: {tone, text} for the run (see browserOutcome() in log.js)
+ *   outcome: {tone, text} for the run (see runOutcome() in log.js)
  *   request, url: the request the form describes and the URL it would
  *     fetch, for the lanes drawn before the first run (selection null)
  */
@@ -165,6 +165,9 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
       const [first, rest] = failed === lastResponse ? splitLine(spot.label, room) : [spot.label, ""];
       root.append(mark(pageX, failed?.y ?? FIRST_ROW, "✗", first || "blocked here", "blocked", room, rest, spot.label));
     }
+  } else if (outcome.tone === "refused") {
+    // corslab turned a request away (refused.js): no CORS decision to mark.
+    root.append(mark(pageX, lastResponseY ?? FIRST_ROW, "⊘", "corslab refused a request: not CORS", "refused"));
   } else if (outcome.tone === "ok" && lastResponseY !== null) {
     root.append(mark(pageX, lastResponseY, "✓", "JS read it", "ok"));
   } else if (outcome.tone !== "ok") {

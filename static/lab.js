@@ -8,6 +8,8 @@
 //   diagram.js       the sequence diagram of the selected run
 //   verdict.js       the model's explanation of a run (run.verdict)
 //   predict.js       "Predict: will JS get the response?" and the score
+//   refused.js       a request corslab itself refused (its rate limits):
+//                    said instead of any verdict
 //   curl.js          an exchange as a curl command ("Copy as curl" in the log)
 //   signed.js        a signed URL the api handed out, as the next request
 //   lesson.js        on a lesson page: its goals, hints and progress
@@ -32,10 +34,11 @@ import { putScenario, postRun, getSession } from "./api.js";
 import { ScenarioForm, requestURL, fetchInit, fetchSource, pageComment } from "./form.js";
 import { RunnerFrame } from "./runner-frame.js";
 import { Stream } from "./stream.js";
-import { ExchangeLog, browserOutcome } from "./log.js";
+import { ExchangeLog, browserOutcome, runOutcome } from "./log.js";
 import { drawDiagram } from "./diagram.js";
 import { ExplainPane } from "./verdict.js";
 import { PredictControl, ScoreView } from "./predict.js";
+import { REFUSED_TEXT, refusalsOf } from "./refused.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 import { signedFollowUp } from "./signed.js";
 import { LessonGoals, Hints, iframeSnippet } from "./lesson.js";
@@ -98,14 +101,20 @@ const runner = readOnly ? null : new RunnerFrame($("runner-host"), urls);
 const form = new ScenarioForm($("scenario"), {
   scenario: data.scenario,
   origins: urls,
-  save: (scenario) => putScenario(sessionId, scenario),
+  // corslab may refuse a save for a moment (its rate limits): api.js
+  // tries again, and the status line says why it waits.
+  save: (scenario) => putScenario(sessionId, scenario, { onWait: (text) => setStatus(text, "error") }),
   readOnly,
   onChange: (scenario) => {
     showPreview(scenario);
     if (!log.selection()) redraw(); // the empty diagram shows the planned lanes
     if (!running) runner?.use(scenario.request.from, scenario.request.lookalikeHost);
   },
-  onSaved: ({ query }) => showSaved(query),
+  onSaved: ({ query }) => {
+    showSaved(query);
+    // A save that had to wait for corslab (onWait above) is through.
+    if (!running && runStatus.textContent.startsWith(REFUSED_TEXT)) setStatus("");
+  },
 });
 
 /**
@@ -138,7 +147,7 @@ function redraw() {
   requestAnimationFrame(() => {
     redrawQueued = false;
     const selection = log.selection();
-    const outcome = browserOutcome(selection && !selection.pending ? selection.run.browser : null);
+    const outcome = selection && !selection.pending ? runOutcome(selection.run) : browserOutcome(null);
     pane?.show(selection, outcome.text);
     if (!diagramEl) return; // the embed view draws no diagram
     const { request, setup } = form.read().scenario;
@@ -297,12 +306,17 @@ async function run() {
 
     setStatus("Recording the run…");
     recording = true;
-    const result = await postRun(sessionId, { request, url, since, browser: outcome, prediction });
+    const result = await postRun(sessionId, { request, url, since, browser: outcome, prediction },
+      { onWait: (text) => setStatus(text, "error") });
     if (result.ok) {
       ownRuns.add(String(result.run.id));
       log.finishPending({ run: result.run });
       score.show(result.score);
-      setStatus("");
+      // corslab refused one of the run's requests: the run has no verdict
+      // and its prediction was not scored (refused.js).
+      const [refused] = refusalsOf(result.run);
+      if (refused) setStatus(`${REFUSED_TEXT}: ${refused.reason} Run it again in a moment.`, "error");
+      else setStatus("");
       goals?.refresh(); // the run is recorded: the server can check it
     } else {
       log.finishPending({ outcome, note: result.error });

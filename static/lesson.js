@@ -13,6 +13,7 @@
 // sessions: a goal met once stays done there, whatever happens later.
 
 import { el } from "./dom.js";
+import { isRefusal, retryAfter } from "./api.js";
 
 // Several events arrive together (a run and its exchanges): ask once, a
 // moment after the last of them.
@@ -162,6 +163,13 @@ export class LessonGoals {
       const res = await fetch(this.goalsUrl);
       if (res.status === 404) {
         this.stopped = true; // the session is gone: the stream says so
+        return;
+      }
+      if (isRefusal(res)) {
+        // corslab refused for a moment (its rate limits): no event may
+        // come to ask again, so ask when it says.
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.refreshNow(), retryAfter(res) * 1000);
         return;
       }
       if (res.ok) this.update(await res.json());

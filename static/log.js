@@ -9,6 +9,7 @@
 import { el } from "./dom.js";
 import { fetchInit, fetchSource } from "./form.js";
 import { explanation } from "./verdict.js";
+import { REFUSED_TEXT, refusalsOf, refusalNote } from "./refused.js";
 import { curlCommand } from "./curl.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 
@@ -74,6 +75,18 @@ export function browserOutcome(browser) {
   const after = b.redirected ? ", after following a redirect" : "";
   if (b.error) return { tone: "blocked", text: `JS got a ${status} response${after}, but reading its body failed (${b.error})` };
   return { tone: "ok", text: `JS read the response: ${status}${after}` };
+}
+
+/**
+ * What a recorded run's page saw, in words: browserOutcome() of its
+ * browser, unless corslab itself refused one of its requests (run.refused,
+ * see refused.js). Then that is the news, with tone "refused": whatever
+ * the browser reported was corslab's refusal, not a CORS decision.
+ */
+export function runOutcome(run) {
+  const [first] = refusalsOf(run);
+  if (first) return { tone: "refused", text: `${REFUSED_TEXT} (${first.status} from ${first.origin})` };
+  return browserOutcome(run?.browser);
 }
 
 export class ExchangeLog {
@@ -260,8 +273,8 @@ export class ExchangeLog {
   // ----- rendering -----
 
   newGroup(key, order, run) {
-    const v = browserOutcome(run.browser);
     const pending = key === "pending";
+    const v = runOutcome(run);
     const title = pending ? "Running…" : key.startsWith("local-") ? "Run (not recorded)" : `Run #${run.id}`;
     const req = run.request ?? {};
     const head = el("button", { type: "button", class: "group-head", "aria-pressed": "false" },
@@ -276,7 +289,8 @@ export class ExchangeLog {
     const groupEl = el("section", { class: `group run-group tone-${v.tone}`, "data-key": key },
       head,
       run.note ? el("p", { class: "group-note warn" }, run.note) : null,
-      pending ? null : explanation(run, v.text),
+      // corslab's own refusal replaces the model's explanation.
+      pending ? null : refusalNote(run, (t) => this.shortTarget(t)) ?? explanation(run, v.text),
       pending ? null : this.renderFollowUp(run),
       pending ? null : this.renderJsSaw(run),
       noTraffic, list);

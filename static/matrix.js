@@ -20,22 +20,29 @@
 // remember the session's scenario, and afterwards we put it back, so the
 // learner's lab is as they left it.
 //
+// corslab limits how many requests a session and an address may make, to
+// keep a class running. Should it refuse one of a cell's requests, the
+// browser's outcome says nothing about CORS: the cell is "not run", never
+// ✓ or ✗, and it is tried again after a pause (see REFUSED_PAUSES).
+//
 // The other modules are the lab's own:
 //   runner-frame.js  the hidden page on another origin that calls fetch()
 //   stream.js        the websocket feed of what the servers saw
 //   log.js           exchanges and runs as the lab's log shows them
 //   diagram.js       the sequence diagram of one run
 //   verdict.js       the model's explanation of a run
+//   refused.js       a request corslab itself refused
 
 import { el } from "./dom.js";
-import { putScenario, postRun, getSession } from "./api.js";
+import { putScenario, postRun, getSession, getExchanges } from "./api.js";
 import { fetchInit } from "./form.js";
 import { RunnerFrame } from "./runner-frame.js";
 import { Stream } from "./stream.js";
-import { ExchangeLog, browserOutcome, headerValue } from "./log.js";
+import { ExchangeLog, runOutcome, headerValue } from "./log.js";
 import { drawDiagram } from "./diagram.js";
 import { verdictOf, stageWords } from "./verdict.js";
 import { copyText, confirmCopied } from "./clipboard.js";
+import { REFUSED_TEXT, refusalsOf } from "./refused.js";
 
 const data = JSON.parse(document.getElementById("matrix-data").textContent);
 const sessionId = data.sessionId;
@@ -256,6 +263,12 @@ function showCell(t, cell) {
     state = cell.state ?? "idle";
     face = { idle: ["·"], queued: ["queued"], running: ["running…"] }[state];
     words = { idle: "not run yet", queued: "queued", running: "running" }[state];
+  } else if (result.refused) {
+    // corslab's refusal, not the browser's outcome: never ✓ or ✗.
+    state = "refused";
+    const retry = cell.retryIn ? `; trying again in ${cell.retryIn} s` : "";
+    face = ["not run", el("span", { class: "hop" }, `corslab refused it${retry}`)];
+    words = `not run: ${REFUSED_TEXT} (${result.refused})${retry}`;
   } else if (result.error) {
     state = "error";
     face = ["could not run", el("span", { class: "hop" }, result.error)];
@@ -278,9 +291,9 @@ function showCell(t, cell) {
   button.dataset.state = state;
   button.dataset.hop = result?.hop ?? "";
   button.dataset.nullOrigin = String(Boolean(result?.nullOrigin));
-  button.dataset.agrees = result && !result.error ? String(result.agrees) : "";
+  button.dataset.agrees = result && !result.error && !result.refused ? String(result.agrees) : "";
   button.classList.toggle("changed", Boolean(changed));
-  button.disabled = !result;
+  button.disabled = !result?.run; // a cell with a recorded run opens it
   button.setAttribute("aria-label", `${name}: ${words}`);
   button.replaceChildren(...face.filter(Boolean));
 }
@@ -290,7 +303,7 @@ let selected = null; // {table, key}
 
 function select(t, key) {
   const cell = t.cells.get(key);
-  if (!cell?.result || cell.result.error) return;
+  if (!cell?.result?.run) return;
   selected = { table: t, key };
   for (const other of tables) {
     for (const [k, c] of other.cells) c.button.setAttribute("aria-pressed", String(other === t && k === key));
@@ -298,7 +311,7 @@ function select(t, key) {
   const { run, exchanges, query: labQuery } = cell.result;
   const setup = SETUPS[t.setup];
   const page = urls[setup.from];
-  const outcome = browserOutcome(run.browser);
+  const outcome = runOutcome(run);
   const diagram = el("div", { class: "diagram matrix-diagram", role: "img", "aria-label": "Sequence diagram of this run" });
   const logEl = el("div", { class: "log matrix-log" });
   details.replaceChildren(
@@ -354,7 +367,7 @@ function saveLast(t) {
   const cells = {};
   for (const [key, cell] of t.cells) {
     const r = cell.result;
-    if (!r || r.error) return; // only whole tables are kept
+    if (!r || r.error || r.refused) return; // only whole tables are kept
     cells[key] = { ok: r.ok, hop: r.hop ?? "" };
   }
   const record = { at: new Date().toISOString(), browser: browserLabel(navigator.userAgent), userAgent: navigator.userAgent, cells };
@@ -367,7 +380,7 @@ function saveLast(t) {
 function changeFrom(t, cell) {
   const r = cell.result;
   const before = t.last?.cells?.[`${cell.row.key}/${cell.col.key}`];
-  if (!r || r.error || !before) return "";
+  if (!r || r.error || r.refused || !before) return "";
   if (before.ok === r.ok && (r.ok || (before.hop ?? "") === (r.hop ?? ""))) return "";
   return before.ok ? "✓" : `✗${before.hop ? ` at ${before.hop}` : ""}`;
 }
@@ -428,10 +441,8 @@ async function exchangesOf(run) {
   const seqs = (run.exchanges ?? []).map(Number);
   if (seqs.length === 0) return [];
   if (seqs.some((seq) => !seen.has(seq))) {
-    try {
-      const res = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/exchanges?since=${Math.min(...seqs) - 1}`);
-      if (res.ok) for (const ex of await res.json()) seen.set(Number(ex.seq), ex);
-    } catch { /* show what we have */ }
+    // Else show what we have.
+    for (const ex of await getExchanges(sessionId, Math.min(...seqs) - 1, { onWait: setStatus })) seen.set(Number(ex.seq), ex);
   }
   return seqs.map((seq) => seen.get(seq)).filter(Boolean);
 }
@@ -478,14 +489,14 @@ async function runMatrix() {
   let problem = "";
   // 1. Remember the learner's scenario: each cell replaces it.
   setStatus("Remembering your lab's scenario…");
-  const saved = (await getSession(sessionId))?.scenario ?? null;
+  const saved = (await getSession(sessionId, { onWait: setStatus }))?.scenario ?? null;
   restoreOnLeave = saved;
   try {
     for (const t of tables) {
       for (const cell of t.cells.values()) {
         if (stopping) break;
         setStatus(`Running cell ${done + 1} of ${cells.length}: ${SETUPS[t.setup].title}, ${t.credentials}, ${cell.row.label} × bucket ${cell.col.label}…`);
-        await runCell(t, cell);
+        await runCellUntilRun(t, cell);
         done++;
       }
       if (stopping) break;
@@ -500,32 +511,68 @@ async function runMatrix() {
       if (!cell.result) { cell.state = "idle"; showCell(t, cell); }
     }
     // 3. Put the learner's scenario back.
-    const restored = saved ? (await putScenario(sessionId, saved)).ok : false;
+    const restored = saved ? (await putScenario(sessionId, saved, { onWait: setStatus })).ok : false;
     restoreOnLeave = null;
     running = false;
     setRunning(false);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const disagreements = cells.filter(({ cell }) => cell.result && cell.result.agrees === false).length;
     const errors = cells.filter(({ cell }) => cell.result?.error).length;
+    const refused = cells.filter(({ cell }) => cell.result?.refused).length;
     const parts = [stopping ? `Stopped after ${done} of ${cells.length} cells (${seconds} s).` : `Done: ${done} cells in ${seconds} s.`];
     if (disagreements) parts.push(`The model disagreed with your browser on ${disagreements} (marked ⚠).`);
     if (errors) parts.push(`${errors} could not run.`);
+    if (refused) parts.push(`${refused} not run: ${REFUSED_TEXT}${stopping ? "" : ", even after waiting"}. Press Run to try again.`);
     if (problem) parts.push(problem);
     parts.push(restored ? "Your lab's scenario is back as it was."
       : saved ? "Putting your lab's scenario back failed: check it in the lab."
       : "corslab did not say what your lab's scenario was, so the last cell's stays: check it in the lab.");
-    setStatus(parts.join(" "), errors || problem || !restored ? "error" : "");
+    setStatus(parts.join(" "), errors || refused || problem || !restored ? "error" : "");
     if (selected) select(selected.table, selected.key); // now with its lab link
     else details.replaceChildren(el("p", { class: "explain-empty" }, "Click a cell: its exchanges, raw, and the model's explanation appear here."));
   }
 }
 
-/** One cell: its scenario, the browser's fetch, the recorded run. */
+// The pauses before trying a refused cell again, in seconds. Each try that
+// corslab refuses waits longer; after the last, the cell stays "not run".
+const REFUSED_PAUSES = [1, 2, 4, 8, 16];
+
+/**
+ * One cell, tried again while corslab refuses it (a rate limit): a
+ * refused try tells nothing about CORS, so it never stands as the cell's
+ * outcome while another try may give a real one.
+ */
+async function runCellUntilRun(t, cell) {
+  await runCell(t, cell);
+  for (const pause of REFUSED_PAUSES) {
+    if (!cell.result?.refused || stopping) return;
+    cell.retryIn = pause;
+    showCell(t, cell);
+    await new Promise((wake) => setTimeout(wake, pause * 1000));
+    cell.retryIn = 0;
+    if (stopping) {
+      showCell(t, cell);
+      return;
+    }
+    await runCell(t, cell);
+  }
+}
+
+/** One try of a cell: its scenario, the browser's fetch, the recorded run. */
 async function runCell(t, cell) {
   cell.state = "running";
+  cell.result = null;
   showCell(t, cell);
+  // While corslab refuses an API call for a moment, api.js waits and
+  // tries again: say so on the status line.
+  const onWait = (text) => setStatus(text, "error");
   const scenario = cellScenario(t, cell.row, cell.col);
-  const put = await putScenario(sessionId, scenario);
+  const put = await putScenario(sessionId, scenario, { onWait });
+  if (put.refused) {
+    cell.result = { refused: put.error };
+    showCell(t, cell);
+    return;
+  }
   if (!put.ok) {
     const fields = Object.entries(put.fieldErrors ?? {}).map(([f, m]) => `${f}: ${m}`);
     cell.result = { error: put.error ?? fields.join("; ") };
@@ -540,7 +587,12 @@ async function runCell(t, cell) {
   // when the page was rendered, and our own last run's, are floors.
   const since = Math.max(stream.highestSeq, data.lastSeq, lastClaimed);
   const browser = await runner.run(url, fetchInit(request));
-  const recorded = await postRun(sessionId, { request, url, since, browser });
+  const recorded = await postRun(sessionId, { request, url, since, browser }, { onWait });
+  if (recorded.refused) {
+    cell.result = { refused: recorded.error };
+    showCell(t, cell);
+    return;
+  }
   if (!recorded.ok) {
     cell.result = { error: recorded.error };
     showCell(t, cell);
@@ -549,6 +601,14 @@ async function runCell(t, cell) {
   const run = recorded.run;
   for (const seq of run.exchanges ?? []) lastClaimed = Math.max(lastClaimed, Number(seq));
   const exchanges = await exchangesOf(run);
+  const [refusal] = refusalsOf(run);
+  if (refusal) {
+    // corslab refused one of the browser's requests: the run has no
+    // verdict, and what the browser reported is not the cell's outcome.
+    cell.result = { run, exchanges, query: put.query, refused: refusal.reason };
+    showCell(t, cell);
+    return;
+  }
   const verdict = verdictOf(run);
   cell.result = {
     run, exchanges, query: put.query,

@@ -9,8 +9,11 @@
 // with `backticks`. They are split on backticks into text and <code> nodes,
 // never parsed as HTML. Runs recorded before the engine existed have no
 // verdict: every function here then returns null and nothing is shown.
+// Nor has a run that corslab itself refused part of (refused.js): the pane
+// shows that refusal instead.
 
 import { el } from "./dom.js";
+import { refusalsOf, refusalNote } from "./refused.js";
 
 /** The stages where a run can fail, as the engine names them, in words. */
 const STAGE_WORDS = {
@@ -243,7 +246,7 @@ export class ExplainPane {
 
   /** selection: from ExchangeLog.selection(); browserText: the browser's outcome in words. */
   show(selection, browserText) {
-    if (selection && verdictOf(selection.run)) this.enable();
+    if (selection && (verdictOf(selection.run) || refusalsOf(selection.run).length > 0)) this.enable();
     if (!this.enabled) return;
     const run = selection && !selection.pending ? selection.run : null;
     const shown = run ?? (selection ? "pending" : "none");
@@ -253,7 +256,7 @@ export class ExplainPane {
     this.node.replaceChildren(
       !selection ? say("Press Run: the model will explain here, step by step, what the browser should do and why.")
         : !run ? say("Running… the explanation follows the browser's answer.")
-        : explanation(run, browserText, { heading: true }) ?? say("The model has no explanation for this run."));
+        : refusalNote(run) ?? explanation(run, browserText, { heading: true }) ?? say("The model has no explanation for this run."));
     this.node.scrollTop = 0;
     // When the model agrees the run failed, the failing step is the news:
     // bring it into view (a disagreement banner stays on top instead).

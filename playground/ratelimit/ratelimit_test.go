@@ -110,3 +110,73 @@ func TestPerAddrOverflowShares(t *testing.T) {
 		t.Errorf("grew to %d addresses past the cap", p.Len())
 	}
 }
+
+func TestPerSecond(t *testing.T) {
+	for _, c := range []struct {
+		desc string
+		n    float64
+		want Rate
+	}{
+		{"no limit", 0, Rate{}},
+		{"a negative rate is no limit", -1, Rate{}},
+		{"the default session rate: 2,000 at once", 100, Rate{PerSecond: 100, Burst: 2000}},
+		{"a tiny rate still allows one request", 0.01, Rate{PerSecond: 0.01, Burst: 1}},
+	} {
+		if got := PerSecond(c.n); got != c.want {
+			t.Errorf("%s: PerSecond(%g) = %+v, want %+v", c.desc, c.n, got, c.want)
+		}
+	}
+}
+
+func TestBucketSharedByGoroutines(t *testing.T) {
+	// A session's bucket is taken from by every origin's handlers at once:
+	// exactly the burst passes, however the requests interleave.
+	r := Rate{PerSecond: 1e-9, Burst: 100}
+	var b Bucket
+	allowed := make(chan bool, 400)
+	for range 400 {
+		go func() { allowed <- b.Allow(r, t0) }()
+	}
+	n := 0
+	for range 400 {
+		if <-allowed {
+			n++
+		}
+	}
+	if n != 100 {
+		t.Errorf("%d of 400 concurrent requests passed; want the burst, 100", n)
+	}
+}
+
+func TestDelayIsWhenATokenIsBack(t *testing.T) {
+	r := Rate{PerSecond: 4, Burst: 2} // a token every 250 ms
+	var b Bucket
+	p := NewPerAddr(r)
+	a := netip.MustParseAddr("10.0.0.1")
+	for _, c := range []struct {
+		desc  string
+		allow func(time.Time) bool
+		delay func(time.Time) time.Duration
+	}{
+		{"a session's bucket", func(now time.Time) bool { return b.Allow(r, now) }, func(now time.Time) time.Duration { return b.Delay(r, now) }},
+		{"an address's bucket", func(now time.Time) bool { return p.Allow(a, now) }, func(now time.Time) time.Duration { return p.Delay(a, now) }},
+	} {
+		if d := c.delay(t0); d != 0 {
+			t.Errorf("%s: full, Delay %v; want 0", c.desc, d)
+		}
+		c.allow(t0)
+		c.allow(t0)
+		if d := c.delay(t0); d != 250*time.Millisecond {
+			t.Errorf("%s: empty, Delay %v; want 250ms", c.desc, d)
+		}
+		if d := c.delay(t0.Add(100 * time.Millisecond)); d != 150*time.Millisecond {
+			t.Errorf("%s: 100 ms later, Delay %v; want 150ms", c.desc, d)
+		}
+		if !c.allow(t0.Add(250 * time.Millisecond)) {
+			t.Errorf("%s: refused when Delay said a token was back", c.desc)
+		}
+	}
+	if d := (&Bucket{}).Delay(Rate{}, t0); d != 0 {
+		t.Errorf("no limit: Delay %v", d)
+	}
+}
