@@ -58,10 +58,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	sessionIdle := fs.Duration("session-idle", 2*time.Hour, "a session unused for this `long` expires")
 	publicHost := fs.String("public-host", "", "the `host` name or address learners use to reach this machine (workshops)")
 	teachToken := fs.String("teach-token", "", "the `token` that opens the instructor's dashboard at /teach (default: a random one in workshop mode)")
-	sessionRate := fs.Float64("session-rate", 30, "`requests` a second one session may make, in bursts of ten times as many (0: no limit)")
+	sessionRate := fs.Float64("session-rate", playground.DefaultSessionRate, "`requests` a second one session may make, in bursts of twenty times as many (0: no limit)")
 	replica := fs.Int("replica", -1, "this corslab's `number` (0 to 31) among replicas behind a router: session ids start with its letter (see deploy/README.md)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060")
-	ipRate := fs.Float64("ip-rate", 100, "`requests` a second one client address may make, in bursts of ten times as many (0: no limit)")
+	ipRate := fs.Float64("ip-rate", playground.DefaultIPRate, "`requests` a second one client address may make, in bursts of twenty times as many (0: no limit)")
+	memoryBudget := &sizeFlag{defaultMemoryBudget()}
+	fs.Var(memoryBudget, "memory-budget", "the `size` all sessions together may keep (traffic, runs, bucket objects), e.g. 512MiB or 2GiB; older traffic is shed near it; the default is 1GiB, or a quarter of this machine's memory if less")
+	ipSessions := fs.Int("ip-sessions", 300, "`sessions` one client address may open a minute, all at once if need be; a class behind one NAT address shares it (0: no limit)")
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
 	fs.Usage = func() {
@@ -86,6 +89,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("--session-idle: must be from 10s to 168h, got %s", *sessionIdle)
 	case *replica < -1 || *replica >= session.MaxReplicas:
 		return fmt.Errorf("--replica: must be from 0 to %d, got %d", session.MaxReplicas-1, *replica)
+	case memoryBudget.n < minMemoryBudget:
+		return fmt.Errorf("--memory-budget: must be at least 32MiB, got %s", memoryBudget)
+	case *ipSessions < 0:
+		return fmt.Errorf("--ip-sessions: must be 0 (no limit) or more, got %d", *ipSessions)
 	case *sessionRate < 0 || *ipRate < 0:
 		return errors.New("--session-rate, --ip-rate: must be 0 (no limit) or more")
 	}
@@ -111,19 +118,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	limitMemory(memoryBudget.n, getenv)
 	srv, err := playground.Listen(playground.Config{
-		Listen:      *listen,
-		Port:        *port,
-		MaxSessions: *maxSessions,
-		SessionIdle: *sessionIdle,
-		Logger:      logger,
-		Lessons:     curriculum,
-		Workshop:    workshop,
-		PublicHost:  *publicHost,
-		TeachToken:  *teachToken,
-		SessionRate: rate(*sessionRate),
-		IPRate:      rate(*ipRate),
-		Replica:     replicaPrefix(*replica),
+		Listen:       *listen,
+		Port:         *port,
+		MaxSessions:  *maxSessions,
+		SessionIdle:  *sessionIdle,
+		Logger:       logger,
+		Lessons:      curriculum,
+		Workshop:     workshop,
+		PublicHost:   *publicHost,
+		TeachToken:   *teachToken,
+		SessionRate:  ratelimit.PerSecond(*sessionRate),
+		IPRate:       ratelimit.PerSecond(*ipRate),
+		Replica:      replicaPrefix(*replica),
+		IPSessions:   *ipSessions,
+		MemoryBudget: memoryBudget.n,
 	})
 	if err != nil {
 		return err
@@ -200,15 +210,6 @@ func replicaPrefix(n int) string {
 		return ""
 	}
 	return session.ReplicaPrefix(n)
-}
-
-// rate is a limit of n requests a second, in bursts of ten seconds' worth:
-// enough for a page load or the redirect matrix's dozen runs at once.
-func rate(n float64) ratelimit.Rate {
-	if n == 0 {
-		return ratelimit.Rate{}
-	}
-	return ratelimit.Rate{PerSecond: n, Burst: max(1, int(10*n))}
 }
 
 // isLoopback reports whether a --listen address only this machine reaches.

@@ -30,6 +30,10 @@ func TestRunFlags(t *testing.T) {
 		{"listen not an address", []string{"--listen", "my laptop"}, "--listen: must be an IP address"},
 		{"no sessions", []string{"--max-sessions", "0"}, "--max-sessions: must be at least 1"},
 		{"idle too short", []string{"--session-idle", "1s"}, "--session-idle: must be from 10s to 168h"},
+		{"budget without a size", []string{"--memory-budget", "lots"}, `invalid value "lots" for flag -memory-budget: must be a size such as 512MiB or 2GiB`},
+		{"budget too small", []string{"--memory-budget", "1MiB"}, "--memory-budget: must be at least 32MiB, got 1MiB"},
+		{"negative budget", []string{"--memory-budget", "-1GiB"}, "must be a size such as 512MiB"},
+		{"negative session creation", []string{"--ip-sessions", "-1"}, "--ip-sessions: must be 0 (no limit) or more"},
 		{"negative rate", []string{"--ip-rate", "-1"}, "--session-rate, --ip-rate: must be 0"},
 		{"public host with a scheme", []string{"--listen", "0.0.0.0", "--public-host", "http://10.0.0.5"}, "--public-host: must be a bare host name"},
 		{"public host with a port", []string{"--listen", "0.0.0.0", "--public-host", "corslab.lan:8080"}, "--public-host: must be a bare host name"},
@@ -374,5 +378,11 @@ func TestRunServesOnlyInstructorLessons(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].Slug != "mine" {
 		t.Errorf("lessons served: %+v", list)
+	}
+}
+
+func TestDefaultMemoryBudget(t *testing.T) {
+	if b := defaultMemoryBudget(); b < minMemoryBudget || b > 1<<30 {
+		t.Errorf("default budget %d", b)
 	}
 }

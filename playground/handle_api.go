@@ -58,7 +58,7 @@ func (s *Server) withSession(h sessionHandler) http.Handler {
 			writeJSONError(w, http.StatusNotFound, "no such session: "+strconv.Quote(id)+" (sessions expire after "+s.idle()+" idle)")
 			return
 		}
-		if !s.allowSession(w, UI, sess) {
+		if !s.allowSession(w, r, UI, sess) {
 			return
 		}
 		h(w, r, sess)
@@ -106,21 +106,9 @@ func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 		writeScenarioError(w, err)
 		return
 	}
-	sess, err := s.sessions.Create(sc)
-	if err != nil {
-		s.writeCreateError(w, err)
-		return
+	if sess := s.createSession(w, r, sc, "", ""); sess != nil {
+		writeJSON(w, http.StatusCreated, s.describe(r, sess))
 	}
-	writeJSON(w, http.StatusCreated, s.describe(r, sess))
-}
-
-func (s *Server) writeCreateError(w http.ResponseWriter, err error) {
-	if errors.Is(err, session.ErrTooMany) {
-		writeJSONError(w, http.StatusServiceUnavailable, fmt.Sprintf("too many sessions: this corslab holds at most %d; try again when idle ones expire", s.cfg.MaxSessions))
-		return
-	}
-	s.log.Error("creating a session", "err", err)
-	writeJSONError(w, http.StatusInternalServerError, "could not create a session")
 }
 
 // GET /api/sessions/{id}
@@ -149,23 +137,64 @@ func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess 
 	writeJSON(w, http.StatusOK, s.describe(r, sess))
 }
 
-// GET /api/sessions/{id}/exchanges?since=N
+// Pages of GET /exchanges and GET /runs: limit defaults to defaultPage and
+// may go up to maxPage, so that no answer is built from a whole ring.
+const (
+	defaultPage = 100
+	maxPage     = 500
+)
+
+// GET /api/sessions/{id}/exchanges?since=N&limit=M
 func (s *Server) handleExchanges(w http.ResponseWriter, r *http.Request, sess *session.Session) {
-	since, err := parseSince(r, "since")
-	if err != nil {
+	since, err := parseSince(r, "since", sess.LastSeq())
+	limit, lerr := parseLimit(r)
+	if err = errors.Join(err, lerr); err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	ex := sess.Exchanges(since)
-	if ex == nil {
-		ex = []json.RawMessage{}
-	}
-	writeJSON(w, http.StatusOK, ex)
+	page, more := sess.ExchangesPage(since, limit)
+	writePage(w, r, page, more, "seq")
 }
 
-// GET /api/sessions/{id}/runs
+// GET /api/sessions/{id}/runs?since=N&limit=M
 func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request, sess *session.Session) {
-	writeJSON(w, http.StatusOK, sess.Runs())
+	since, err := parseSince(r, "since", uint64(sess.LastRun()))
+	limit, lerr := parseLimit(r)
+	if err = errors.Join(err, lerr); err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	page, more := sess.RunsPage(int(since), limit)
+	writePage(w, r, page, more, "id")
+}
+
+// writePage answers a page of stored JSON documents as one array, written
+// piece by piece rather than built in memory. When more follow, a Link
+// header names the next page: since is the last document's key (seq or id).
+func writePage(w http.ResponseWriter, r *http.Request, page []json.RawMessage, more bool, key string) {
+	if more {
+		var last struct {
+			Seq uint64 `json:"seq"`
+			ID  uint64 `json:"id"`
+		}
+		json.Unmarshal(page[len(page)-1], &last)
+		next := *r.URL
+		q := next.Query()
+		q.Set("since", strconv.FormatUint(max(last.Seq, last.ID), 10))
+		next.RawQuery = q.Encode()
+		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("["))
+	for i, doc := range page {
+		if i > 0 {
+			w.Write([]byte(","))
+		}
+		w.Write(doc)
+	}
+	w.Write([]byte("]\n"))
 }
 
 // newRun is what the lab page posts after the browser ran a request.
@@ -239,13 +268,22 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if errs := n.validate(); errs != nil {
+	errs := n.validate()
+	if newest := sess.LastSeq(); n.Since > newest {
+		if errs == nil {
+			errs = scenario.FieldErrors{}
+		}
+		errs["since"] = fmt.Sprintf("must be from 0 to %d, the newest exchange this session has; got %d", newest, n.Since)
+	}
+	if errs != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
 		return
 	}
 	sc, _ := sess.Scenario()
 	run := sess.AddRun(session.Run{URL: n.URL, Setup: sc.Setup, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
-	s.teach.countRun(sess, run.Browser.OK)
+	if len(run.Refused) == 0 { // corslab's refusal is no pass and no block
+		s.teach.countRun(sess, run.Browser.OK)
+	}
 	writeCompactJSON(w, http.StatusCreated, struct {
 		*session.Run
 		Score session.Score `json:"score"`
@@ -263,14 +301,33 @@ func (s *Server) scenarioFrame(r *http.Request, sess *session.Session) []byte {
 	return frame
 }
 
-func parseSince(r *http.Request, name string) (uint64, error) {
+// parseSince reads a since parameter: a whole number from 0 to newest, the
+// newest seq or id the session has given out; absent is 0.
+func parseSince(r *http.Request, name string, newest uint64) (uint64, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return 0, nil
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s: must be a whole number, got %q", name, v)
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("%s: must be a whole number from 0 to %d, got %q", name, newest, v)
+	case n > newest:
+		return 0, fmt.Errorf("%s: must be from 0 to %d, the newest this session has; got %d", name, newest, n)
+	}
+	return n, nil
+}
+
+// parseLimit reads the limit parameter of a page: 1 to maxPage, absent is
+// defaultPage.
+func parseLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return defaultPage, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, fmt.Errorf("limit: must be a whole number from 1 to %d, got %q", maxPage, v)
 	}
 	return n, nil
 }
@@ -285,8 +342,13 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 }
 
 // decodeJSON decodes one JSON document into v, refusing unknown fields, and
-// says where a malformed document broke.
+// says where a malformed document broke. Text that is not UTF-8 is
+// malformed too: encoding/json would keep U+FFFD in place of the bytes
+// that were sent.
 func decodeJSON(data []byte, v any) error {
+	if err := scenario.CheckUTF8(data); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(v)

@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -18,10 +17,39 @@ import (
 // parseLabQuery splits a lab URL's query into the scenario it describes and the
 // run=1 flag that documentation links use to run once on load.
 func parseLabQuery(q url.Values) (sc scenario.Scenario, runOnLoad bool, errs scenario.FieldErrors) {
-	runOnLoad = q.Get("run") == "1"
+	runOnLoad, runErr := runParam(q["run"])
 	q.Del("run")
 	sc, errs = scenario.FromQuery(q)
-	return sc, runOnLoad, errs
+	return sc, runOnLoad, withRunError(errs, runErr)
+}
+
+// runParam reads the values of a page link's run parameter (the lab, a
+// lesson, the matrix): run=1 runs the request once when the page opens, as
+// links from documentation want. It returns whether to run, and what is
+// wrong with the parameter, if anything, for the error page to list like
+// any other.
+func runParam(vals []string) (run bool, msg string) {
+	switch {
+	case len(vals) == 0:
+		return false, ""
+	case len(vals) > 1:
+		return false, "given more than once"
+	case vals[0] != "1":
+		return false, fmt.Sprintf("must be 1 (run when the page opens), or left out; got %q", vals[0])
+	}
+	return true, ""
+}
+
+// withRunError adds runParam's message, if any, to a link's other errors.
+func withRunError(errs scenario.FieldErrors, msg string) scenario.FieldErrors {
+	if msg == "" {
+		return errs
+	}
+	if errs == nil {
+		errs = scenario.FieldErrors{}
+	}
+	errs["run"] = msg
+	return errs
 }
 
 // GET /lab?<scenario>: a new session with the scenario, then its lab page.
@@ -35,14 +63,8 @@ func (s *Server) handleNewLab(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) startLab(w http.ResponseWriter, r *http.Request, sc scenario.Scenario) {
-	sess, err := s.sessions.Create(sc)
-	if errors.Is(err, session.ErrTooMany) {
-		s.tooManySessions(w, r, "/lab")
-		return
-	}
-	if err != nil {
-		s.log.Error("creating a session", "err", err)
-		http.Error(w, "could not create a session", http.StatusInternalServerError)
+	sess := s.createSession(w, r, sc, "", "/lab")
+	if sess == nil {
 		return
 	}
 	target := "/lab/" + sess.ID
@@ -176,7 +198,7 @@ func (s *Server) runnerUI(q url.Values, o originSet) (string, error) {
 	if u.Port() != strconv.Itoa(s.ports[UI]) {
 		return "", bad("must be the lab's port, " + strconv.Itoa(s.ports[UI]))
 	}
-	if requestHost(u.Host, "") != host || host != strings.ToLower(host) {
+	if host == "" || requestHost(u.Host) != host || host != strings.ToLower(host) {
 		return "", bad("must name a host in lower case, as a browser serializes an origin")
 	}
 	if host != o.host && !(isLoopbackHost(host) && isLoopbackHost(o.host)) {

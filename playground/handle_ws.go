@@ -3,7 +3,6 @@ package playground
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -23,21 +22,21 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 512, WriteBufferSize: 8 << 10}
 
 // GET /api/sessions/{id}/ws?since=N&runsSince=M streams the session's
 // exchanges and runs: first those after since and runsSince from the rings,
-// then live ones. A client that falls SubscriberBuffer frames behind is
+// then live ones. A client that falls MaxSubscriberBytes behind is
 // disconnected, and reconnects with the last seq it has, losing nothing the
 // ring still holds.
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.Session) {
-	since, err := parseSince(r, "since")
+	since, err := parseSince(r, "since", sess.LastSeq())
 	if err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	runsSince, err := strconv.Atoi(r.URL.Query().Get("runsSince"))
-	if err != nil && r.URL.Query().Has("runsSince") {
-		writeJSONError(w, http.StatusBadRequest, "runsSince: must be a whole number")
+	runsSince, err := parseSince(r, "runsSince", uint64(sess.LastRun()))
+	if err != nil {
+		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	sub, backlog, err := s.teach.subscribe(sess, since, runsSince)
+	sub, backlog, err := s.teach.subscribe(sess, since, int(runsSince))
 	if err == nil && watching(r) {
 		// The read-only view is not the learner being online, and it may
 		// have missed scenario changes while it was away.
@@ -71,9 +70,11 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 	defer ping.Stop()
 	for {
 		select {
-		case frame := <-sub.Frames:
-			if !writeFrame(conn, websocket.TextMessage, frame) {
-				return
+		case <-sub.Ready:
+			for frame, ok := sub.Next(); ok; frame, ok = sub.Next() {
+				if !writeFrame(conn, websocket.TextMessage, frame) {
+					return
+				}
 			}
 		case <-sub.Gone:
 			// Dropped for being slow, or the session or server is going

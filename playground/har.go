@@ -1,6 +1,7 @@
 package playground
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -88,19 +89,34 @@ type harTimings struct {
 	Receive float64 `json:"receive"`
 }
 
-// GET /api/sessions/{id}/har: the session's exchanges as a HAR file.
+// GET /api/sessions/{id}/har: the session's exchanges as a HAR file. It is
+// written entry by entry, so that a full ring never becomes one document
+// in memory.
 func (s *Server) handleHAR(w http.ResponseWriter, r *http.Request, sess *session.Session) {
-	doc := har{Log: harLog{Version: "1.2", Creator: harCreator{Name: "corslab", Version: "1"}, Entries: []harEntry{}}}
+	head, _ := json.Marshal(harLog{Version: "1.2", Creator: harCreator{Name: "corslab", Version: "1"}, Entries: []harEntry{}})
+	head = bytes.TrimSuffix(head, []byte(`[]}`)) // the entries follow
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="corslab-`+sess.ID+`.har"`)
+	w.Write([]byte(`{"log":`))
+	w.Write(head)
+	w.Write([]byte("[\n"))
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	first := true
 	for _, raw := range sess.Exchanges(0) {
 		var ex capture.Exchange
 		if err := json.Unmarshal(raw, &ex); err != nil {
 			s.log.Error("decoding a stored exchange", "err", err)
 			continue
 		}
-		doc.Log.Entries = append(doc.Log.Entries, harEntryOf(&ex))
+		if !first {
+			w.Write([]byte(","))
+		}
+		first = false
+		enc.Encode(harEntryOf(&ex))
 	}
-	w.Header().Set("Content-Disposition", `attachment; filename="corslab-`+sess.ID+`.har"`)
-	writeJSON(w, http.StatusOK, doc)
+	w.Write([]byte("]}}\n"))
 }
 
 func harEntryOf(ex *capture.Exchange) harEntry {

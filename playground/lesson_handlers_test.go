@@ -449,7 +449,8 @@ func TestLessonHandlersGoalsOfOtherSessions(t *testing.T) {
 // the sessions that exist keep working.
 func TestLessonHandlersTooManySessions(t *testing.T) {
 	c := newLessonClient(t, 1)
-	_, loc := c.newLessonSession("handlers-one", "")
+	id, loc := c.newLessonSession("handlers-one", "")
+	useSession(t, c.srv, id) // a session in use never gives way
 	for _, path := range []string{"/lessons/handlers-one", "/lessons/handlers-two?api.allowOrigin=echo", "/embed/handlers-one", "/lessons/handlers-two/" + strings.Repeat("a", 26)} {
 		status, _, body := c.get(path)
 		if status != http.StatusServiceUnavailable || !strings.Contains(body, "Too many sessions") {

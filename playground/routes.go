@@ -96,7 +96,7 @@ func (s *Server) captured(role Role, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !s.allowSession(w, role, sess) {
+		if !s.allowSession(w, r, role, sess) || role == S3 && !s.admitObject(w, r, sess) {
 			return // refused before capture: a flood costs no memory
 		}
 		w, r, finish := capture.Start(w, r, role.String(), sess.Record)

@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -71,7 +72,30 @@ type Config struct {
 	// SessionRate and IPRate limit the requests one session and one client
 	// address may make; the zero Rate is no limit.
 	SessionRate, IPRate ratelimit.Rate
+	// IPSessions is how many sessions one client address may open a
+	// minute; 0 is no limit.
+	IPSessions int
+	// MemoryBudget bounds, in bytes, what all sessions together keep:
+	// exchanges, runs, bucket objects, websocket queues. 0 is
+	// DefaultMemoryBudget.
+	MemoryBudget int64
+	// ReadTimeout bounds how long the origins wait for a whole request,
+	// body included; 0 is a minute (an upload over a slow link). The UI
+	// waits at most uiReadTimeout. (Websockets set their own deadlines.)
+	ReadTimeout time.Duration
+	// MaxConns is how many connections each server holds at once; 0 is
+	// DefaultMaxConns.
+	MaxConns int
 }
+
+// uiReadTimeout bounds how long the UI waits for a whole request: its
+// bodies are a few KiB of JSON, so a client that stalls half-way is cut
+// off soon.
+const uiReadTimeout = 20 * time.Second
+
+// DefaultMemoryBudget is the budget when Config.MemoryBudget is 0; main
+// lowers it to a quarter of the machine's memory if that is less.
+const DefaultMemoryBudget = 1 << 30
 
 // Server is a running corslab.
 type Server struct {
@@ -84,7 +108,10 @@ type Server struct {
 	s3        *origins.S3
 	s3client  *s3.Client // corslab's own client of the fake S3
 	perAddr   *ratelimit.PerAddr
-	teach     *teacher
+	// newSessions limits the sessions each client address opens.
+	newSessions *ratelimit.PerAddr
+	fullLogged  atomic.Int64 // unix seconds of the last "refusing new sessions" log
+	teach       *teacher
 	// sockets counts the websockets being served, so that shutting down
 	// can wait for each to say goodbye; closing is closed when it starts.
 	sockets  sync.WaitGroup
@@ -99,7 +126,21 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.Logger == nil || cfg.MaxSessions <= 0 || cfg.SessionIdle <= 0 {
 		return nil, errors.New("playground: Config needs a Logger, MaxSessions and SessionIdle")
 	}
+	if cfg.MemoryBudget == 0 {
+		cfg.MemoryBudget = DefaultMemoryBudget
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = time.Minute
+	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: ratelimit.NewPerAddr(cfg.IPRate), closing: make(chan struct{})}
+	if cfg.IPSessions > 0 {
+		s.newSessions = ratelimit.NewPerAddr(ratelimit.Rate{PerSecond: float64(cfg.IPSessions) / 60, Burst: cfg.IPSessions})
+	} else {
+		s.newSessions = ratelimit.NewPerAddr(ratelimit.Rate{})
+	}
 	s.teach = newTeacher(cfg.TeachToken)
 	for role := range numRoles {
 		port := 0
@@ -133,7 +174,11 @@ func Listen(cfg Config) (*Server, error) {
 		},
 		OnScenario: s.applyBucket,
 		IDPrefix:   cfg.Replica,
+		Budget:     session.NewBudget(cfg.MemoryBudget),
 	})
+
+	// Bucket objects count against the memory budget like traffic does.
+	s.s3.OnUsage(s.sessions.SetStored)
 
 	handlers := [numRoles]http.Handler{
 		UI:   s.uiSecurity(s.routes()),
@@ -146,18 +191,20 @@ func Listen(cfg Config) (*Server, error) {
 		srv := &http.Server{
 			Handler:           recoverer(s.log, Role(role), s.guard(Role(role), h)),
 			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       time.Minute,
+			ReadTimeout:       cfg.ReadTimeout,
 			WriteTimeout:      time.Minute,
 			IdleTimeout:       2 * time.Minute,
 			MaxHeaderBytes:    capture.MaxHeaderBytes,
 			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		}
-		if Role(role) != UI {
+		s.listeners[role] = limitConns(s.listeners[role], cfg.MaxConns, s.log, Role(role))
+		// The UI's websockets outlive these timeouts: the upgrade clears
+		// the connection's deadlines, and handleWS sets its own.
+		if Role(role) == UI {
+			srv.ReadTimeout = min(cfg.ReadTimeout, uiReadTimeout)
+		} else {
 			srv.ConnContext = capture.ConnContext
 			s.listeners[role] = capture.NewListener(s.listeners[role])
-		} else {
-			// Websockets live on the UI: no whole-request timeouts there.
-			srv.ReadTimeout, srv.WriteTimeout = 0, 0
 		}
 		s.servers[role] = srv
 	}
