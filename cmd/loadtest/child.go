@@ -56,6 +56,29 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
+// buildTemp builds corslab into a new temporary directory, and checks that
+// it knows every flag in args (serverFlags, checkServerFlags). It returns
+// the binary, the flags it knows with their defaults, and a function that
+// removes the directory.
+func buildTemp(ctx context.Context, args []string, logf func(string, ...any)) (bin string, known map[string]string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "corslab-loadtest-")
+	if err != nil {
+		return "", nil, nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	logf("building corslab")
+	if bin, err = buildServer(ctx, dir); err == nil {
+		if known, err = serverFlags(ctx, bin); err == nil {
+			err = checkServerFlags(known, args)
+		}
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, nil, err
+	}
+	return bin, known, cleanup, nil
+}
+
 // freePorts finds N such that N to N+4 can all be bound on 127.0.0.1 right
 // now. Another process may still take one before the server does;
 // startServer then tries again.
@@ -211,13 +234,16 @@ func measureStartups(ctx context.Context, bin string, extra []string, k int) (po
 }
 
 // tail keeps the last 64 KiB a process wrote, for error messages, and
-// counts its warning and error log lines.
+// counts its warning and error log lines, and the lines that mention a
+// panic (a recovered one is logged; an unrecovered one kills the process).
 type tail struct {
 	mu            sync.Mutex
 	buf           []byte
 	warns, errs   int
 	partial       []byte // an unfinished line
 	firstProblems []string
+	panics        int
+	firstPanic    string
 }
 
 const tailMax = 64 << 10
@@ -250,6 +276,12 @@ func (t *tail) Write(p []byte) (int, error) {
 		if problem && len(t.firstProblems) < 5 {
 			t.firstProblems = append(t.firstProblems, line)
 		}
+		if strings.Contains(line, "panic") {
+			if t.panics == 0 {
+				t.firstPanic = line
+			}
+			t.panics++
+		}
 	}
 	if len(t.partial) > tailMax {
 		t.partial = t.partial[:0]
@@ -268,4 +300,11 @@ func (t *tail) problems() (warns, errs int, first []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.warns, t.errs, slices.Clone(t.firstProblems)
+}
+
+// panicLines returns how many lines mentioned a panic, and the first.
+func (t *tail) panicLines() (n int, first string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.panics, t.firstPanic
 }

@@ -125,19 +125,23 @@ func newLearner(e *env) *learner {
 // websocket and leave. The session stays on the server until it expires.
 func (l *learner) live(ctx context.Context, until time.Time) {
 	defer l.client.CloseIdleConnections()
-	s := l.env.stats
-	if err := l.openSession(ctx, learnerScenario(false)); err != nil {
-		if ctx.Err() == nil {
-			s.learnersFailed.Add(1)
-		}
-		return
+	err := l.openSession(ctx, learnerScenario(false))
+	if err == nil {
+		err = l.visit(ctx, until)
 	}
+	if err != nil && ctx.Err() == nil {
+		l.env.stats.learnersFailed.Add(1)
+	}
+}
+
+// visit watches the learner's session on a websocket and browses until
+// `until`, then waits up to 2 s for the last frames and closes the
+// websocket. It fails only if the websocket cannot be opened.
+func (l *learner) visit(ctx context.Context, until time.Time) error {
+	s := l.env.stats
 	conn, err := l.dialWS(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			s.learnersFailed.Add(1)
-		}
-		return
+		return err
 	}
 	s.learners.Add(1)
 	s.present.Add(1)
@@ -159,6 +163,7 @@ func (l *learner) live(ctx context.Context, until time.Time) {
 			s.unaccounted.Add(lost)
 		}
 	}
+	return nil
 }
 
 // sessionDoc is the part of POST /api/sessions' answer a learner uses.
@@ -170,11 +175,10 @@ type sessionDoc struct {
 // openSession creates the learner's session, trying again for a while if
 // the server is full (503) or limiting (429).
 func (l *learner) openSession(ctx context.Context, scenario []byte) error {
-	var doc sessionDoc
 	for attempt := 0; ; attempt++ {
-		status, err := l.callUI(ctx, "POST /api/sessions", "POST", "/api/sessions", scenario, http.StatusCreated, &doc)
+		status, err := l.createSession(ctx, scenario)
 		if err == nil {
-			break
+			return nil
 		}
 		if attempt == 4 || status != http.StatusServiceUnavailable && status != http.StatusTooManyRequests {
 			return err
@@ -185,13 +189,26 @@ func (l *learner) openSession(ctx context.Context, scenario []byte) error {
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// createWhat names session creation in the error counts.
+const createWhat = "POST /api/sessions"
+
+// createSession asks once for a new session and makes it the learner's.
+// It returns the status (0 on a transport error).
+func (l *learner) createSession(ctx context.Context, scenario []byte) (int, error) {
+	var doc sessionDoc
+	status, err := l.callUI(ctx, createWhat, "POST", "/api/sessions", scenario, http.StatusCreated, &doc)
+	if err != nil {
+		return status, err
+	}
 	app, err := url.Parse(doc.Origins["app"]) // the session's base URL on app
 	if err != nil || doc.ID == "" || doc.Origins["api"] == "" {
-		return fmt.Errorf("POST /api/sessions: no id or origins in the answer")
+		return status, fmt.Errorf("POST /api/sessions: no id or origins in the answer")
 	}
 	l.id, l.api = doc.ID, doc.Origins["api"]
 	l.app = app.Scheme + "://" + app.Host // the page's origin
-	return nil
+	return status, nil
 }
 
 // learnerScenario is the scenario each learner works on. The api echoes the

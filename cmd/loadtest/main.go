@@ -7,6 +7,7 @@
 //	go run ./cmd/loadtest -learners 1000 -json  one JSON object for scripts
 //	go run ./cmd/loadtest -soak                 100 coming and going, 30 min
 //	go run ./cmd/loadtest -idle 1000            the memory of an idle session
+//	go run ./cmd/loadtest -abuse -check         every attack of issue 12 at once, 60 s (abuse.go)
 //	go run ./cmd/loadtest -target http://127.0.0.1:8080 -pid 1234
 //
 // By default it builds corslab from the module it runs in and starts it on
@@ -44,6 +45,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -79,6 +81,17 @@ type config struct {
 	MaxErrors    int64
 	MaxLost      int64
 	MaxRSSGrowth float64 // percent
+
+	// Passed to the corslab the test starts, and checked against its
+	// --help first: "" and 0 leave the server's defaults.
+	MemoryBudget string // a size, 256MiB or 1GiB, as given
+	MaxSessions  int
+
+	// The abuse mode (abuse.go).
+	Abuse     bool
+	AbuseFrom string // one, many or both
+	Check     bool   // exit code 1 when a bound of issue 12 breaks
+	RSSAbort  string // a size: stop the attack when the server's RSS passes it; "" for the default
 }
 
 func main() {
@@ -98,6 +111,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if cfg.Abuse {
+		return abuseMain(ctx, cfg, stdout, stderr)
+	}
 
 	// Progress lines go where the human table goes, unless stdout is for JSON.
 	progress := stdout
@@ -153,8 +169,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Int64Var(&cfg.MaxErrors, "max-errors", -1, "fail if transport errors, unexpected statuses and websocket drops exceed this `number`")
 	fs.Int64Var(&cfg.MaxLost, "max-lost", -1, "fail if lost events (seq gaps plus unaccounted requests) exceed this `number`")
 	fs.Float64Var(&cfg.MaxRSSGrowth, "max-rss-growth", -1, "fail if the server's RSS at the end exceeds its RSS at -rss-baseline by more than this `percent`")
+	fs.StringVar(&cfg.MemoryBudget, "memory-budget", "", "pass --memory-budget `size` (such as 256MiB or 1GiB) to the corslab the test starts (default: the server's own, 1GiB or a quarter of the machine's memory)")
+	fs.IntVar(&cfg.MaxSessions, "max-sessions", 0, "pass --max-sessions `N` to the corslab the test starts (default: the server's own, or room for every learner)")
+	fs.BoolVar(&cfg.Abuse, "abuse", false, "abuse mode: every attack of issue 12 at once for -duration (default 60s), from one and from many loopback addresses, next to -learners honest learners (default 3)")
+	fs.StringVar(&cfg.AbuseFrom, "abuse-from", "both", "with -abuse: where the attacks come `from`: one (one address), many, or both at once")
+	fs.BoolVar(&cfg.Check, "check", false, "with -abuse: fail (exit code 1) when a bound breaks: peak RSS over the budget + 256 MiB, an honest learner who cannot create a session or waits over 1 s (p99), a crash or a panic")
+	fs.StringVar(&cfg.RSSAbort, "rss-abort", "", "with -abuse: stop the attack early when the server's RSS passes this `size`, to protect the machine (default: 4 × (budget + 256MiB), at most half the machine's memory)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/loadtest [flags]\n\nSimulates learners against a corslab and reports latency, errors, lost events, memory and start-up time.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/loadtest [flags]\n\nSimulates learners against a corslab and reports latency, errors, lost events, memory and start-up time.\nWith -abuse, attacks it with every attack of issue 12 at once, next to a few honest learners.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -163,10 +185,20 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see -help)", fs.Arg(0))
 	}
-	cfg.ServerFlags = strings.Fields(serverFlags)
-
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.ServerFlags = strings.Fields(serverFlags)
+	for _, f := range []struct {
+		name, value string
+	}{{"memory-budget", cfg.MemoryBudget}, {"max-sessions", strconv.Itoa(cfg.MaxSessions)}} {
+		if hasFlag(cfg.ServerFlags, f.name) {
+			return cfg, fmt.Errorf("-server-flags: give --%s as -%s, so that the test knows it", f.name, f.name)
+		}
+		if set[f.name] && f.value != "" && f.value != "0" {
+			cfg.ServerFlags = append(cfg.ServerFlags, "--"+f.name, f.value)
+		}
+	}
+
 	if !set["ramp"] {
 		cfg.Ramp = min(cfg.Ramp, cfg.Duration/4) // short tests get a short ramp
 	}
@@ -188,6 +220,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if cfg.Target == "" && !hasFlag(cfg.ServerFlags, "session-idle") {
 			cfg.ServerFlags = append(cfg.ServerFlags, "--session-idle", "1m")
 		}
+	}
+	if cfg.Abuse {
+		abusePreset(&cfg, set)
 	}
 	return cfg, cfg.validate()
 }
@@ -218,6 +253,18 @@ func (cfg *config) validate() error {
 		return errors.New("-pid: must be a process id")
 	case cfg.Progress < 0:
 		return errors.New("-progress: must be 0 (never) or more")
+	case cfg.MaxSessions < 0:
+		return errors.New("-max-sessions: must be 1 or more (0: the server's default)")
+	case (cfg.MemoryBudget != "" || cfg.MaxSessions > 0) && cfg.Target != "":
+		return errors.New("-memory-budget, -max-sessions: only for the server the test starts, not with -target")
+	}
+	if cfg.MemoryBudget != "" {
+		if _, err := parseSize(cfg.MemoryBudget); err != nil {
+			return fmt.Errorf("-memory-budget: %v", err)
+		}
+	}
+	if err := cfg.validateAbuse(); err != nil {
+		return err
 	}
 	if cfg.Target != "" {
 		t, err := loopbackTarget(cfg.Target)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,50 @@ func cpuTime(pid int) (time.Duration, error) {
 		return 0, fmt.Errorf("/proc/%d/stat: bad utime or stime", pid)
 	}
 	return time.Duration(utime+stime) * (time.Second / 100), nil
+}
+
+// cpuUsage is the CPU used over a test, in cores on average.
+type cpuUsage struct {
+	Cores    int     `json:"cores"`         // this machine's
+	Server   float64 `json:"serverCores"`   // the server
+	Loadtest float64 `json:"loadtestCores"` // this program
+	Machine  float64 `json:"machineCores"`  // every process
+	Others   float64 `json:"otherCores"`    // other processes, competing with both
+}
+
+// A cpuMeter measures cpuUsage from when startCPU made it.
+type cpuMeter struct {
+	pid                   int // the server's; 0 if unknown
+	server, own, machine  time.Duration
+	serverErr, machineErr error
+}
+
+func startCPU(pid int) cpuMeter {
+	m := cpuMeter{pid: pid, own: ownCPU(), serverErr: errors.New("no pid")}
+	if pid > 0 {
+		m.server, m.serverErr = cpuTime(pid)
+	}
+	m.machine, m.machineErr = machineBusy()
+	return m
+}
+
+// usage is the CPU used since the start, averaged over window, how long
+// the traffic lasted.
+func (m cpuMeter) usage(window time.Duration) cpuUsage {
+	u := cpuUsage{Cores: runtime.NumCPU()}
+	if window <= 0 {
+		return u
+	}
+	if s, err := cpuTime(m.pid); err == nil && m.serverErr == nil {
+		u.Server = (s - m.server).Seconds() / window.Seconds()
+	}
+	u.Loadtest = (ownCPU() - m.own).Seconds() / window.Seconds()
+	// Other processes on the machine take CPU from both: say how much.
+	if busy, err := machineBusy(); err == nil && m.machineErr == nil {
+		u.Machine = (busy - m.machine).Seconds() / window.Seconds()
+		u.Others = max(0, u.Machine-u.Server-u.Loadtest)
+	}
+	return u
 }
 
 // ownCPU is the CPU time the load generator itself has used.
@@ -169,4 +214,29 @@ func machineBusy() (time.Duration, error) {
 		ticks += n
 	}
 	return time.Duration(ticks) * (time.Second / 100), nil
+}
+
+// machineMemory is the memory processes here may use, in bytes: the
+// cgroup's limit (memory.max) if it has one, else the machine's (MemTotal
+// in /proc/meminfo). corslab sizes its default memory budget from the same.
+func machineMemory() (int64, error) {
+	if data, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err == nil && n > 0 {
+			return n, nil // "max" means no limit: fall through
+		}
+	}
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if value, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("/proc/meminfo: MemTotal: %v", err)
+			}
+			return kb << 10, nil
+		}
+	}
+	return 0, errors.New("/proc/meminfo: no MemTotal")
 }

@@ -35,18 +35,12 @@ type result struct {
 	Latency summary `json:"latency"`
 	// Fetch and RunPost are client-side response times: of each request
 	// to a virtual origin, and of POST /runs.
-	Fetch   summary     `json:"fetch"`
-	RunPost summary     `json:"runPost"`
-	Errors  errorCounts `json:"errors"`
-	Lost    lostResult  `json:"lost"`
-	RSS     *rssResult  `json:"rss,omitempty"`
-	CPU     struct {
-		Cores    int     `json:"cores"`         // this machine's
-		Server   float64 `json:"serverCores"`   // average cores the server used during the traffic
-		Loadtest float64 `json:"loadtestCores"` // …this program
-		Machine  float64 `json:"machineCores"`  // …every process
-		Others   float64 `json:"otherCores"`    // …other processes, competing with both
-	} `json:"cpu"`
+	Fetch       summary     `json:"fetch"`
+	RunPost     summary     `json:"runPost"`
+	Errors      errorCounts `json:"errors"`
+	Lost        lostResult  `json:"lost"`
+	RSS         *rssResult  `json:"rss,omitempty"`
+	CPU         cpuUsage    `json:"cpu"`                   // during the traffic
 	RSSProgress []rssPoint  `json:"rssProgress,omitempty"` // soak only: at every progress line
 	Idle        *idleResult `json:"idle,omitempty"`
 	ServerLog   *serverLog  `json:"serverLog,omitempty"`

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,17 +22,12 @@ func run(ctx context.Context, cfg config, logw, progress io.Writer) (res *result
 	ui, pid := cfg.Target, cfg.PID
 
 	if cfg.Target == "" {
-		dir, err := os.MkdirTemp("", "corslab-loadtest-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		logf("building corslab")
-		bin, err := buildServer(ctx, dir)
-		if err != nil {
-			return nil, err
-		}
 		args := serverArgs(cfg)
+		bin, _, cleanup, err := buildTemp(ctx, args, logf)
+		if err != nil {
+			return nil, err
+		}
+		defer cleanup()
 		if cfg.Startups > 0 {
 			logf("measuring start-up, %d times", cfg.Startups)
 			ports, healthy, err := measureStartups(ctx, bin, args, cfg.Startups)
@@ -105,9 +99,7 @@ func run(ctx context.Context, cfg config, logw, progress io.Writer) (res *result
 	if mem != nil {
 		startRSS = mem.sample()
 	}
-	serverCPU0, _ := cpuTime(pid)
-	ownCPU0 := ownCPU()
-	machine0, machineErr := machineBusy()
+	cpu := startCPU(pid)
 	logf("%d learners, %g runs/s each, for %s (ramp %s)", cfg.Learners, cfg.Rate, cfg.Duration, cfg.Ramp)
 
 	start := time.Now()
@@ -124,18 +116,8 @@ func run(ctx context.Context, cfg config, logw, progress io.Writer) (res *result
 			res.RSS.BaselineAfterS = cfg.RSSBaseline.Seconds()
 			res.RSS.GrowthPct = 100 * float64(endRSS-base) / float64(base)
 		}
-		if serverCPU1, err := cpuTime(pid); err == nil && window > 0 {
-			res.CPU.Server = (serverCPU1 - serverCPU0).Seconds() / window.Seconds()
-		}
 	}
-	if window > 0 {
-		res.CPU.Loadtest = (ownCPU() - ownCPU0).Seconds() / window.Seconds()
-		// Other processes on the machine take CPU from both: say how much.
-		if machine1, err := machineBusy(); err == nil && machineErr == nil {
-			res.CPU.Machine = (machine1 - machine0).Seconds() / window.Seconds()
-			res.CPU.Others = max(0, res.CPU.Machine-res.CPU.Server-res.CPU.Loadtest)
-		}
-	}
+	res.CPU = cpu.usage(window)
 	return res, nil
 }
 
