@@ -72,7 +72,7 @@ func machineMemory() int64 {
 
 // runtimeHeadroom is what corslab needs beyond its sessions' data: the
 // Go runtime, goroutines and connections, the lessons, requests in flight.
-const runtimeHeadroom = 192 << 20
+const runtimeHeadroom = 128 << 20
 
 // limitMemory tells Go's garbage collector to keep the whole heap within
 // the budget and its headroom, collecting harder as it nears it, so that

@@ -220,10 +220,13 @@ func TestAStalledBodyIsCutOff(t *testing.T) {
 		fmt.Fprintf(c, "POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"setup\":")
 		c.SetReadDeadline(time.Now().Add(10 * time.Second))
 		start := time.Now()
-		io.ReadAll(c) // until the server closes the connection
+		answer, _ := io.ReadAll(c) // until the server closes the connection
 		c.Close()
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("%s kept a stalled request open for %s", role, d)
+		}
+		if role == UI && !strings.HasPrefix(string(answer), "HTTP/1.1 408") {
+			t.Errorf("the UI answered a stalled body with %.40q, want 408", answer)
 		}
 	}
 }

@@ -334,11 +334,17 @@ func parseLimit(r *http.Request) (int, error) {
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
 		writeJSONError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d KiB", maxAPIBody>>10))
-		return nil, false
+	case err != nil:
+		// Most often the read timeout: a client that stalled half-way.
+		writeJSONError(w, http.StatusRequestTimeout, "the body did not arrive whole: "+err.Error())
+	default:
+		return data, true
 	}
-	return data, true
+	return nil, false
 }
 
 // decodeJSON decodes one JSON document into v, refusing unknown fields, and
