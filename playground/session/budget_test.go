@@ -55,8 +55,8 @@ func TestBudgetShedsTheLargestSessionFirst(t *testing.T) {
 	if newest.Seq != 200 || newest.Request.Body == "" || newest.Request.BodyDropped {
 		t.Errorf("the newest exchange (seq %d) lost its body", newest.Seq)
 	}
-	if st.Budget().Used() != big.exBytes+big.runBytes+small.exBytes+small.runBytes {
-		t.Errorf("budget counts %d, sessions hold %d", st.Budget().Used(), big.exBytes+small.exBytes)
+	if held := held(big) + held(small); st.Budget().Used() != held {
+		t.Errorf("budget counts %d, sessions hold %d", st.Budget().Used(), held)
 	}
 }
 
@@ -118,8 +118,8 @@ func TestSubscriberQueueIsBoundedInBytes(t *testing.T) {
 	default:
 		t.Fatal("a subscriber 100 large frames behind was not dropped")
 	}
-	if st.Budget().Used() != s.exBytes {
-		t.Errorf("budget %d after the drop, ring %d: the queue was not given back", st.Budget().Used(), s.exBytes)
+	if st.Budget().Used() != held(s) {
+		t.Errorf("budget %d after the drop, session %d: the queue was not given back", st.Budget().Used(), held(s))
 	}
 }
 
@@ -137,7 +137,7 @@ func TestRunIsStoredOnceCompactAndCapped(t *testing.T) {
 		t.Errorf("run kept a %d-byte body (truncated %v) and %d headers (truncated %v)",
 			len(r.Browser.Body), r.Browser.BodyTruncated, len(r.Browser.Headers), r.Browser.HeadersTruncated)
 	}
-	if s.runBytes > 40<<10 || st.Budget().Used() != s.runBytes {
+	if s.runBytes > 40<<10 || st.Budget().Used() != held(s) {
 		t.Errorf("the run takes %d bytes; the budget counts %d", s.runBytes, st.Budget().Used())
 	}
 	page, _ := s.RunsPage(0, 10)
@@ -233,5 +233,35 @@ func TestRefusalsGoToTheRunTheyHappenedIn(t *testing.T) {
 	s.Refuse(Refusal{Origin: "s3", Status: 503})
 	if r := s.AddRun(Run{}, 2, nil); len(r.Refused) != 1 || r.Refused[0].Origin != "s3" {
 		t.Errorf("the run during which s3 was refused claims %+v", r.Refused)
+	}
+}
+
+// held is what the session counts against the budget, websocket queues
+// aside.
+func held(s *Session) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.exBytes + s.runBytes + s.scBytes
+}
+
+// A scenario counts too: it may hold a 64 KiB body, and it cannot be shed.
+func TestScenarioCountsAgainstTheBudget(t *testing.T) {
+	st := newBudgetStore(t, 10, 1<<30)
+	s, _ := st.Create(scenario.Default())
+	small := st.Budget().Used()
+	if small == 0 {
+		t.Fatal("a new session's scenario is not counted")
+	}
+	sc := scenario.Default()
+	sc.Request.Method, sc.Request.Body = "POST", strings.Repeat("x", 60<<10)
+	if err := s.SetScenario(sc); err != nil {
+		t.Fatal(err)
+	}
+	if grew := st.Budget().Used() - small; grew < 60<<10 {
+		t.Errorf("a 60 KiB body grew the count by %d", grew)
+	}
+	s.SetScenario(scenario.Default())
+	if st.Budget().Used() != small {
+		t.Errorf("back to the default: %d, want %d", st.Budget().Used(), small)
 	}
 }

@@ -61,6 +61,7 @@ type Session struct {
 	seq       uint64   // last exchange seq
 	runs      []stored // oldest first, by run id
 	runBytes  int64    // encoded size of runs
+	scBytes   int64    // encoded size of the scenario
 	runID     int
 	claimed   uint64 // the newest exchange a run has claimed
 	cache     cors.Cache
@@ -121,6 +122,14 @@ func newSession(id string, sc scenario.Scenario, p *scenario.Policy, now func() 
 	return s
 }
 
+// countScenario counts the scenario against the budget: it may hold a
+// 64 KiB request body and long header lists, and unlike old traffic it
+// cannot be shed. Called with s.mu held.
+func (s *Session) countScenario() {
+	data, _ := json.Marshal(&s.scenario)
+	s.grow(&s.scBytes, int64(len(data))-s.scBytes)
+}
+
 func (s *Session) touch()              { s.used.Store(s.now().UnixNano()) }
 func (s *Session) lastUsed() time.Time { return time.Unix(0, s.used.Load()) }
 
@@ -152,6 +161,7 @@ func (s *Session) SetScenario(sc scenario.Scenario) error {
 	}
 	s.mu.Lock()
 	s.scenario, s.policy = sc, p
+	s.countScenario()
 	s.mu.Unlock()
 	s.active.Store(true)
 	s.touch()
@@ -267,6 +277,7 @@ func (s *Session) close() {
 	}
 	s.grow(&s.exBytes, -s.exBytes)
 	s.grow(&s.runBytes, -s.runBytes)
+	s.grow(&s.scBytes, -s.scBytes)
 	s.exchanges, s.runs = nil, nil
 }
 

@@ -164,6 +164,11 @@ func (st *Store) CreateFor(sc scenario.Scenario, lesson string) (*Session, error
 	if victim != nil {
 		st.remove(victim)
 	}
+	if !full {
+		s.mu.Lock()
+		s.countScenario()
+		s.mu.Unlock()
+	}
 	if full {
 		if st.onExpire != nil {
 			st.onExpire(s)
