@@ -59,3 +59,21 @@ func TestBucketsTakeOnlyTheirShareOfTheBudget(t *testing.T) {
 	}
 	createSession(t, srv, "{}") // a new learner still gets in
 }
+
+// Building a HAR file decodes a whole ring: only harBuilders at once, so
+// that a client asking in a loop cannot take the CPU from the class.
+func TestHARFilesAreBuiltFewAtATime(t *testing.T) {
+	srv := startServer(t, 5)
+	id := createSession(t, srv, "{}").ID
+	har := srv.testURL(UI) + "/api/sessions/" + id + "/har"
+	for range harBuilders {
+		srv.harSlots <- struct{}{} // others are being built
+	}
+	if status, body := do(t, "GET", har, "", nil); status != http.StatusServiceUnavailable || !strings.Contains(body, "try again") {
+		t.Errorf("with every builder busy: %d %s", status, body)
+	}
+	<-srv.harSlots
+	if status, _ := do(t, "GET", har, "", nil); status != http.StatusOK {
+		t.Errorf("with a builder free: %d", status)
+	}
+}

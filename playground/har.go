@@ -89,10 +89,32 @@ type harTimings struct {
 	Receive float64 `json:"receive"`
 }
 
+// harBuilders is how many HAR files corslab builds at once, and
+// harWriteTimeout how long one may take to go out (a full ring's HAR is
+// about 20 MiB).
+const (
+	harBuilders     = 2
+	harWriteTimeout = 20 * time.Second
+)
+
 // GET /api/sessions/{id}/har: the session's exchanges as a HAR file. It is
 // written entry by entry, so that a full ring never becomes one document
 // in memory.
+//
+// Building one decodes the session's whole ring, tens of milliseconds of
+// CPU, so only harBuilders are built at once: a client asking in a loop
+// cannot take the machine from the class.
 func (s *Server) handleHAR(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	select {
+	case s.harSlots <- struct{}{}:
+		defer func() { <-s.harSlots }()
+		// A client that reads slowly must not hold the slot either.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(harWriteTimeout))
+	default:
+		w.Header().Set("Retry-After", "2")
+		writeJSONError(w, http.StatusServiceUnavailable, "corslab is building other HAR files right now; try again in a moment")
+		return
+	}
 	head, _ := json.Marshal(harLog{Version: "1.2", Creator: harCreator{Name: "corslab", Version: "1"}, Entries: []harEntry{}})
 	head = bytes.TrimSuffix(head, []byte(`[]}`)) // the entries follow
 	w.Header().Set("Content-Type", "application/json")

@@ -110,7 +110,8 @@ type Server struct {
 	perAddr   *ratelimit.PerAddr
 	// newSessions limits the sessions each client address opens.
 	newSessions *ratelimit.PerAddr
-	fullLogged  atomic.Int64 // unix seconds of the last "refusing new sessions" log
+	fullLogged  atomic.Int64  // unix seconds of the last "refusing new sessions" log
+	harSlots    chan struct{} // HAR files being built (handleHAR)
 	teach       *teacher
 	// sockets counts the websockets being served, so that shutting down
 	// can wait for each to say goodbye; closing is closed when it starts.
@@ -135,7 +136,8 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.MaxConns == 0 {
 		cfg.MaxConns = DefaultMaxConns
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: ratelimit.NewPerAddr(cfg.IPRate), closing: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, perAddr: ratelimit.NewPerAddr(cfg.IPRate), closing: make(chan struct{}),
+		harSlots: make(chan struct{}, harBuilders)}
 	if cfg.IPSessions > 0 {
 		s.newSessions = ratelimit.NewPerAddr(ratelimit.Rate{PerSecond: float64(cfg.IPSessions) / 60, Burst: cfg.IPSessions})
 	} else {
