@@ -1,12 +1,14 @@
 package origins
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -313,4 +315,35 @@ func TestFilesMethodsAndPaths(t *testing.T) {
 				tt.status, tt.allow, tt.message)
 		}
 	}
+}
+
+// The api presigns with a client made from corslab's own S3 client while
+// other requests use it (a bucket's CORS rules being set): under -race this
+// caught the SDK's default S3 Express provider being written by one and
+// read by the other.
+func TestPresigningBesideOtherCallsIsRaceFree(t *testing.T) {
+	sess, err := session.NewStore(session.Options{Max: 1, Idle: time.Hour}).Create(scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3o := NewS3(s3mem.New(), sigv4.Corslab(), nil)
+	if err := s3o.CreateBucket(sess.ID); err != nil {
+		t.Fatal(err)
+	}
+	client := NewS3Client(s3o, sigv4.Corslab())
+	ctx := session.NewContext(context.Background(), sess)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			if _, err := presignURL(ctx, client, http.MethodGet, "http://127.0.0.1:1", sess.ID, "hello.txt", time.Minute); err != nil {
+				t.Error(err)
+			}
+		})
+		wg.Go(func() {
+			if err := PutBucketCORS(ctx, client, sess.ID, nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -35,8 +35,20 @@ func NewS3Client(h http.Handler, creds sigv4.Credentials) *s3.Client {
 		UsePathStyle: true,
 		HTTPClient:   inProcess{h},
 		// The handler is in this process: a failure will not go away.
-		RetryMaxAttempts: 1,
+		RetryMaxAttempts:   1,
+		ExpressCredentials: noExpress{},
 	})
+}
+
+// noExpress is the S3 Express credentials provider of corslab's client,
+// which never uses S3 Express (directory buckets). Without one the SDK
+// sets its default provider, which every client made from the client's
+// options (a presign client per /files request) writes to while other
+// requests read it: a data race the race detector caught.
+type noExpress struct{}
+
+func (noExpress) Retrieve(context.Context, string) (aws.Credentials, error) {
+	return aws.Credentials{}, errors.New("corslab's S3 client does not use S3 Express")
 }
 
 // inProcess serves an SDK request with a handler, without a connection.
