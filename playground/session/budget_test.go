@@ -265,3 +265,25 @@ func TestScenarioCountsAgainstTheBudget(t *testing.T) {
 		t.Errorf("back to the default: %d, want %d", st.Budget().Used(), small)
 	}
 }
+
+// A page that was away while its traffic was shed (dropped for being slow,
+// or reloaded) is told when it comes back, if it asks for what was shed.
+func TestAPageThatWasAwayIsToldOfShedding(t *testing.T) {
+	st := newBudgetStore(t, 10, 1<<30)
+	s, _ := st.Create(scenario.Default())
+	for range 10 {
+		s.Record(bigExchange(10000))
+	}
+	s.dropOldest(1<<30, false) // exchanges 1 to 5 go
+	for _, tc := range []struct {
+		since uint64
+		told  bool
+	}{{0, true}, {4, true}, {5, false}, {10, false}} {
+		sub, backlog, _ := s.Subscribe(tc.since, 0)
+		s.Unsubscribe(sub)
+		told := len(backlog) > 0 && strings.Contains(string(backlog[len(backlog)-1]), "older traffic")
+		if told != tc.told {
+			t.Errorf("since %d: told %v, want %v", tc.since, told, tc.told)
+		}
+	}
+}

@@ -31,7 +31,7 @@ var ErrTooManyWatchers = errors.New("too many pages watch this session")
 
 // Subscribe registers a subscriber and returns it with the backlog: every
 // kept exchange with seq > since and every kept run with id > runsSince, in
-// order. Taking the backlog and registering happen under one lock, so
+// order, and a notice if shedding took some of what the page asks for. Taking the backlog and registering happen under one lock, so
 // nothing falls between them and nothing arrives twice.
 func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte, error) {
 	sub := &Subscriber{ready: make(chan struct{}, 1), gone: make(chan struct{}), budget: s.budget}
@@ -47,6 +47,11 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	}
 	for _, r := range s.runsAfter(runsSince) {
 		backlog = append(backlog, r.frame)
+	}
+	if since < s.shedUpTo {
+		// Some of what this page asks for was shed while it was away:
+		// say so, as the pages that were watching were told.
+		backlog = append(backlog, shedFrame)
 	}
 	if s.closed {
 		close(sub.gone)

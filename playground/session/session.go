@@ -73,7 +73,8 @@ type Session struct {
 	// refusals are the requests corslab turned away since the last run,
 	// the newest maxRefusals of them.
 	refusals []Refusal
-	shed     int // times the budget took traffic from it
+	shed     int    // times the budget took traffic from it
+	shedUpTo uint64 // the newest exchange whose body or whole was shed
 }
 
 // stored is an exchange or a run kept as its websocket frame, the one

@@ -48,6 +48,7 @@ func (s *Session) dropBodies(want int64, all bool) {
 		}
 		bare := newFrame(exchangePrefix, &ex)
 		bare.id, bare.bare = e.id, true
+		s.shedUpTo = max(s.shedUpTo, e.id)
 		freed += int64(len(e.frame) - len(bare.frame))
 		s.grow(&s.exBytes, int64(len(bare.frame)-len(e.frame)))
 		*e = bare
@@ -83,6 +84,7 @@ func (s *Session) dropOldest(want int64, all bool) {
 		return n / 2
 	}
 	for n := keep(len(s.exchanges)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {
+		s.shedUpTo = max(s.shedUpTo, s.exchanges[0].id)
 		s.popExchange()
 	}
 	for n := keep(len(s.runs)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {
@@ -99,12 +101,14 @@ func (s *Session) shedNotice(freed int64) {
 		return
 	}
 	s.shed++
-	frame, _ := json.Marshal(struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}{"notice", ShedNotice})
-	s.broadcast(frame)
+	s.broadcast(shedFrame)
 }
+
+// shedFrame tells a page that older traffic was dropped.
+var shedFrame, _ = json.Marshal(struct {
+	Type string `json:"type"`
+	Text string `json:"text"`
+}{"notice", ShedNotice})
 
 // Shed is how many times the budget took traffic from the session.
 func (s *Session) Shed() int {
