@@ -159,19 +159,7 @@ func TestDecodeRefusesNull(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		t.Run(tc.desc, func(t *testing.T) {
-			got, err := Decode([]byte(tc.in))
-			errs, ok := errors.AsType[FieldErrors](err)
-			if !ok {
-				t.Fatalf("Decode(%q) error = %v; want FieldErrors", tc.in, err)
-			}
-			if !reflect.DeepEqual(errs, tc.want) {
-				t.Errorf("Decode(%q) errors:\ngot  %#v\nwant %#v", tc.in, errs, tc.want)
-			}
-			if got.Version == 0 {
-				t.Errorf("Decode(%q) returned the zero Scenario; want the decoded one alongside its errors", tc.in)
-			}
-		})
+		t.Run(tc.desc, func(t *testing.T) { wantFieldErrors(t, tc.in, tc.want) })
 	}
 }
 
