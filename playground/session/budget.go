@@ -37,10 +37,10 @@ func (b *Budget) Used() int64 { return b.used.Load() }
 func (b *Budget) add(n int64) { b.used.Add(n) }
 
 // The watermarks, as fractions of the limit: shedding starts above high and
-// stops at low, so that it runs now and then, not on every request. A new
-// session needs room below full.
-// The gaps leave the garbage collector room: a heap whose live data sat at
-// the budget would be collected without pause.
+// stops at low, so that it runs now and then, not on every request, and a
+// new session needs room below newRoom. The gap below the limit leaves the
+// garbage collector room: a heap whose live data sat at the budget would be
+// collected without pause.
 const (
 	highWater = 0.75
 	lowWater  = 0.60
