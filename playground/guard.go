@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net/http"
@@ -128,7 +127,7 @@ func (s *Server) allowSession(w http.ResponseWriter, r *http.Request, role Role,
 	msg := fmt.Sprintf("corslab: too many requests in this session (the limit is %g a second, in bursts of %d). "+
 		"Wait a moment and try again; an instructor can raise it with --session-rate.", rate.PerSecond, rate.Burst)
 	if sess.Notice(now) {
-		sess.Send(noticeFrame(msg))
+		sess.Send(session.NoticeFrame(msg))
 	}
 	if role != UI {
 		noteRefusal(r, role, sess, msg)
@@ -172,13 +171,4 @@ func tooMany(w http.ResponseWriter, role Role, msg string, retry time.Duration) 
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusTooManyRequests)
 	w.Write([]byte(msg + "\n"))
-}
-
-// noticeFrame is a websocket frame that shows msg on the session's pages.
-func noticeFrame(msg string) []byte {
-	frame, _ := json.Marshal(struct {
-		Type string `json:"type"`
-		Text string `json:"text"`
-	}{"notice", msg})
-	return frame
 }

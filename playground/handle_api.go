@@ -152,8 +152,8 @@ func (s *Server) handleExchanges(w http.ResponseWriter, r *http.Request, sess *s
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	page, more := sess.ExchangesPage(since, limit)
-	writePage(w, r, page, more, "seq")
+	page, next := sess.ExchangesPage(since, limit)
+	writePage(w, r, page, next)
 }
 
 // GET /api/sessions/{id}/runs?since=N&limit=M
@@ -164,25 +164,20 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request, sess *sessio
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	page, more := sess.RunsPage(int(since), limit)
-	writePage(w, r, page, more, "id")
+	page, next := sess.RunsPage(int(since), limit)
+	writePage(w, r, page, next)
 }
 
 // writePage answers a page of stored JSON documents as one array, written
-// piece by piece rather than built in memory. When more follow, a Link
-// header names the next page: since is the last document's key (seq or id).
-func writePage(w http.ResponseWriter, r *http.Request, page []json.RawMessage, more bool, key string) {
-	if more {
-		var last struct {
-			Seq uint64 `json:"seq"`
-			ID  uint64 `json:"id"`
-		}
-		json.Unmarshal(page[len(page)-1], &last)
-		next := *r.URL
-		q := next.Query()
-		q.Set("since", strconv.FormatUint(max(last.Seq, last.ID), 10))
-		next.RawQuery = q.Encode()
-		w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+// piece by piece rather than built in memory. When more follow (next is
+// not 0), a Link header names the next page.
+func writePage(w http.ResponseWriter, r *http.Request, page []json.RawMessage, next uint64) {
+	if next != 0 {
+		u := *r.URL
+		q := u.Query()
+		q.Set("since", strconv.FormatUint(next, 10))
+		u.RawQuery = q.Encode()
+		w.Header().Set("Link", "<"+u.RequestURI()+`>; rel="next"`)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

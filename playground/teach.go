@@ -56,7 +56,6 @@ type sessionProgress struct {
 	runCount
 	met     map[string]bool
 	version uint64 // the session's version when its goals were last checked
-	checked time.Time
 	// goals is brought up to date by the lesson page's polls and by the
 	// dashboard alike, so each run and exchange is looked at once. It
 	// guards itself: use it without holding teacher.mu.
@@ -463,7 +462,7 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 			}
 		}
 		if l := s.lesson(sess.Lesson); l != nil {
-			p := s.checkGoals(l, sess, now)
+			p := s.checkGoals(l, sess)
 			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], p)
 		}
 	}
@@ -494,7 +493,7 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 // and returns it. Checking reads only what the session recorded since the
 // last check, by the dashboard or by the lesson page (lesson.Progress), so
 // it needs no throttle.
-func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Time) *sessionProgress {
+func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session) *sessionProgress {
 	t := s.teach
 	t.mu.Lock()
 	p := t.progressOf(sess.ID)
@@ -512,7 +511,7 @@ func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session, now time.Ti
 			p.met[st.ID] = true
 		}
 	}
-	p.version, p.checked = v, now
+	p.version = v
 	return p
 }
 

@@ -173,14 +173,14 @@ func TestPages(t *testing.T) {
 		s.Record(&capture.Exchange{})
 		s.AddRun(Run{}, 0, nil)
 	}
-	if page, more := s.ExchangesPage(2, 3); len(page) != 3 || !more {
-		t.Errorf("exchanges after 2, 3 at most: %d, more %v", len(page), more)
+	if page, next := s.ExchangesPage(2, 3); len(page) != 3 || next != 5 {
+		t.Errorf("exchanges after 2, 3 at most: %d, next %d", len(page), next)
 	}
-	if page, more := s.ExchangesPage(4, 3); len(page) != 3 || more {
-		t.Errorf("exchanges after 4, 3 at most: %d, more %v", len(page), more)
+	if page, next := s.ExchangesPage(4, 3); len(page) != 3 || next != 0 {
+		t.Errorf("exchanges after 4, 3 at most: %d, next %d", len(page), next)
 	}
-	if page, more := s.RunsPage(5, 10); len(page) != 2 || more {
-		t.Errorf("runs after 5: %d, more %v", len(page), more)
+	if page, next := s.RunsPage(5, 10); len(page) != 2 || next != 0 {
+		t.Errorf("runs after 5: %d, next %d", len(page), next)
 	}
 	if s.LastRun() != 7 || s.LastSeq() != 7 {
 		t.Errorf("last run %d, last seq %d", s.LastRun(), s.LastSeq())

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
 	"sync"
 )
@@ -103,6 +104,16 @@ func (sub *Subscriber) pending() int64 {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	return sub.queued
+}
+
+// NoticeFrame is a websocket frame that shows text on the session's pages:
+// {"type": "notice", "text": …}.
+func NoticeFrame(text string) []byte {
+	frame, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	}{"notice", text})
+	return frame
 }
 
 // Unsubscribe removes sub; it is safe to call after sub was dropped.

@@ -197,9 +197,9 @@ func (s *Session) RunsAfter(after int) []*Run {
 }
 
 // RunsPage returns the JSON of at most limit kept runs with an id above
-// after, oldest first, and whether more follow. The JSON is shared: treat
-// it as read-only.
-func (s *Session) RunsPage(after, limit int) (page []json.RawMessage, more bool) {
+// after, oldest first, and, when more follow, the after that asks for them
+// (0 when none do). The JSON is shared: treat it as read-only.
+func (s *Session) RunsPage(after, limit int) (page []json.RawMessage, next uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return pageOf(s.runsAfter(after), limit)

@@ -228,24 +228,25 @@ func (s *Session) Exchanges(since uint64) []json.RawMessage {
 }
 
 // ExchangesPage returns the JSON of at most limit kept exchanges with
-// seq > since, oldest first, and whether more follow. The JSON is shared:
-// treat it as read-only.
-func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage, more bool) {
+// seq > since, oldest first, and, when more follow, the since that asks for
+// them (0 when none do). The JSON is shared: treat it as read-only.
+func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage, next uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return pageOf(s.exchangesSince(since), limit)
 }
 
-// pageOf is the JSON of at most limit of list, and whether more follow.
-func pageOf(list []stored, limit int) (page []json.RawMessage, more bool) {
+// pageOf is the JSON of at most limit of list, and the id of its last
+// when more follow.
+func pageOf(list []stored, limit int) (page []json.RawMessage, next uint64) {
 	if len(list) > limit {
-		list, more = list[:limit], true
+		list, next = list[:limit], list[limit-1].id
 	}
 	page = make([]json.RawMessage, len(list))
 	for i, e := range list {
 		page[i] = e.json()
 	}
-	return page, more
+	return page, next
 }
 
 func (s *Session) exchangesSince(since uint64) []stored {

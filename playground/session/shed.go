@@ -105,10 +105,7 @@ func (s *Session) shedNotice(freed int64) {
 }
 
 // shedFrame tells a page that older traffic was dropped.
-var shedFrame, _ = json.Marshal(struct {
-	Type string `json:"type"`
-	Text string `json:"text"`
-}{"notice", ShedNotice})
+var shedFrame = NoticeFrame(ShedNotice)
 
 // Shed is how many times the budget took traffic from the session.
 func (s *Session) Shed() int {
