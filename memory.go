@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 
 	"github.com/corslab/corslab/playground"
 	"github.com/corslab/corslab/playground/bytesize"
+	"github.com/corslab/corslab/playground/machine"
 )
 
 // sizeFlag is a flag.Value for a size in bytes, written with a unit:
@@ -39,35 +36,10 @@ const minMemoryBudget = 32 << 20
 // the memory this machine (or its container) has, if that is less.
 func defaultMemoryBudget() int64 {
 	b := int64(playground.DefaultMemoryBudget)
-	if m := machineMemory(); m > 0 {
+	if m, err := machine.Memory(); err == nil {
 		b = min(b, max(m/4, minMemoryBudget))
 	}
 	return b
-}
-
-// machineMemory is the memory corslab may use: the cgroup's limit if it
-// has one, else the machine's; 0 when neither can be read.
-func machineMemory() int64 {
-	if data, err := os.ReadFile("/sys/fs/cgroup/memory.max"); err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64); err == nil && n > 0 {
-			return n
-		}
-	}
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "MemTotal:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			if err == nil {
-				return kb << 10
-			}
-		}
-	}
-	return 0
 }
 
 // runtimeHeadroom is what corslab needs beyond its sessions' data: the

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/playground/bytesize"
+	"github.com/corslab/corslab/playground/machine"
 )
 
 // Issue 12's bounds. They are constants on purpose: a flag would make it
@@ -47,10 +48,8 @@ const (
 
 // Bounds on the abuse mode itself.
 const (
-	maxHonest     = 50
-	maxAbuseTime  = 30 * time.Minute
-	defaultBudget = 1 << 30  // the server's default, unless a quarter of the machine is less…
-	minBudget     = 32 << 20 // …but never less than this
+	maxHonest    = 50
+	maxAbuseTime = 30 * time.Minute
 )
 
 // abusePreset fills in what the abuse mode needs and was not given: three
@@ -101,24 +100,18 @@ func (cfg *config) validateAbuse() error {
 func parseSize(s string) (int64, error) { return bytesize.Parse(s) }
 
 // budgetOf returns the memory budget the server runs with: -memory-budget,
-// or the default the server's --help gives (helpDefault), or if it gives
-// none, its default by issue 12's rule, as its memory.go computes it: 1
-// GiB, or a quarter of the machine's memory (its cgroup's limit, if it has
-// one) if that is less, but at least 32 MiB. given says whether it was
-// -memory-budget.
+// or the default the server's --help gives (helpDefault). given says
+// whether it was -memory-budget.
 func budgetOf(cfg config, helpDefault string) (budget int64, given bool, err error) {
 	if cfg.MemoryBudget != "" {
 		b, err := parseSize(cfg.MemoryBudget)
 		return b, true, err
 	}
-	if b, err := parseSize(helpDefault); err == nil {
-		return b, false, nil
-	}
-	total, err := machineMemory()
+	b, err := parseSize(helpDefault)
 	if err != nil {
-		return 0, false, fmt.Errorf("the server's default memory budget depends on the machine's memory: %v", err)
+		return 0, false, fmt.Errorf("the server's --help gives no default for --memory-budget (%v): pass -memory-budget", err)
 	}
-	return min(defaultBudget, max(total/4, minBudget)), false, nil
+	return b, false, nil
 }
 
 // abortLimit is the RSS at which the attack stops early, before it takes
@@ -129,7 +122,7 @@ func abortLimit(cfg config, bound int64) (int64, error) {
 		return parseSize(cfg.RSSAbort)
 	}
 	limit := 4 * bound
-	if total, err := machineMemory(); err == nil {
+	if total, err := machine.Memory(); err == nil {
 		limit = min(limit, total/2)
 	}
 	return max(limit, bound+rssSlack), nil
