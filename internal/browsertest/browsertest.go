@@ -1,5 +1,7 @@
-// Package browsertest starts the real browser that corslab's tests use as
-// their oracle: Debian's Chromium, headless, driven by chromedp.
+// Package browsertest starts the real browsers that corslab's tests use as
+// their oracle: Debian's Chromium, Firefox ESR and WebKitGTK, each behind
+// the small Browser and Tab interfaces (driver.go). CDP gives Chromium-only
+// tests chromedp itself.
 package browsertest
 
 import (
@@ -11,14 +13,14 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// Chromium returns a browser context for t: one headless Chromium with a
-// fresh profile, closed when t ends. Tabs made from it with
+// CDP returns a chromedp browser context for t: one headless Chromium
+// with a fresh profile, closed when t ends. Tabs made from it with
 // chromedp.NewContext share the browser.
 //
 // Without a Chromium binary the test is skipped with a message naming the
 // package to install, unless CORSLAB_REQUIRE_BROWSER=1 (as in CI), which
 // makes it a failure.
-func Chromium(t *testing.T) context.Context {
+func CDP(t testing.TB) context.Context {
 	t.Helper()
 	path := os.Getenv("CORSLAB_CHROMIUM")
 	if path == "" {
@@ -26,10 +28,7 @@ func Chromium(t *testing.T) context.Context {
 	}
 	if _, err := exec.LookPath(path); err != nil {
 		msg := "browser tests need Chromium (apt-get install -y chromium), or CORSLAB_CHROMIUM set to its path: " + err.Error()
-		if os.Getenv("CORSLAB_REQUIRE_BROWSER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		missing(t, msg)
 	}
 	// Not t.TempDir: Chromium may still be writing its profile while the
 	// test's own clean-up runs, and a failed removal would fail the test.
