@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 
 	"github.com/corslab/corslab/internal/browsertest"
 	"github.com/corslab/corslab/playground/capture"
@@ -21,29 +19,27 @@ import (
 )
 
 // TestConformance is the regression gate between corslab's CORS engine
-// (playground/cors) and Chromium. Each case is a scenario run for real in
-// the lab, in Chromium, and checked twice:
+// (playground/cors) and the three browser engines. Each case is a scenario
+// run for real in the lab, in each engine, and checked twice:
 //
-//   - the browser half: what Chromium did (did JS get the response, which
-//     requests crossed the wire, with which Origin, cookies and headers,
-//     which response headers JS could read) against an expectation written
-//     from the Fetch standard. Where Chromium departs from the standard the
-//     case says so in its chromium field, and asserts what Chromium does:
-//     the engine models such departures in its browser table.
+//   - the browser half: what the browser did (did JS get the response,
+//     which requests crossed the wire, with which Origin, cookies and
+//     headers, which response headers JS could read) against the case's
+//     expectation, which is the Fetch standard's answer. Where an engine
+//     departs from the standard the case names the departure (a field of
+//     that engine's table in playground/cors/browser.go, which the table
+//     must have set) and says what the engine does instead.
 //   - the engine half: the verdict the server attached to the run must
-//     exist, agree with the browser (verdict.ok == browser.ok, agrees), name
-//     the stage that failed when the case names one, and predict exactly the
+//     exist, use that engine's table, agree with the browser
+//     (verdict.ok == browser.ok, agrees, no unexpected step), name the
+//     stage that failed when the case names one, and predict exactly the
 //     response headers JS could read.
 //
-// One Chromium and one corslab serve every case. Cases run in
+// One browser per engine and one corslab serve every case. Cases run in
 // conformanceTabs tabs at once, each case in its own session (so cookies,
 // which are scoped to the session's path, and the preflight cache, which is
 // keyed on the URL, never leak between cases).
 func TestConformance(t *testing.T) {
-	browser := browsertest.Chromium(t)
-	srv := startServer(t, 1000)
-
-	r := conformanceReplacer(srv)
 	cases := conformanceCases()
 	seen := map[string]bool{}
 	for _, c := range cases {
@@ -52,25 +48,33 @@ func TestConformance(t *testing.T) {
 		}
 		seen[c.name] = true
 	}
+	srv := startServer(t, 1000)
+	r := conformanceReplacer(srv)
 
-	jobs := make(chan confCase)
-	var wg sync.WaitGroup
-	for range conformanceTabs {
-		tab := newTab(t, browser)
-		wg.Go(func() {
-			for c := range jobs {
-				// t.Run may be called from several goroutines at once;
-				// each subtest runs in its own goroutine, so t.Fatal in
-				// it ends only that case, and the tab moves on.
-				t.Run(c.name, func(t *testing.T) { runConformanceCase(t, tab, srv, r, c) })
-			}
-		})
-	}
-	for _, c := range cases {
-		jobs <- c
-	}
-	close(jobs)
-	wg.Wait()
+	browsertest.Each(t, func(t *testing.T, browser browsertest.Browser) {
+		engine := browser.Engine()
+		started := time.Now()
+		jobs := make(chan confCase)
+		var wg sync.WaitGroup
+		for range conformanceTabs {
+			tab := browser.NewTab(t)
+			wg.Go(func() {
+				for c := range jobs {
+					// t.Run may be called from several goroutines at
+					// once; each subtest runs in its own goroutine, so
+					// t.Fatal in it ends only that case, and the tab
+					// moves on.
+					t.Run(c.name, func(t *testing.T) { runConformanceCase(t, tab, srv, r, c.in(t, engine)) })
+				}
+			})
+		}
+		for _, c := range cases {
+			jobs <- c
+		}
+		close(jobs)
+		wg.Wait()
+		t.Logf("%s: %d cases in %v", engine, len(cases), time.Since(started).Round(time.Second))
+	})
 }
 
 // conformanceTabs is how many cases run at once, one tab each. The cost of
@@ -91,11 +95,11 @@ type confCase struct {
 	// placeholders, follow it: on corslab.localhost, {app} is
 	// http://corslab.localhost:<port>.
 	host string
-	// chromium, when set, says how Chromium departs from the Fetch
-	// standard in this case. The expectations below are then Chromium's
-	// behaviour, not the standard's; the text says what the standard
-	// expects.
-	chromium string
+	// engine is the browser engine the case runs in (set by in).
+	engine string
+	// differs lists how engines depart from the Fetch standard in this
+	// case. The expectations below are the standard's.
+	differs []difference
 
 	// q is the scenario as permalink parameters, "key=value&key=value":
 	// split at '&' and at the first '=', with no escaping (values may hold
@@ -145,6 +149,43 @@ type confCase struct {
 	then []confCase // later runs in the same session
 }
 
+// A difference is how some engines depart from the Fetch standard in a
+// case. field names the departure in the engine model: a field of
+// cors.Browser, which each of these engines' tables must have set; its
+// Spec and Does sentences say what differs. edit turns the case's
+// expectations (the standard's) into what those engines do.
+type difference struct {
+	engines []string
+	field   string
+	edit    func(c *confCase)
+}
+
+// in is the case as it should go in engine: the standard's expectations,
+// edited by each difference naming the engine, whose table must model it.
+func (c confCase) in(t *testing.T, engine string) confCase {
+	c.then = slices.Clone(c.then)
+	for _, d := range c.differs {
+		if !slices.Contains(d.engines, engine) {
+			continue
+		}
+		table := engineTable(engine)
+		if !departsIn(table, d.field) {
+			t.Errorf("%s departs from the standard here (%s), but its table does not set %s", engine, d.field, d.field)
+		}
+		t.Logf("%s departs from the Fetch standard here: %s", engine, table.Note(d.field))
+		d.edit(&c)
+	}
+	c.engine = engine
+	return c
+}
+
+// departs says that in engines the case goes as edit says, a departure
+// the engine model names field.
+func (c confCase) departs(field string, edit func(c *confCase), engines ...string) confCase {
+	c.differs = append(c.differs, difference{engines: engines, field: field, edit: edit})
+	return c
+}
+
 // conformanceReplacer fills in the placeholders of cases.
 func conformanceReplacer(srv *Server) *strings.Replacer {
 	return conformanceReplacerOn(srv, "127.0.0.1")
@@ -191,25 +232,21 @@ type confRun = session.Run
 // bar. Unlike openLab it does not wait for the Run button (chromedp polls
 // the DOM every 5 ms for that, which costs the browser more CPU than the
 // lab itself); the caller waits for the run through the JSON API instead.
-func openConfLab(t *testing.T, tab context.Context, u string) string {
+func openConfLab(t *testing.T, tab browsertest.Tab, u string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(u)); err != nil {
-		t.Fatalf("opening %s: %v", u, err)
-	}
-	id := evaluate[string](t, tab, "location.pathname.split('/')[2] || ''")
+	open(t, tab, u)
+	id := jsValue[string](t, tab, "location.pathname.split('/')[2] || ''")
 	if !session.ValidID(id) {
-		t.Fatalf("opening %s gave no lab: %s", u, evaluate[string](t, tab, "document.body.innerText.slice(0, 1000)"))
+		t.Fatalf("opening %s gave no lab: %s", u, jsValue[string](t, tab, "document.body.innerText.slice(0, 1000)"))
 	}
 	return id
 }
 
 // pressRun presses the lab's Run button once it is enabled.
-func pressRun(t *testing.T, tab context.Context) {
+func pressRun(t *testing.T, tab browsertest.Tab) {
 	t.Helper()
 	const js = `(() => { const b = document.querySelector("#run"); if (!b || b.disabled) return false; b.click(); return true; })()`
-	waitFor(t, "the Run button", func() bool { return evaluate[bool](t, tab, js) })
+	waitFor(t, "the Run button", func() bool { return jsValue[bool](t, tab, js) })
 }
 
 // waitConfRun waits until the session has n runs and returns the last.
@@ -229,11 +266,11 @@ func waitConfRun(t *testing.T, srv *Server, id string, n int) confRun {
 	return run
 }
 
-func runConformanceCase(t *testing.T, tab context.Context, srv *Server, r *strings.Replacer, c confCase) {
-	if c.chromium != "" {
-		t.Logf("Chromium departs from the Fetch standard here: %s", c.chromium)
-	}
+func runConformanceCase(t *testing.T, tab browsertest.Tab, srv *Server, r *strings.Replacer, c confCase) {
 	steps := append([]confCase{c}, c.then...)
+	for i := range steps {
+		steps[i].engine = c.engine
+	}
 	ui := srv.testURL(UI)
 	if c.host != "" {
 		r = conformanceReplacerOn(srv, c.host)
@@ -284,7 +321,7 @@ func runConformanceCase(t *testing.T, tab context.Context, srv *Server, r *strin
 	}
 }
 
-// checkBrowser compares what Chromium did with the step's expectations.
+// checkBrowser compares what the browser did with the step's expectations.
 func checkBrowser(c confCase, run confRun, ex []capture.Exchange, r *strings.Replacer) []string {
 	var p []string
 	bad := func(format string, args ...any) { p = append(p, "browser: "+fmt.Sprintf(format, args...)) }
@@ -413,8 +450,8 @@ func checkEngine(c confCase, run confRun) []string {
 	if !v.Agrees {
 		bad("verdict.agrees is false")
 	}
-	if v.Browser != "chromium" {
-		bad("verdict.browser %q, want chromium", v.Browser)
+	if want := engineTable(c.engine).Name; v.Browser != want {
+		bad("verdict.browser %q, want %q (the table for %s)", v.Browser, want, c.engine)
 	}
 	if !c.ok && c.stage != "" && v.Stage != c.stage {
 		bad("verdict.stage %q, want %q", v.Stage, c.stage)
@@ -705,9 +742,14 @@ func preflightTriggerCases() []confCase {
 		simpleGET("Content-Language: de-DE is safelisted", hdrs("Content-Language", "de-DE"), hdrs("Content-Language", "de-DE")),
 		preflightedGET("Content-Language with a 129-byte value is preflighted", hdrs("Content-Language", long("", 129)), "content-language"),
 		preflightedGET("safelisted values totalling more than 1024 bytes are all preflighted", total, "accept,accept-language,content-language"),
-		preflightedGET("Accept given twice, 100 bytes each: each entry is safelisted, 200 bytes in all", repeatedHeader("Accept", 2, 100), "accept").
-			departs("The standard checks each header-list entry (two Accept entries of 100 bytes are both safelisted, 200 bytes in all is under 1024: no preflight). " +
-				"Chromium checks the combined value, `aaa…, bbb…` (202 bytes > 128), so it preflights with Access-Control-Request-Headers: accept."),
+		// The standard checks each header-list entry: two Accept entries
+		// of 100 bytes are both safelisted, 200 bytes in all is under
+		// 1024, so no preflight. An engine that checks the combined value,
+		// `aaa…, bbb…` (202 bytes > 128), preflights.
+		simpleGET("Accept given twice, 100 bytes each: each entry is safelisted, 200 bytes in all", repeatedHeader("Accept", 2, 100), nil).
+			departs("CombinesHeaderValues", func(c *confCase) {
+				*c = preflightedGET(c.name, repeatedHeader("Accept", 2, 100), "accept")
+			}, browsertest.Chromium),
 		simpleGET("Accept given twice, short values, goes out as one combined header", hdrs("Accept", "text/html", "accept", "application/json"), hdrs("Accept", "text/html, application/json")),
 
 		// Range.
@@ -741,13 +783,6 @@ func (c confCase) failsAt(stage, wire string) confCase {
 	if o, n := strings.Fields(c.origins), len(strings.Fields(wire)); len(o) > n {
 		c.origins = strings.Join(o[:n], " ")
 	}
-	return c
-}
-
-// departs marks c as a case where Chromium departs from the Fetch
-// standard, described by why; c's expectations are then Chromium's.
-func (c confCase) departs(why string) confCase {
-	c.chromium = why
 	return c
 }
 
@@ -799,6 +834,12 @@ func withHeaders(name, headers, acah, extra string) confCase {
 	return confCase{name: name, q: "api.allowOrigin=echo&api.allowHeaders=" + acah + headers + extra, origins: "{app} {app}"}
 }
 
+// passesAfterPreflight: the GET /users that a case expected to fail at its
+// preflight is sent after it, and JS reads it.
+func passesAfterPreflight(c *confCase) {
+	c.ok, c.stage, c.status, c.wire, c.origins = true, "", 200, "OPTIONS GET", "{app} {app}"
+}
+
 func allowHeadersCases() []confCase {
 	const (
 		userID = "&request.headers.X-User-Id=11"
@@ -811,12 +852,11 @@ func allowHeadersCases() []confCase {
 		withHeaders("ACAH * allows any header without credentials", userID, "*", "").passes(200, "OPTIONS GET"),
 		withHeaders("ACAH * with credentials is a header named *: refused", userID, "*", creds).failsAt("preflight", "OPTIONS"),
 		withHeaders("ACAH *, x-user-id with credentials", userID, "*, x-user-id", creds).passes(200, "OPTIONS GET"),
-		withHeaders("ACAH * and Authorization", auth, "*", "").passes(200, "OPTIONS GET").asks("GET", "authorization").
-			departs("The standard: Authorization is a CORS non-wildcard request-header name, so `Access-Control-Allow-Headers: *` does not cover it and the preflight fails. " +
-				"Chromium lets `*` cover Authorization (without credentials): the preflight passes and the GET is sent with it."),
+		withHeaders("ACAH * and Authorization", auth, "*", "").failsAt("preflight", "OPTIONS").asks("GET", "authorization").
+			departs("WildcardCoversAuthorization", passesAfterPreflight, browsertest.Chromium),
 		withHeaders("ACAH authorization allows Authorization", auth, "authorization", "").passes(200, "OPTIONS GET"),
-		withHeaders("ACAH * with Authorization and X-User-Id", auth+userID, "*", "").passes(200, "OPTIONS GET").asks("GET", "authorization,x-user-id").
-			departs("The standard: `*` covers X-User-Id but never Authorization, so the preflight fails. Chromium lets `*` cover both."),
+		withHeaders("ACAH * with Authorization and X-User-Id", auth+userID, "*", "").failsAt("preflight", "OPTIONS").asks("GET", "authorization,x-user-id").
+			departs("WildcardCoversAuthorization", passesAfterPreflight, browsertest.Chromium),
 		withHeaders("ACAH echo mirrors the requested headers", userID+other, "echo", "").passes(200, "OPTIONS GET").asks("GET", "x-other,x-user-id"),
 		withHeaders("ACAH with a name that is not a token does not parse", userID, "x-user-id, bad header", "").failsAt("preflight", "OPTIONS"),
 		{name: "a POST with Content-Type application/json allowed by ACAH content-type", q: "api.allowOrigin=echo&api.allowHeaders=Content-Type&request.method=POST&request.headers.Content-Type=application/json&request.body=" + newUser,
@@ -898,6 +938,18 @@ func preflightStatusCases() []confCase {
 //     unjudgeable (logged, not failed) if more than 4 seconds passed
 //     since the preflight's request, which is earlier than the moment
 //     the browser cached its answer.
+// preflightedAgain: the case's later step i, which the standard serves
+// from the preflight cache, sends a new OPTIONS first.
+func preflightedAgain(i int) func(c *confCase) {
+	return func(c *confCase) {
+		c.then[i].wire = "OPTIONS " + c.then[i].wire
+		c.then[i].within = 0
+		if o := c.then[i].origins; o != "" {
+			c.then[i].origins = o + " " + o
+		}
+	}
+}
+
 func preflightCacheCases() []confCase {
 	const (
 		put    = "api.allowOrigin=echo&api.allowMethods=PUT&request.method=PUT&request.path=/users/1&request.body={\"name\":\"Ada\",\"username\":\"ada\"}"
@@ -912,11 +964,12 @@ func preflightCacheCases() []confCase {
 		{name: "preflight cache: without Max-Age it holds 5 s, so a second run at once sends no OPTIONS",
 			q: put, ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{{q: put, ok: true, status: 200, wire: "PUT", within: 4 * time.Second}}},
-		{name: "preflight cache: Max-Age -1",
-			chromium: "The standard: -1 is not a number of seconds (delta-seconds), so the preflight is cached for the default 5 s and a second run at once sends no OPTIONS. " +
-				"Chromium treats a negative Max-Age as 0: the second run is preflighted again.",
+		// -1 is not a number of seconds (delta-seconds), so the standard
+		// caches the preflight for the default 5 s.
+		confCase{name: "preflight cache: Max-Age -1",
 			q: put + "&api.maxAge=-1", ok: true, status: 200, wire: "OPTIONS PUT",
-			then: []confCase{run(put+"&api.maxAge=-1", "OPTIONS PUT")}},
+			then: []confCase{{q: put + "&api.maxAge=-1", ok: true, status: 200, wire: "PUT", within: 4 * time.Second}}}.
+			departs("NegativeMaxAgeIsZero", preflightedAgain(0), browsertest.Chromium),
 		{name: "preflight cache: Max-Age 0 preflights every run",
 			q: put + "&api.maxAge=0", ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{run(put+"&api.maxAge=0", "OPTIONS PUT")}},
@@ -926,22 +979,21 @@ func preflightCacheCases() []confCase {
 				run(put+cached+"&api.allowHeaders=x-user-id&request.headers.X-User-Id=11", "PUT"),
 				run(put+cached+"&api.allowHeaders=x-other&request.headers.X-Other=1", "OPTIONS PUT"),
 			}},
-		{name: "preflight cache: after preflights for X-A then X-B, X-A again",
-			chromium: "The standard keeps one cache entry per header name (and per method), so after the preflight for X-B the entry for X-A (Max-Age 600) still serves: no OPTIONS. " +
-				"Chromium sends a new OPTIONS on the third run: its cache behaves as one entry per origin and URL that each preflight replaces.",
+		// The standard keeps one cache entry per header name and per
+		// method, so after the preflight for X-B (or PATCH) the entry for
+		// X-A (or PUT), Max-Age 600, still serves: no OPTIONS.
+		confCase{name: "preflight cache: after preflights for X-A then X-B, X-A again",
 			q: put + cached + "&api.allowHeaders=echo&request.headers.X-A=1", ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{
 				run(put+cached+"&api.allowHeaders=echo&request.headers.X-B=1", "OPTIONS PUT"),
-				run(put+cached+"&api.allowHeaders=echo&request.headers.X-A=1", "OPTIONS PUT"),
-			}},
-		{name: "preflight cache: after preflights for PUT then PATCH, PUT again",
-			chromium: "The standard keeps one cache entry per method, so after the preflight for PATCH the entry for PUT (Max-Age 600) still serves: no OPTIONS. " +
-				"Chromium sends a new OPTIONS on the third run: the PATCH preflight (ACAM PATCH) replaced what the PUT preflight cached.",
+				run(put+cached+"&api.allowHeaders=echo&request.headers.X-A=1", "PUT"),
+			}}.departs("CacheOneEntryPerURL", preflightedAgain(1), browsertest.Chromium),
+		confCase{name: "preflight cache: after preflights for PUT then PATCH, PUT again",
 			q: put + cached, ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{
 				run(patch+cached, "OPTIONS PATCH"),
-				run(put+cached, "OPTIONS PUT"),
-			}},
+				run(put+cached, "PUT"),
+			}}.departs("CacheOneEntryPerURL", preflightedAgain(1), browsertest.Chromium),
 		{name: "preflight cache: a cached ACAM * covers another method",
 			q: put + cached + "&api.allowMethods=*", ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{run(patch+cached+"&api.allowMethods=*", "PATCH")}},
@@ -960,15 +1012,18 @@ func preflightCacheCases() []confCase {
 		{name: "preflight cache: keyed on the origin, so evil is preflighted after app",
 			q: put + cached, ok: true, status: 200, wire: "OPTIONS PUT",
 			then: []confCase{{q: put + cached + "&request.from=evil", ok: true, status: 200, wire: "OPTIONS PUT", origins: "{evil} {evil}"}}},
-		{name: "preflight cache: Origin null, run again in the same sandboxed frame",
-			chromium: "The standard caches preflights for an opaque origin like any other (the cache key holds the serialized origin, `null`), so a second run in the same frame with Max-Age 600 sends no OPTIONS. " +
-				"Chromium never reuses a preflight made for an opaque origin: every run from the sandboxed frame is preflighted again.",
+		// The standard caches preflights for an opaque origin like any
+		// other (the cache key holds the serialized origin, `null`), so a
+		// second run from a sandboxed frame, the same one or a reloaded
+		// one, with Max-Age 600 sends no OPTIONS.
+		confCase{name: "preflight cache: Origin null, run again in the same sandboxed frame",
 			q: put + cached + "&request.from=sandbox", ok: true, status: 200, wire: "OPTIONS PUT", origins: "null null",
-			then: []confCase{{click: true, ok: true, status: 200, wire: "OPTIONS PUT", origins: "null null"}}},
-		{name: "preflight cache: Origin null, in a reloaded sandboxed frame",
-			chromium: "As in the same frame: the standard would reuse the cached preflight (same serialized origin `null`, same URL, Max-Age 600); Chromium sends a new OPTIONS.",
-			q:        put + cached + "&request.from=sandbox", ok: true, status: 200, wire: "OPTIONS PUT", origins: "null null",
-			then: []confCase{{q: put + cached + "&request.from=sandbox", ok: true, status: 200, wire: "OPTIONS PUT", origins: "null null"}}},
+			then: []confCase{{click: true, ok: true, status: 200, wire: "PUT", origins: "null"}}}.
+			departs("NoCacheForOpaqueOrigin", preflightedAgain(0), browsertest.Chromium),
+		confCase{name: "preflight cache: Origin null, in a reloaded sandboxed frame",
+			q: put + cached + "&request.from=sandbox", ok: true, status: 200, wire: "OPTIONS PUT", origins: "null null",
+			then: []confCase{{q: put + cached + "&request.from=sandbox", ok: true, status: 200, wire: "PUT", origins: "null"}}}.
+			departs("NoCacheForOpaqueOrigin", preflightedAgain(0), browsertest.Chromium),
 	}
 }
 

@@ -38,7 +38,7 @@ func TestCSPInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startLessonServer(t, curriculum)
 	ui := srv.testURL(UI)
 	appPort := strconv.Itoa(srv.Port(App))
@@ -181,8 +181,8 @@ func TestCSPInBrowser(t *testing.T) {
 
 	t.Run("the matrix with run=1", func(t *testing.T) {
 		tab, w := watchedTab(t, browser)
-		openMatrix(t, tab, ui+"/matrix?setup=three-origins&credentials=include&redirect=303&run=1")
-		tables := waitMatrix(t, tab)
+		openMatrix(t, browsertest.CDPTab(tab), ui+"/matrix?setup=three-origins&credentials=include&redirect=303&run=1")
+		tables := waitMatrix(t, browsertest.CDPTab(tab))
 		// As in TestMatrixInBrowser: only a bucket rule for null works.
 		const api303, nullS3GET, nullPass = "✗ api · 303 redirect", "✗ s3 · redirected GET [null]", "✓ [null]"
 		want := matrixText([3][4]string{

@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,14 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 
 	"github.com/corslab/corslab/internal/browsertest"
 	"github.com/corslab/corslab/playground/ratelimit"
 )
 
 // TestMatrixInBrowser runs article 000's experiment through the matrix
-// page in Chromium: every cell a real fetch() from the runner frame, a
+// page in each engine: every cell a real fetch() from the runner frame, a
 // redirect from the api to a presigned URL on the fake S3. The want tables
 // are what the Fetch standard says, and what the article measured:
 //
@@ -36,11 +34,17 @@ import (
 //     own origin: * works without credentials, the page's origin with or
 //     without.
 //
-// Every cell's engine verdict must agree with Chromium.
+// Every cell's engine verdict must agree with the browser. An engine whose
+// table departs from the standard's names the departure, as the
+// conformance suite's cases do.
 func TestMatrixInBrowser(t *testing.T) {
-	browser := browsertest.Chromium(t)
 	srv := startServer(t, 50)
-	tab := newTab(t, browser)
+	browsertest.Each(t, func(t *testing.T, browser browsertest.Browser) {
+		matrixInBrowser(t, srv, browser.NewTab(t), browser.Engine())
+	})
+}
+
+func matrixInBrowser(t *testing.T, srv *Server, tab browsertest.Tab, engine string) {
 
 	// Rows: what the api sends; columns: the bucket's CORS rules.
 	// A cell whose hop to s3 carried Origin: null, pass or fail, says so.
@@ -54,42 +58,55 @@ func TestMatrixInBrowser(t *testing.T) {
 	cases := []struct {
 		setup, credentials string
 		want               [3][4]string // rows none, *, page origin + credentials × columns none, *, null, page origin
+		differs            []matrixDifference
 	}{
 		{"three-origins", "include", [3][4]string{
 			{api303, api303, api303, api303},
 			{api303, api303, api303, api303},
 			{nullS3GET, nullS3GET, nullPass, nullS3GET},
-		}},
+		}, nil},
 		{"three-origins", "same-origin", [3][4]string{
 			{api303, api303, api303, api303},
 			{nullS3GET, nullPass, nullPass, nullS3GET},
 			{nullS3GET, nullPass, nullPass, nullS3GET},
-		}},
+		}, nil},
 		{"two-origins", "include", [3][4]string{
 			{s3GET, s3GET, s3GET, pass},
 			{s3GET, s3GET, s3GET, pass},
 			{s3GET, s3GET, s3GET, pass},
-		}},
+		}, nil},
 		{"two-origins", "same-origin", [3][4]string{
 			{s3GET, pass, s3GET, pass},
 			{s3GET, pass, s3GET, pass},
 			{s3GET, pass, s3GET, pass},
-		}},
+		}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.setup+" "+c.credentials, func(t *testing.T) {
+			want := c.want
+			for _, d := range c.differs {
+				if !slices.Contains(d.engines, engine) {
+					continue
+				}
+				table := engineTable(engine)
+				if !departsIn(table, d.field) {
+					t.Errorf("%s departs from the standard here (%s), but its table does not set %s", engine, d.field, d.field)
+				}
+				t.Logf("%s departs from the Fetch standard here: %s", engine, table.Note(d.field))
+				want = d.want
+			}
 			id := openMatrix(t, tab, fmt.Sprintf("%s/matrix?setup=%s&credentials=%s&redirect=303&run=1", srv.testURL(UI), c.setup, c.credentials))
 			tables := waitMatrix(t, tab)
 			if len(tables) != 1 || tables[0].Setup != c.setup || tables[0].Credentials != c.credentials {
 				t.Fatalf("tables on the page: %+v", tables)
 			}
 			got := tables[0]
-			if text, want := got.text(), matrixText(c.want); text != want {
-				t.Errorf("Chromium's table:\n%s\nwant:\n%s", text, want)
+			if text, want := got.text(), matrixText(want); text != want {
+				t.Errorf("%s's table:\n%s\nwant:\n%s", engine, text, want)
 			}
 			for _, cell := range got.Cells {
 				if cell.Agrees != "true" {
-					t.Errorf("cell %s (%s %s): the engine disagrees with Chromium", cell.Cell, cell.State, cell.Hop)
+					t.Errorf("cell %s (%s %s): the engine model disagrees with %s", cell.Cell, cell.State, cell.Hop, engine)
 				}
 			}
 			var runs []json.RawMessage
@@ -102,7 +119,7 @@ func TestMatrixInBrowser(t *testing.T) {
 			if got, want := scenarioJSON(t, srv, id), defaultScenarioJSON(t, srv); got != want {
 				t.Errorf("the scenario was not restored:\n got %s\nwant %s", got, want)
 			}
-			if loc := evaluate[string](t, tab, "location.href"); strings.Contains(loc, "run=1") {
+			if loc := jsValue[string](t, tab, "location.href"); strings.Contains(loc, "run=1") {
 				t.Errorf("run=1 still in the address bar: %s", loc)
 			}
 		})
@@ -114,44 +131,50 @@ func TestMatrixInBrowser(t *testing.T) {
 		u := srv.testURL(UI) + "/matrix?setup=three-origins&credentials=include&redirect=303"
 		openMatrix(t, tab, u)
 		key := "corslab.matrix.v1:three-origins:include:303"
-		evaluate[bool](t, tab, fmt.Sprintf(`(() => {
+		jsValue[bool](t, tab, fmt.Sprintf(`(() => {
 			const last = JSON.parse(localStorage.getItem(%[1]q));
 			last.cells["page/null"] = {ok: false, hop: "s3 · redirected GET"};
 			localStorage.setItem(%[1]q, JSON.stringify(last));
 			return true;
 		})()`, key))
 		openMatrix(t, tab, u)
-		if n := evaluate[int](t, tab, "document.querySelectorAll('.matrix-table.last td.last-cell').length"); n != 12 {
+		if n := jsValue[int](t, tab, "document.querySelectorAll('.matrix-table.last td.last-cell').length"); n != 12 {
 			t.Fatalf("the last-time table has %d cells before running, want 12", n)
 		}
-		if caption := evaluate[string](t, tab, "document.querySelector('.matrix-table.last caption').textContent"); !strings.Contains(caption, "Chrome") {
-			t.Errorf("the last-time table's caption %q does not name the browser", caption)
+		name := map[string]string{browsertest.Chromium: "Chrome", browsertest.Firefox: "Firefox", browsertest.WebKit: "WebKitGTK"}[engine]
+		if caption := jsValue[string](t, tab, "document.querySelector('.matrix-table.last caption').textContent"); !strings.Contains(caption, name) {
+			t.Errorf("the last-time table's caption %q does not name the browser, %s", caption, name)
 		}
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#run"))); err != nil {
-			t.Fatal(err)
-		}
+		jsValue[any](t, tab, `document.querySelector("#run").click()`)
 		waitMatrix(t, tab)
-		changed := evaluate[string](t, tab, `[...document.querySelectorAll(".changed")].map((c) => c.tagName + " " + c.dataset.cell).join(", ")`)
+		changed := jsValue[string](t, tab, `[...document.querySelectorAll(".changed")].map((c) => c.tagName + " " + c.dataset.cell).join(", ")`)
 		if changed != "BUTTON page/null, TD page/null" {
 			t.Errorf("cells marked as changed: %q, want page/null in both tables", changed)
 		}
 		// The new table replaces the old one in storage.
-		if ok := evaluate[bool](t, tab, fmt.Sprintf(`JSON.parse(localStorage.getItem(%q)).cells["page/null"].ok`, key)); !ok {
+		if ok := jsValue[bool](t, tab, fmt.Sprintf(`JSON.parse(localStorage.getItem(%q)).cells["page/null"].ok`, key)); !ok {
 			t.Errorf("the stored table is still the old one")
 		}
 	})
 }
 
+// A matrixDifference is a table an engine gives that departs from the
+// standard's, and the departure field of its table that models it.
+type matrixDifference struct {
+	engines []string
+	field   string
+	want    [3][4]string
+}
+
 // openMatrix opens a matrix URL and returns the session id from the
 // address bar.
-func openMatrix(t *testing.T, tab context.Context, u string) string {
+func openMatrix(t *testing.T, tab browsertest.Tab, u string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("#matrices .matrix-block"))); err != nil {
-		t.Fatalf("opening %s: %v", u, err)
-	}
-	return evaluate[string](t, tab, "location.pathname.split('/')[2]")
+	open(t, tab, u)
+	waitFor(t, "the matrix's tables", func() bool {
+		return jsValue[bool](t, tab, "document.querySelector('#matrices .matrix-block') !== null")
+	})
+	return jsValue[string](t, tab, "location.pathname.split('/')[2]")
 }
 
 // matrixTable is one table as the page shows it.
@@ -162,13 +185,13 @@ type matrixTable struct {
 
 // waitMatrix waits until the page says the run is done and reads its
 // tables off the cells' data attributes.
-func waitMatrix(t *testing.T, tab context.Context) []matrixTable {
+func waitMatrix(t *testing.T, tab browsertest.Tab) []matrixTable {
 	t.Helper()
 	// Only a bound on a failure: a whole matrix, or one that waits for
 	// corslab's limits, takes longer than a table.
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		status := evaluate[string](t, tab, "document.querySelector('#run-status').textContent")
+		status := jsValue[string](t, tab, "document.querySelector('#run-status').textContent")
 		if strings.HasPrefix(status, "Done") {
 			break
 		}
@@ -185,7 +208,7 @@ func waitMatrix(t *testing.T, tab context.Context) []matrixTable {
 			nullOrigin: c.dataset.nullOrigin,
 		})),
 	})))`
-	if err := json.Unmarshal([]byte(evaluate[string](t, tab, js)), &tables); err != nil {
+	if err := json.Unmarshal([]byte(jsValue[string](t, tab, js)), &tables); err != nil {
 		t.Fatal(err)
 	}
 	return tables
@@ -300,20 +323,20 @@ func TestMatrixLinks(t *testing.T) {
 // cell is ever corslab's refusal. The third page then runs it twice more,
 // so that one session, too, runs it three times back to back.
 func TestMatrixWithinTheDefaultLimits(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.Start(t, browsertest.Chromium)
 	srv := startServerWith(t, Config{
 		Listen: "127.0.0.1", MaxSessions: 50, SessionIdle: time.Hour,
 		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 		SessionRate: ratelimit.PerSecond(DefaultSessionRate),
 		IPRate:      ratelimit.PerSecond(DefaultIPRate),
 	})
-	tab := newTab(t, browser)
+	tab := browser.NewTab(t)
 
 	var first string // the tables of the first run, as text
 	check := func(name, id string) {
 		t.Helper()
 		tables := waitMatrix(t, tab)
-		status := evaluate[string](t, tab, "document.querySelector('#run-status').textContent")
+		status := jsValue[string](t, tab, "document.querySelector('#run-status').textContent")
 		if !strings.HasPrefix(status, "Done: 108 cells") || strings.Contains(status, "not run") || strings.Contains(status, "could not run") {
 			t.Errorf("%s: status %q, want all 108 cells done", name, status)
 		}
@@ -354,12 +377,10 @@ func TestMatrixWithinTheDefaultLimits(t *testing.T) {
 	}
 	for i := range 2 {
 		start := time.Now()
-		if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#run"))); err != nil {
-			t.Fatal(err)
-		}
+		jsValue[any](t, tab, `document.querySelector("#run").click()`)
 		// The click starts the run at once: the status no longer says Done.
 		waitFor(t, "the run to start", func() bool {
-			return !strings.HasPrefix(evaluate[string](t, tab, "document.querySelector('#run-status').textContent"), "Done")
+			return !strings.HasPrefix(jsValue[string](t, tab, "document.querySelector('#run-status').textContent"), "Done")
 		})
 		check(fmt.Sprintf("Run again in the third session, time %d", i+2), id)
 		t.Logf("matrix %d (the third session again): %.1f s", i+4, time.Since(start).Seconds())
@@ -372,7 +393,7 @@ func TestMatrixWithinTheDefaultLimits(t *testing.T) {
 // browser gives it an outcome: in the end, the table is the one the
 // browser gives without any limit.
 func TestMatrixCellCorslabRefusedIsNotRun(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.Start(t, browsertest.Chromium)
 	srv := startServerWith(t, Config{
 		Listen: "127.0.0.1", MaxSessions: 50, SessionIdle: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -380,11 +401,11 @@ func TestMatrixCellCorslabRefusedIsNotRun(t *testing.T) {
 		// one and a bit, and refills at less than a cell a second.
 		SessionRate: ratelimit.Rate{PerSecond: 3, Burst: 6},
 	})
-	tab := newTab(t, browser)
+	tab := browser.NewTab(t)
 	openMatrix(t, tab, srv.testURL(UI)+"/matrix?setup=three-origins&credentials=include&redirect=303")
 	// Every state each cell goes through, in order. (Run draws the tables
 	// afresh: watch the whole page.)
-	evaluate[bool](t, tab, `(() => {
+	jsValue[bool](t, tab, `(() => {
 		window.cellStates = {};
 		new MutationObserver((records) => {
 			for (const { target: cell } of records) {
@@ -396,13 +417,11 @@ func TestMatrixCellCorslabRefusedIsNotRun(t *testing.T) {
 		}).observe(document.querySelector("#matrices"), { subtree: true, attributes: true, attributeFilter: ["data-state"] });
 		return true;
 	})()`)
-	if err := chromedp.Do(tab, chromedp.Click(chromedp.CSS("#run"))); err != nil {
-		t.Fatal(err)
-	}
+	jsValue[any](t, tab, `document.querySelector("#run").click()`)
 	tables := waitMatrix(t, tab)
 
 	var states map[string][]string
-	if err := json.Unmarshal([]byte(evaluate[string](t, tab, "JSON.stringify(window.cellStates)")), &states); err != nil {
+	if err := json.Unmarshal([]byte(jsValue[string](t, tab, "JSON.stringify(window.cellStates)")), &states); err != nil {
 		t.Fatal(err)
 	}
 	refusedCells := 0
@@ -422,7 +441,7 @@ func TestMatrixCellCorslabRefusedIsNotRun(t *testing.T) {
 	if refusedCells == 0 {
 		t.Fatalf("corslab refused no cell's request (states %v): the limit is not tiny enough to test anything", states)
 	}
-	if face := evaluate[string](t, tab, "window.sawNotRun"); !strings.HasPrefix(face, "not run") || !strings.Contains(face, "corslab refused it") {
+	if face := jsValue[string](t, tab, "window.sawNotRun"); !strings.HasPrefix(face, "not run") || !strings.Contains(face, "corslab refused it") {
 		t.Errorf("a refused cell said %q, want \"not run\" and \"corslab refused it\"", face)
 	}
 	t.Logf("%d of 12 cells had a try corslab refused", refusedCells)

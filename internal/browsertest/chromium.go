@@ -139,3 +139,13 @@ func decode(s *string, out any) error {
 	}
 	return nil
 }
+
+// CDPTab is the Tab of a chromedp tab context the caller opened (with
+// chromedp.NewContext and a first Run), for Chromium-only tests that use
+// CDP on the same page. Its console is read from now on; Close leaves the
+// tab to its owner.
+func CDPTab(ctx context.Context) Tab {
+	tab := &chromiumTab{ctx: ctx, cancel: func() {}}
+	chromedp.Listen(ctx, tab.listen)
+	return tab
+}

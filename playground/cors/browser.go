@@ -2,20 +2,27 @@ package cors
 
 import "strings"
 
-// Browser is how one browser carries out the parts of the standard that
-// the standard leaves to it, and where it departs from the standard. Each
-// departure is a named field here, with its own explanation, so that the
-// algorithm has no special cases: it asks the table.
+// Browser is how one browser engine carries out the parts of the
+// standard that the standard leaves to it, and where it departs from the
+// standard. Each departure is a named field here, with its own
+// explanation, so that the algorithm has no special cases: it asks the
+// table.
 //
-// A departure belongs here only once a real browser has shown it: for
-// Chromium, corslab's conformance suite (playground/conformance_test.go)
-// runs every rule in Debian's Chromium and fails if this model and the
-// browser disagree.
+// A departure belongs here only once a real browser has shown it:
+// corslab's conformance suite (playground/conformance_test.go) runs every
+// case in Debian's Chromium, Firefox ESR and WebKitGTK, and fails if this
+// model and the browser disagree; each case where an engine departs names
+// the field here that models it.
 type Browser struct {
-	Name string // "chromium", "firefox", "safari" or "spec"
-	// Verified says whether corslab's suite has checked this table
-	// against the real browser.
+	Name  string // "chromium", "firefox", "webkit" or "spec"
+	Title string // for sentences: "Chromium", "Firefox", "WebKit", "the standard"
+	// Verified says whether corslab's suite runs every case in this
+	// engine (a test holds each verified table to an engine the suite
+	// drives).
 	Verified bool
+	// About says what the table stands for, and what it was checked
+	// against.
+	About string
 
 	// MaxAgeLimit caps Access-Control-Max-Age, in seconds. The standard
 	// lets each browser impose a limit.
@@ -82,46 +89,59 @@ var departures = map[string]Departure{
 	},
 }
 
-// note is the sentence a step carries when a departure shaped it.
-func (b *Browser) note(field string) string {
+// Note is the sentence a step carries when a departure shaped it.
+func (b *Browser) Note(field string) string {
 	d := departures[field]
-	return "The spec says " + d.Spec + "; " + b.Title() + " " + d.Does + "."
+	return "The spec says " + d.Spec + "; " + b.Title + " " + d.Does + "."
 }
 
-// Title is the browser's name for sentences.
-func (b *Browser) Title() string {
-	if b.Name == "spec" {
-		return "the standard"
-	}
-	return strings.ToUpper(b.Name[:1]) + b.Name[1:]
-}
-
-// The browsers corslab knows. Only Chromium is checked by the suite; the
-// others carry the limits their makers document, and otherwise the
-// standard, which the page says when their behaviour surprises the model.
+// The engines corslab knows, each checked by the conformance suite in the
+// Debian package named in About.
 var (
 	Chromium = &Browser{
-		Name: "chromium", Verified: true, MaxAgeLimit: 7200,
+		Name: "chromium", Title: "Chromium", Verified: true,
+		About:       "Chromium's rules (Chrome, Edge, Opera, Brave), checked against Debian's Chromium.",
+		MaxAgeLimit: 7200,
+
 		NegativeMaxAgeIsZero:        true,
 		CacheOneEntryPerURL:         true,
 		NoCacheForOpaqueOrigin:      true,
 		WildcardCoversAuthorization: true,
 		CombinesHeaderValues:        true,
 	}
-	Firefox  = &Browser{Name: "firefox", MaxAgeLimit: 86400}
-	Safari   = &Browser{Name: "safari", MaxAgeLimit: 600}
-	Standard = &Browser{Name: "spec", MaxAgeLimit: 86400}
+	Firefox = &Browser{
+		Name: "firefox", Title: "Firefox", Verified: true,
+		About:       "Firefox's rules (Gecko), checked against Debian's Firefox ESR.",
+		MaxAgeLimit: 86400,
+	}
+	WebKit = &Browser{
+		Name: "webkit", Title: "WebKit", Verified: true,
+		About: "WebKit's rules, checked against Debian's WebKitGTK, which stands in for Safari: " +
+			"the CORS code is WebKit's own, but Safari's cookie policy and network stack differ from WebKitGTK's.",
+		MaxAgeLimit: 600,
+	}
+	Standard = &Browser{
+		Name: "spec", Title: "the standard",
+		About:       "The Fetch standard's rules, for a browser corslab does not know.",
+		MaxAgeLimit: 86400,
+	}
 )
 
-// ForUserAgent picks the table for a User-Agent string.
+// Engines are the tables of the three engines.
+var Engines = []*Browser{Chromium, Firefox, WebKit}
+
+// ForUserAgent picks the table for a User-Agent string. Every browser on
+// iOS is WebKit, whatever its name.
 func ForUserAgent(ua string) *Browser {
 	switch {
+	case strings.Contains(ua, "CriOS/"), strings.Contains(ua, "FxiOS/"), strings.Contains(ua, "EdgiOS/"):
+		return WebKit
 	case strings.Contains(ua, "Firefox/"):
 		return Firefox
 	case strings.Contains(ua, "Chrome/"), strings.Contains(ua, "Chromium/"):
 		return Chromium
-	case strings.Contains(ua, "Safari/"):
-		return Safari
+	case strings.Contains(ua, "Safari/"), strings.Contains(ua, "AppleWebKit/"):
+		return WebKit
 	default:
 		return Standard
 	}

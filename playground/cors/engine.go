@@ -13,7 +13,12 @@ import (
 type Request struct {
 	// Origin is the page's origin, serialized: "http://127.0.0.1:8081", or
 	// "null" for an opaque origin such as a sandboxed iframe's.
-	Origin      string
+	Origin string
+	// Page is the kind of page that called fetch(), when it is one whose
+	// origin is not simply its URL's (see page.go): "" for an ordinary
+	// page, or PageSandbox, PageSandboxSameOrigin, PageData, PageSrcdoc.
+	// Only the sentence that explains the page's origin reads it.
+	Page        string
 	URL         string      // absolute
 	Method      string      // as passed to fetch()
 	Headers     [][2]string // as the page set them
@@ -289,7 +294,9 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 	}
 	st := e.step(true, e.stageOf(), "cors-protocol", 0, "`%s` %s than the page (%s): a cross-origin request, so the browser sends `Origin: %s` and applies CORS.", target, why, from, e.serializedOrigin())
 	if e.req.Origin == "null" {
-		st.Text = fmt.Sprintf("`%s` %s: the page's origin is opaque (a sandboxed iframe, or a document from a `data:` URL), so the browser sends `Origin: null` and applies CORS.", target, why)
+		st.Text = fmt.Sprintf("`%s` %s: the page's origin is opaque (%s), so the browser sends `Origin: null` and applies CORS.", target, why, opaqueBecause(e.req.Page))
+	} else if how := originBecause(e.req.Page, e.req.Origin); how != "" && !e.tainted {
+		st.Text += " " + how
 	}
 	switch {
 	case !SafelistedMethod(e.method):
@@ -298,7 +305,7 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 		reasons := e.unsafeReasons()
 		st := e.step(true, StagePreflight, "cors-unsafe-request-header-names", 0, "The request carries %s, so the browser must ask first: a preflight.", strings.Join(reasons, "; "))
 		if e.b.CombinesHeaderValues && len(e.judged()) != len(e.headers) {
-			st.Note = e.b.note("CombinesHeaderValues")
+			st.Note = e.b.Note("CombinesHeaderValues")
 		}
 	default:
 		e.step(true, e.stageOf(), "cors-safelisted-request-header", 0, "The method and headers are all CORS-safelisted: no preflight, the browser sends the request straight away.")
@@ -487,8 +494,8 @@ func (e *explainer) checkPreflight(ex Exchange, k key, unsafe []string) bool {
 			e.fail(StagePreflight, "cors-non-wildcard-request-header-name", ex.Seq, "Blocked at the preflight: the page sends `Authorization`, which `Access-Control-Allow-Headers` must name explicitly (`*` never covers it), and it was %s.", quoteOrAbsent(ex.ResponseHeaders, "Access-Control-Allow-Headers"))
 			return false
 		}
-		st := e.step(true, StagePreflight, "cors-non-wildcard-request-header-name", ex.Seq, "`Access-Control-Allow-Headers: *` covers `Authorization` in %s.", e.b.Title())
-		st.Note = e.b.note("WildcardCoversAuthorization")
+		st := e.step(true, StagePreflight, "cors-non-wildcard-request-header-name", ex.Seq, "`Access-Control-Allow-Headers: *` covers `Authorization` in %s.", e.b.Title)
+		st.Note = e.b.Note("WildcardCoversAuthorization")
 	}
 	for _, name := range unsafe {
 		if !containsFold(names, name) && (creds || !slices.Contains(names, "*")) {
@@ -507,12 +514,12 @@ func (e *explainer) checkPreflight(ex Exchange, k key, unsafe []string) bool {
 	st.Text = "The preflight passed. " + st.Text
 	if e.b.NoCacheForOpaqueOrigin && k.origin == "null" && maxAge > 0 {
 		maxAge = 0
-		st.Text += " But " + e.b.Title() + " will not reuse it: the origin is opaque."
-		st.Note = e.b.note("NoCacheForOpaqueOrigin")
+		st.Text += " But " + e.b.Title + " will not reuse it: the origin is opaque."
+		st.Note = e.b.Note("NoCacheForOpaqueOrigin")
 	}
 	if e.cache.store(k, methods, names, maxAge, ex.At, e.b.CacheOneEntryPerURL) {
 		st.Text += " It replaces what was cached for this URL before."
-		st.Note = e.b.note("CacheOneEntryPerURL")
+		st.Note = e.b.Note("CacheOneEntryPerURL")
 	}
 	return true
 }
@@ -526,14 +533,14 @@ func (e *explainer) maxAge(ex Exchange) (int, *Step) {
 		return DefaultMaxAge, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "With no `Access-Control-Max-Age` the browser caches it for the default %d s: a repeat within that time sends no OPTIONS.", DefaultMaxAge)
 	case err == nil && seconds < 0 && e.b.NegativeMaxAgeIsZero:
 		st := e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %s` counts as 0: the browser caches nothing, and the next request is preflighted again.", raw)
-		st.Note = e.b.note("NegativeMaxAgeIsZero")
+		st.Note = e.b.Note("NegativeMaxAgeIsZero")
 		return 0, st
 	case err != nil || seconds < 0 || !allDigits(strings.TrimSpace(raw)):
 		return DefaultMaxAge, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %s` is not a number of seconds, so the browser caches it for the default %d s.", raw, DefaultMaxAge)
 	case seconds == 0:
 		return 0, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: 0`: the browser caches nothing, and the next request is preflighted again.")
 	case seconds > e.b.MaxAgeLimit:
-		return e.b.MaxAgeLimit, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %d` is over %s's limit: it caches the preflight for %d s.", seconds, e.b.Title(), e.b.MaxAgeLimit)
+		return e.b.MaxAgeLimit, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %d` is over %s's limit: it caches the preflight for %d s.", seconds, e.b.Title, e.b.MaxAgeLimit)
 	default:
 		return seconds, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %d`: the browser may reuse this preflight for %d s.", seconds, seconds)
 	}

@@ -29,7 +29,7 @@ import (
 )
 
 // browsers are the tables the engine knows, for fuzzed choices.
-var browsers = []*Browser{Standard, Chromium, Firefox, Safari}
+var browsers = []*Browser{Standard, Chromium, Firefox, WebKit}
 
 // bitReader hands out fuzzed choices from one number.
 type bitReader uint64
