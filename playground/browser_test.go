@@ -22,7 +22,7 @@ import (
 // and check what it really did, through the JSON API. One browser serves
 // every case; each case has its own tab and session.
 func TestInBrowser(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startServer(t, 50)
 
 	t.Run("blocked without ACAO, captured anyway, then echo makes it pass", func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 // them, the XML the page shows against what the fake S3 stores, the setup
 // switch, and following a signed URL the api handed out.
 func TestLabS3InBrowser(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startServer(t, 50)
 
 	t.Run("the bucket editor: the XML shown is the XML S3 stores, through edits and a refused method", func(t *testing.T) {

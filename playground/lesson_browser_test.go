@@ -28,7 +28,7 @@ func TestLessonSolutions(t *testing.T) {
 	if len(curriculum) == 0 {
 		t.Fatal("no built-in lessons")
 	}
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startLessonServer(t, curriculum)
 	origins := map[string]string{"app": srv.testURL(App), "api": srv.testURL(API), "s3": srv.testURL(S3), "evil": srv.testURL(Evil)}
 

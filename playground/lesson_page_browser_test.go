@@ -76,7 +76,7 @@ func TestLessonPageInBrowser(t *testing.T) {
 		}
 		curriculum = append(curriculum, l)
 	}
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startLessonServer(t, curriculum)
 	ui := srv.testURL(UI)
 	goalState := func(tab context.Context, id string) string {

@@ -29,7 +29,7 @@ const refusedText = "corslab refused this request, not your browser's CORS check
 // 429, which has no CORS headers, the browser blocks it, and the model
 // would have explained that as a missing Access-Control-Allow-Origin.)
 func TestLabSaysCorslabRefused(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startServerWith(t, Config{
 		Listen: "127.0.0.1", MaxSessions: 5, SessionIdle: time.Hour,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

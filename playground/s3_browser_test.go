@@ -18,7 +18,7 @@ import (
 // set-up that needs no CORS, and a signed URL that expires. The matrix of
 // redirects and bucket rules has its own test (matrix_browser_test.go).
 func TestS3InBrowser(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startServer(t, 50)
 
 	t.Run("a presigned PUT from the app origin uploads straight to the bucket", func(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 // learner's traffic: corslab sheds that session's old bodies, and the
 // learner's lab page says so, instead of losing them silently.
 func TestLabSaysOlderTrafficWasDropped(t *testing.T) {
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	cfg := quietConfig(5)
 	cfg.MemoryBudget = 4 << 20
 	srv := startServerWith(t, cfg)

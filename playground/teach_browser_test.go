@@ -34,7 +34,7 @@ func TestTeachInBrowser(t *testing.T) {
 	for _, l := range curriculum {
 		titles[l.Slug] = l.Title
 	}
-	browser := browsertest.Chromium(t)
+	browser := browsertest.CDP(t)
 	srv := startServerWith(t, Config{
 		Listen: "127.0.0.1", MaxSessions: 50, SessionIdle: time.Hour,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
