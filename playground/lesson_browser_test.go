@@ -15,11 +15,12 @@ import (
 	"github.com/corslab/corslab/lessons"
 	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/scenario"
+	"github.com/corslab/corslab/playground/session"
 )
 
 // Every built-in lesson can be done: its solution, applied step by step
-// in Chromium as a learner would (change the settings, press Run), turns
-// every goal green. No lesson ships unsolvable.
+// in each engine as a learner would (change the settings, press Run),
+// turns every goal green. No lesson ships unsolvable.
 func TestLessonSolutions(t *testing.T) {
 	curriculum, err := lesson.Load(lessons.FS, ".")
 	if err != nil {
@@ -28,52 +29,74 @@ func TestLessonSolutions(t *testing.T) {
 	if len(curriculum) == 0 {
 		t.Fatal("no built-in lessons")
 	}
-	browser := browsertest.CDP(t)
 	srv := startLessonServer(t, curriculum)
 	origins := map[string]string{"app": srv.testURL(App), "api": srv.testURL(API), "s3": srv.testURL(S3), "evil": srv.testURL(Evil)}
 
-	for _, l := range curriculum {
-		t.Run(l.Slug, func(t *testing.T) {
-			tab := newTab(t, browser)
-			id := openLab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug)
-			runs := 0
-			for i, step := range l.Solution {
-				current := getScenario(t, srv, id)
-				next, errs := scenario.Patch(current, step.Query(lessonOrigins(srv, l, origins)))
-				if errs != nil {
-					t.Fatalf("step %d: %v", i+1, errs)
-				}
-				putScenario(t, srv, id, next)
-				// The page shows the scenario the server has once it is
-				// reloaded; a learner would have set the fields by hand.
-				openLab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug+"/"+id)
-				switch {
-				case step.Curl:
-					curl(t, srv, id, next)
-				case step.Run:
-					runs++
-					clickRun(t, tab, srv, id, runs)
-				}
-			}
-			var state []lesson.Status
-			waitFor(t, "the goals to be evaluated", func() bool {
-				getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/goals", &state)
-				return len(state) == len(l.Goals)
-			})
-			for i, st := range state {
-				if !st.Met {
-					t.Errorf("goal %q (%s) is not met after the solution", st.ID, l.Goals[i].Text)
-				}
-			}
-			if t.Failed() {
-				var all []json.RawMessage
-				getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/runs", &all)
-				for _, r := range all {
-					t.Logf("run: %.600s", r)
-				}
-			}
-		})
+	browsertest.Each(t, func(t *testing.T, browser browsertest.Browser) {
+		tab := browser.NewTab(t)
+		for _, l := range curriculum {
+			t.Run(l.Slug, func(t *testing.T) { solveLesson(t, srv, tab, l, origins) })
+		}
+	})
+}
+
+// solveLesson applies a lesson's solution in tab, in a new session, and
+// checks that every goal is met.
+func solveLesson(t *testing.T, srv *Server, tab browsertest.Tab, l *lesson.Lesson, origins map[string]string) {
+	id := openLabTab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug)
+	runs := 0
+	for i, step := range l.Solution {
+		current := getScenario(t, srv, id)
+		next, errs := scenario.Patch(current, step.Query(lessonOrigins(srv, l, origins)))
+		if errs != nil {
+			t.Fatalf("step %d: %v", i+1, errs)
+		}
+		putScenario(t, srv, id, next)
+		// The page shows the scenario the server has once it is
+		// reloaded; a learner would have set the fields by hand.
+		openLabTab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug+"/"+id)
+		switch {
+		case step.Curl:
+			curl(t, srv, id, next)
+		case step.Run:
+			runs++
+			pressRun(t, tab)
+			waitRun(t, srv, id, runs)
+		}
 	}
+	var state []lesson.Status
+	waitFor(t, "the goals to be evaluated", func() bool {
+		getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/goals", &state)
+		return len(state) == len(l.Goals)
+	})
+	for i, st := range state {
+		if !st.Met {
+			t.Errorf("goal %q (%s) is not met after the solution", st.ID, l.Goals[i].Text)
+		}
+	}
+	if t.Failed() {
+		var all []json.RawMessage
+		getJSON(t, srv.testURL(UI)+"/api/sessions/"+id+"/runs", &all)
+		for _, r := range all {
+			t.Logf("run: %.600s", r)
+		}
+	}
+}
+
+// openLabTab opens a lab or lesson URL, waits until its Run button is
+// enabled (the runner is ready), and returns the session id from the
+// address bar.
+func openLabTab(t *testing.T, tab browsertest.Tab, u string) string {
+	t.Helper()
+	open(t, tab, u)
+	waitFor(t, "the Run button", func() bool {
+		return jsValue[bool](t, tab, `(() => { const b = document.querySelector("#run"); return Boolean(b && !b.disabled); })()`)
+	})
+	id := jsValue[string](t, tab, "location.pathname.split('/').pop()")
+	if !session.ValidID(id) {
+		t.Fatalf("no session id in %s", jsValue[string](t, tab, "location.href"))
+	}
+	return id
 }
 
 // lessonOrigins are the origins a lesson's placeholders name: on its own
