@@ -3,6 +3,8 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"html"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -21,9 +23,16 @@ func TestDriver(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprintf(w, `<!doctype html><title>%s</title>
 <script>
-console.log("hello from", location.pathname);
 window.addEventListener("load", () => { window.loaded = true; });
-setTimeout(() => { throw new Error("uncaught on " + location.pathname); }, 0);
+// The test calls logLater once Navigate returned: WebKit's Console
+// starts there (webkit.go), so what a page logs after it loaded, from
+// its own task, is what every engine is held to.
+function logLater() {
+	setTimeout(() => {
+		console.log("hello from", location.pathname);
+		throw new Error("uncaught on " + location.pathname);
+	}, 0);
+}
 </script>`, r.URL.Path)
 	}))
 	t.Cleanup(srv.Close)
@@ -80,6 +89,9 @@ func checkTab(t *testing.T, tab Tab, url string) {
 	if err := tab.Eval(ctx, `Promise.reject(new Error("rejected"))`, nil); err == nil || !strings.Contains(err.Error(), "rejected") {
 		t.Errorf("a rejection gave %v, want an error saying rejected", err)
 	}
+	if err := tab.Eval(ctx, "logLater()", nil); err != nil {
+		t.Error(err)
+	}
 	if err := tab.Eval(ctx, `(console.error("logged", "twice"), true)`, nil); err != nil {
 		t.Error(err)
 	}
@@ -101,4 +113,34 @@ func checkTab(t *testing.T, tab Tab, url string) {
 	if err := tab.Close(); err != nil {
 		t.Errorf("Close: %v", err)
 	}
+}
+
+// TestLocalhostNames holds every engine to resolving names under
+// .localhost to loopback by itself, with no /etc/hosts entry: the suites
+// give origins such names (app-corslab.localhost). The server listens on
+// 127.0.0.1 only, and sees the name in the Host header.
+func TestLocalhostNames(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><title>%s</title>", html.EscapeString(r.Host))
+	}))
+	t.Cleanup(srv.Close)
+	port := srv.Listener.Addr().(*net.TCPAddr).Port
+
+	Each(t, func(t *testing.T, b Browser) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tab := b.NewTab(t)
+		host := fmt.Sprintf("app-corslab.localhost:%d", port)
+		if err := tab.Navigate(ctx, "http://"+host+"/"); err != nil {
+			t.Fatalf("Navigate(http://%s/): %v", host, err)
+		}
+		var page struct{ Title, Origin string }
+		if err := tab.Eval(ctx, "({title: document.title, origin: location.origin})", &page); err != nil {
+			t.Fatal(err)
+		}
+		if page.Title != host || page.Origin != "http://"+host {
+			t.Errorf("the page says Host %q at origin %q; want %s at http://%[3]s", page.Title, page.Origin, host)
+		}
+	})
 }
