@@ -84,7 +84,7 @@ func TestCSPInBrowser(t *testing.T) {
 		})
 	})
 
-	t.Run("the lab: runs from app, evil, api, a sandbox and a look-alike", func(t *testing.T) {
+	t.Run("the lab: runs from app, evil, api, a sandbox, app's other frames and a look-alike", func(t *testing.T) {
 		tab, w := watchedTab(t, browser)
 		id := openLab(t, tab, ui+"/lab?api.allowOrigin=echo")
 		// Each page's Origin, as the api saw it ("" for none: a GET from
@@ -94,6 +94,11 @@ func TestCSPInBrowser(t *testing.T) {
 			{"evil", srv.testURL(Evil)},
 			{"api", ""},
 			{"sandbox", "null"},
+			// app's other frames: the runner makes a data: frame and an
+			// <iframe srcdoc>, and the lab a sandbox with allow-same-origin.
+			{"data", "null"},
+			{"srcdoc", srv.testURL(App)},
+			{"sandbox-same-origin", srv.testURL(App)},
 			{"lookalike", "http://app-corslab.localhost:" + appPort},
 		}
 		for i, c := range cases {

@@ -18,6 +18,7 @@ func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
 	o := s.originsFor(r)
 	req := cors.Request{
 		Origin:      o.pageOrigin(n.Request),
+		Page:        pageKind(n.Request.From),
 		URL:         n.URL,
 		Method:      n.Request.Method,
 		Body:        n.Request.Body != "",
@@ -67,4 +68,20 @@ func engineExchange(ex *capture.Exchange) cors.Exchange {
 		Status:          ex.Response.Status,
 		ResponseHeaders: ex.Response.Headers,
 	}
+}
+
+// pageKind names, for the engine, the kind of page a run's from is, when
+// its origin is not simply its URL's: the frames app's page holds.
+func pageKind(from string) string {
+	switch from {
+	case "sandbox":
+		return cors.PageSandbox
+	case "sandbox-same-origin":
+		return cors.PageSandboxSameOrigin
+	case "data":
+		return cors.PageData
+	case "srcdoc":
+		return cors.PageSrcdoc
+	}
+	return ""
 }

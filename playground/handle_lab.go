@@ -148,15 +148,22 @@ func (s *Server) badPermalink(w http.ResponseWriter, r *http.Request, errs scena
 	}))
 }
 
-// GET /_corslab/runner[?ui=<lab origin>] on app, evil and api: the page
-// that performs the learner's fetch() when the lab asks. It obeys only the
-// lab's origin: by default the UI origin on its own host; ui names it when
-// the host differs, as for the look-alike page, which the app's server
-// serves on another host name (see runnerUI).
+// GET /_corslab/runner[?ui=<lab origin>][&frame=data|srcdoc] on app, evil
+// and api: the page that performs the learner's fetch() when the lab asks.
+// It obeys only the lab's origin: by default the UI origin on its own
+// host; ui names it when the host differs, as for the look-alike page,
+// which the app's server serves on another host name (see runnerUI). With
+// frame, the app's page does not fetch itself: it makes a frame of that
+// kind, which does, and passes the messages on (see runnerFrame).
 func (s *Server) handleRunner(role Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		o := s.originsFor(r)
 		ui, err := s.runnerUI(r.URL.Query(), o)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		frame, err := runnerFrame(r.URL.Query(), role)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -169,8 +176,32 @@ func (s *Server) handleRunner(role Role) http.HandlerFunc {
 			Role:     name,
 			Origin:   o.url(role),
 			UIOrigin: ui,
+			Frame:    frame,
 		}))
 	}
+}
+
+// runnerFrame is the frame parameter of a runner page: "" when there is
+// none, and the page calls fetch() itself, or the kind of frame it makes
+// to call fetch() in: "data", a frame whose document is a data: URL (an
+// opaque origin), or "srcdoc", an <iframe srcdoc> document (which takes
+// the page's own origin). Those pages are the app's, so only the app's
+// runner makes them.
+func runnerFrame(q url.Values, role Role) (string, error) {
+	vs, ok := q["frame"]
+	if !ok {
+		return "", nil
+	}
+	if len(vs) != 1 {
+		return "", fmt.Errorf("frame: give it once; got %d values", len(vs))
+	}
+	if vs[0] != "data" && vs[0] != "srcdoc" {
+		return "", fmt.Errorf("frame: must be data or srcdoc; got %q", vs[0])
+	}
+	if role != App {
+		return "", fmt.Errorf("frame: only the app origin's runner makes a %s frame; this is the %s origin's", vs[0], role)
+	}
+	return vs[0], nil
 }
 
 // runnerUI is the lab origin a runner page takes orders from: its own

@@ -103,17 +103,23 @@ func (o originSet) share(query string) string {
 	return u
 }
 
-// pageOrigin is the serialized origin of the page a run comes from: the
-// sandboxed iframe's origin is opaque, "null"; the look-alike page is on
-// its own host name, on the app's port (see lookalikeOrigin).
+// pageOrigin is the serialized origin of the page a run comes from. The
+// frames app's page holds (html.spec.whatwg.org/#determining-the-origin):
+// one sandboxed without allow-same-origin, and a document from a data: URL,
+// get a new opaque origin, "null"; one sandboxed with allow-same-origin
+// keeps its URL's origin, app's; an <iframe srcdoc> document has no URL of
+// its own and takes its parent's origin, app's again. The look-alike page
+// is on its own host name, on the app's port (see lookalikeOrigin).
 func (o originSet) pageOrigin(r scenario.Request) string {
 	switch r.From {
 	case "evil":
 		return o.url(Evil)
 	case "api":
 		return o.url(API)
-	case "sandbox":
+	case "sandbox", "data":
 		return "null"
+	case "sandbox-same-origin", "srcdoc":
+		return o.url(App)
 	case "lookalike":
 		return o.lookalikeOrigin(r.LookalikeHost)
 	default:

@@ -100,6 +100,11 @@ func TestPageOrigin(t *testing.T) {
 		{scenario.Request{From: "evil"}, "http://127.0.0.1:8084"},
 		{scenario.Request{From: "api"}, "http://127.0.0.1:8082"},
 		{scenario.Request{From: "sandbox"}, "null"},
+		// app's other frames: data: is opaque; srcdoc and a sandbox with
+		// allow-same-origin keep app's origin.
+		{scenario.Request{From: "data"}, "null"},
+		{scenario.Request{From: "srcdoc"}, "http://127.0.0.1:8081"},
+		{scenario.Request{From: "sandbox-same-origin"}, "http://127.0.0.1:8081"},
 		{scenario.Request{From: "lookalike", LookalikeHost: "app-corslab.localhost"}, "http://app-corslab.localhost:8081"},
 	}
 	for _, tt := range tests {

@@ -88,9 +88,11 @@ func isEmbedPath(path string) bool { return strings.HasPrefix(path, "/embed/") }
 //	                          port, and Chromium does, but browsers from
 //	                          before that rule need the ws: origin spelt out
 //	frame-src …               the runner pages: app (also the sandboxed
-//	                          runner, whose URL is the app's), api and evil,
+//	                          runners, whose URL is the app's), api and evil,
 //	                          and look-alike hosts, any name under
-//	                          .localhost on the app's port
+//	                          .localhost on the app's port. The data: and
+//	                          srcdoc frames are not the lab's: app's runner
+//	                          makes them, under its own policy (runnerCSP)
 //	object-src 'none'         no plugins
 //	base-uri 'none'           no <base> to move the page's relative URLs
 //	form-action 'self'        forms post only here (the lab's are never
@@ -177,12 +179,27 @@ func (s *Server) runnerPage(role Role, next http.Handler) http.Handler {
 //	                          'self' may match nothing there (CSP Level 3
 //	                          says so; Chromium matches the URL's origin)
 //	img-src data:             the page icon, "data:,"
+//	frame-src data:           only on the app's runner asked for a data:
+//	                          frame (?frame=data, runnerFrame): the frame
+//	                          the learner's fetch() runs in. An <iframe
+//	                          srcdoc> needs none: its document comes from
+//	                          the attribute, not from a request, so
+//	                          frame-src never sees it
 //	connect-src *             the learner's request may go to any origin
 //	                          (and be redirected anywhere): CSP must never
 //	                          be the reason a run fails. (* is any http:,
 //	                          https:, ws: or wss: URL; a request URL is
 //	                          always a session's http: base and a path.)
 //	object-src 'none', base-uri 'none', form-action 'none'
+//
+// The frames the app's runner makes (?frame=data or srcdoc) hold a page of
+// corslab's too, which loads runner.js from this origin and nothing else.
+// An <iframe srcdoc> document inherits this policy. A data: document
+// should too (HTML gives a local-scheme document its initiator's policy
+// container), but browsers have differed here, and one that gives it no
+// policy leaves it unrestricted. Either way the script loads: its URL is
+// on this origin, which script-src names as well as 'self' (the data:
+// document's origin is opaque). Nothing in either page is inline.
 //
 // On a host CSP cannot name (an IPv6 address) the page gets no policy:
 // without its own origin named, the sandboxed runner could lose its script.
@@ -194,16 +211,21 @@ func (s *Server) runnerCSP(r *http.Request, role Role) string {
 	// On a look-alike host this is the look-alike's origin: o.host is the
 	// host name the browser used.
 	self := "'self' " + o.url(role)
-	return strings.Join([]string{
+	directives := []string{
 		"default-src 'none'",
 		"script-src " + self,
 		"style-src " + self,
 		"img-src data:",
+	}
+	if frame, _ := runnerFrame(r.URL.Query(), role); frame == "data" {
+		directives = append(directives, "frame-src data:")
+	}
+	return strings.Join(append(directives,
 		"connect-src *",
 		"object-src 'none'",
 		"base-uri 'none'",
 		"form-action 'none'",
-	}, "; ")
+	), "; ")
 }
 
 // noSniff wraps the runner's static files (/_corslab/static/ on app, api

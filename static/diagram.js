@@ -246,6 +246,19 @@ function pageLane(from, originURLs, lookalikeHost = "") {
   if (from === "sandbox") {
     return { key: "page", page: true, title: "sandboxed page", sub: "Origin: null" };
   }
+  if (from === "data") {
+    return { key: "page", page: true, title: "data: page", sub: "Origin: null",
+      tip: "a frame whose document is a data: URL, made by app's page: its origin is opaque" };
+  }
+  // These two are app's frames that keep app's origin.
+  if (from === "srcdoc") {
+    return { key: "page", page: true, title: "srcdoc page", sub: hostPort(originURLs.app ?? ""),
+      tip: "an <iframe srcdoc> in app's page: its document takes app's origin" };
+  }
+  if (from === "sandbox-same-origin") {
+    return { key: "page", page: true, title: "sandboxed, same-origin", sub: hostPort(originURLs.app ?? ""),
+      tip: "an iframe served by app, sandbox=\"allow-scripts allow-same-origin\": it keeps app's origin" };
+  }
   if (from === "lookalike") {
     const port = originURLs.app ? new URL(originURLs.app).port : "";
     return { key: "page", page: true, title: "look-alike page", sub: `${lookalikeHost}:${port}` };

@@ -86,6 +86,16 @@ export function pageComment(scenario, urlsByRole) {
   } else if (request.from === "sandbox") {
     lines.push(`// runs in a sandboxed iframe served by ${urlsByRole.app}:`);
     lines.push("// its origin is opaque, so the browser sends Origin: null");
+  } else if (request.from === "sandbox-same-origin") {
+    lines.push(`// runs in an iframe served by ${urlsByRole.app},`);
+    lines.push(`// sandbox="allow-scripts allow-same-origin": still sandboxed, but it keeps`);
+    lines.push(`// its URL's origin, so the browser sends Origin: ${urlsByRole.app}`);
+  } else if (request.from === "data") {
+    lines.push(`// runs in a frame that a page on ${urlsByRole.app} made with a data: URL:`);
+    lines.push("// such a document's origin is opaque, so the browser sends Origin: null");
+  } else if (request.from === "srcdoc") {
+    lines.push(`// runs in an <iframe srcdoc> of a page on ${urlsByRole.app}: the document`);
+    lines.push(`// takes that page's origin, so the browser sends Origin: ${urlsByRole.app}`);
   } else if (request.from === "api" && request.target === "api") {
     lines.push(`// runs in a page on the api origin itself, ${urlsByRole.api}: same-origin`);
   } else {

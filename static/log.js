@@ -461,9 +461,17 @@ function bodyBlock(body, sizeNote = "") {
     pre);
 }
 
+const FROM_LABELS = {
+  lookalike: "a look-alike page (the attacker's)",
+  sandbox: "a sandboxed page (Origin: null)",
+  "sandbox-same-origin": "a sandboxed page with allow-same-origin (app's origin)",
+  data: "a data: page (Origin: null)",
+  srcdoc: "an <iframe srcdoc> page (app's origin)",
+  api: "api (same-origin)",
+};
+
 function fromLabel(from) {
-  if (from === "lookalike") return "a look-alike page (the attacker's)";
-  return from === "sandbox" ? "a sandboxed page (Origin: null)" : from === "api" ? "api (same-origin)" : String(from ?? "?");
+  return Object.hasOwn(FROM_LABELS, from) ? FROM_LABELS[from] : String(from ?? "?");
 }
 
 function clock(iso) {

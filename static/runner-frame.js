@@ -7,11 +7,21 @@
 // origin we loaded it from, and we address our messages to that origin.
 // The frame learns ours from ?ui= (the server checks it): a look-alike
 // page lives on another host name than the lab, so it cannot derive it.
+//
+// Some pages are frames of app's page, each a different source of origin:
+//   sandbox              our iframe, sandbox="allow-scripts": opaque, "null"
+//   sandbox-same-origin  our iframe, sandbox="allow-scripts allow-same-origin":
+//                        sandboxed, yet app's origin
+//   data, srcdoc         app's runner (?frame=), which makes a frame whose
+//                        document is a data: URL (opaque) or an <iframe
+//                        srcdoc> (app's origin), and passes our messages on.
+//                        We talk to app's runner, so to app's origin.
 
 import { nonce } from "./dom.js";
 
 export const RUNNER_TIMEOUT_MS = 15000;
 const RUNNER_PATH = "/_corslab/runner";
+const APP_FRAMES = new Set(["sandbox", "sandbox-same-origin", "data", "srcdoc"]);
 
 export class RunnerFrame {
   /**
@@ -38,7 +48,8 @@ export class RunnerFrame {
    */
   use(from, lookalikeHost = "") {
     const origin = pageOrigin(this.originURLs, from, lookalikeHost);
-    const src = origin ? `${origin}${RUNNER_PATH}?ui=${encodeURIComponent(location.origin)}` : "";
+    const frame = from === "data" || from === "srcdoc" ? `&frame=${from}` : "";
+    const src = origin ? `${origin}${RUNNER_PATH}?ui=${encodeURIComponent(location.origin)}${frame}` : "";
     if (from === this.from && src === this.src && (this.iframe || !src)) return;
     this.from = from;
     this.src = src;
@@ -59,6 +70,9 @@ export class RunnerFrame {
       this.expectedOrigin = "null";
       this.targetOrigin = "*";
     } else {
+      // With allow-same-origin the frame stays sandboxed but keeps the
+      // origin of its URL, app's.
+      if (from === "sandbox-same-origin") iframe.setAttribute("sandbox", "allow-scripts allow-same-origin");
       this.expectedOrigin = origin;
       this.targetOrigin = origin;
     }
@@ -122,13 +136,14 @@ export class RunnerFrame {
 }
 
 /**
- * The origin whose runner page makes the request. The sandboxed frame is
- * served by app. The look-alike page is the app's origin with another host
- * name (a name under .localhost, which the browser sends to this machine),
- * on the app's port: http://app-corslab.localhost:8081.
+ * The origin whose runner page the lab frames. The sandboxed frames are
+ * served by app, and app's runner makes the data: and srcdoc frames. The
+ * look-alike page is the app's origin with another host name (a name under
+ * .localhost, which the browser sends to this machine), on the app's port:
+ * http://app-corslab.localhost:8081.
  */
 export function pageOrigin(originURLs, from, lookalikeHost = "") {
-  if (from === "sandbox") return originURLs.app;
+  if (APP_FRAMES.has(from)) return originURLs.app;
   if (from === "lookalike") {
     const u = new URL(originURLs.app);
     u.hostname = lookalikeHost;

@@ -1,6 +1,7 @@
 // runner.js: runs inside the hidden "runner" frame that the lab loads from
-// another origin (app, evil, the api itself, or a sandboxed frame whose
-// origin is opaque, "null").
+// another origin (app, evil, the api itself, or a sandboxed frame of app's,
+// whose origin is opaque, "null", without allow-same-origin, and app's with
+// it).
 //
 // Because this page, not the lab, calls fetch(), the browser treats the
 // request as coming from this page's origin: it sends Origin: <this origin>,
@@ -9,21 +10,94 @@
 //
 // Messages are checked both ways: we obey only our parent window, and only
 // when it is the lab's origin; we answer only to that origin.
+//
+// With data-frame, app's runner page does not call fetch() itself: it makes
+// a frame of that kind, loads this script in it, and passes the messages on
+// (relay). The frame's runner takes orders from this page's origin instead
+// of the lab's, checked the same way.
 
 const root = document.getElementById("runner");
 const uiOrigin = root.dataset.uiOrigin;
 const MAX_BODY_BYTES = 16 * 1024;
 
-window.addEventListener("message", async (event) => {
-  if (event.source !== window.parent || event.origin !== uiOrigin) return;
-  const msg = event.data;
-  if (!msg || msg.type !== "corslab:run" || typeof msg.id !== "string") return;
-  const outcome = await runFetch(String(msg.url), msg.init || {});
-  window.parent.postMessage({ type: "corslab:result", id: msg.id, outcome }, uiOrigin);
-});
+if (root.dataset.frame) relay(root.dataset.frame);
+else serve();
 
-// Tell the lab we are listening.
-window.parent.postMessage({ type: "corslab:ready" }, uiOrigin);
+function serve() {
+  window.addEventListener("message", async (event) => {
+    if (event.source !== window.parent || event.origin !== uiOrigin) return;
+    const msg = event.data;
+    if (!msg || msg.type !== "corslab:run" || typeof msg.id !== "string") return;
+    const outcome = await runFetch(String(msg.url), msg.init || {});
+    window.parent.postMessage({ type: "corslab:result", id: msg.id, outcome }, uiOrigin);
+  });
+
+  // Tell the lab we are listening.
+  window.parent.postMessage({ type: "corslab:ready" }, uiOrigin);
+}
+
+/**
+ * Makes the frame the learner's fetch() runs in, and passes the lab's
+ * messages to it and its answers back. kind is "data" or "srcdoc".
+ * html.spec.whatwg.org/#determining-the-origin decides each one's origin.
+ */
+function relay(kind) {
+  const frame = document.createElement("iframe");
+  frame.title = `corslab runner (${kind})`;
+  const page = framePage(kind, location.origin);
+  let frameOrigin; // what event.origin must be
+  let frameTarget; // where we send
+  if (kind === "data") {
+    // A document from a data: URL gets a new opaque origin: its messages
+    // come from "null", and it can only be addressed with "*".
+    frame.src = `data:text/html;charset=utf-8,${encodeURIComponent(page)}`;
+    frameOrigin = "null";
+    frameTarget = "*";
+  } else {
+    // An <iframe srcdoc> document has no URL of its own: it takes the
+    // origin of the document that holds the iframe, this page's.
+    frame.srcdoc = page;
+    frameOrigin = location.origin;
+    frameTarget = location.origin;
+  }
+
+  window.addEventListener("message", (event) => {
+    const msg = event.data;
+    if (!msg || typeof msg !== "object") return;
+    if (event.source === window.parent && event.origin === uiOrigin) {
+      if (msg.type !== "corslab:run" || typeof msg.id !== "string") return;
+      frame.contentWindow?.postMessage({ type: msg.type, id: msg.id, url: msg.url, init: msg.init }, frameTarget);
+    } else if (event.source === frame.contentWindow && event.origin === frameOrigin) {
+      // The frame's "ready" is ours: the lab may send once it is listening.
+      if (msg.type === "corslab:ready") {
+        window.parent.postMessage({ type: msg.type }, uiOrigin);
+      } else if (msg.type === "corslab:result" && typeof msg.id === "string") {
+        window.parent.postMessage({ type: msg.type, id: msg.id, outcome: msg.outcome }, uiOrigin);
+      }
+    }
+  });
+  root.append(frame);
+}
+
+/**
+ * The frame's document: a runner that obeys only `parentOrigin`, with this
+ * very script. Its URL is absolute, because a data: document has no base
+ * URL to resolve a path against; it is on this page's origin, which the
+ * runner's Content-Security-Policy names. Inline script would need that
+ * policy to allow it: there is none.
+ */
+function framePage(kind, parentOrigin) {
+  const script = new URL("runner.js", import.meta.url).href;
+  return "<!DOCTYPE html>\n" +
+    `<html lang="en"><head><meta charset="utf-8"><title>corslab runner · ${escapeHTML(kind)}</title></head>\n` +
+    `<body><main id="runner" data-ui-origin="${escapeHTML(parentOrigin)}" data-role="${escapeHTML(kind)}"></main>\n` +
+    `<script type="module" src="${escapeHTML(script)}"></script></body></html>\n`;
+}
+
+/** Text made safe for HTML, in an attribute value or between tags. */
+function escapeHTML(s) {
+  return String(s).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+}
 
 /** Calls fetch() and describes what this page could see of the result. */
 async function runFetch(url, init) {

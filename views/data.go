@@ -81,6 +81,10 @@ type RunnerData struct {
 	Role     string // "app", "evil" or "api": which origin serves this runner
 	Origin   string // this runner's origin, e.g. "http://127.0.0.1:8081"
 	UIOrigin string // the only origin it accepts messages from and replies to
+	// Frame, when not empty, is the kind of frame the page makes and lets
+	// call fetch(), passing the lab's messages on: "data" (a document
+	// from a data: URL) or "srcdoc" (an <iframe srcdoc> document).
+	Frame string
 }
 
 // OriginHomeData is the plain page a learner sees when they open a virtual
@@ -210,6 +214,9 @@ var (
 	fromOptions = []option{
 		{"app", "app — a page on the app origin"},
 		{"sandbox", "sandboxed iframe → Origin: null"},
+		{"sandbox-same-origin", "sandboxed iframe, allow-same-origin → app's origin"},
+		{"data", "data: URL frame → Origin: null"},
+		{"srcdoc", "<iframe srcdoc> → app's origin"},
 		{"evil", "evil — the attacker's page"},
 		{"lookalike", "look-alike origin — the attacker's"},
 		{"api", "api itself → same-origin"},

@@ -3166,7 +3166,7 @@ func signedURLFields(d LabData) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = field("api.cookieSameSite", "The login cookie's SameSite", "Which requests the browser attaches it to. app, api and evil share one site; the sandboxed frame is cross-site.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var161), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = field("api.cookieSameSite", "The login cookie's SameSite", "Which requests the browser attaches it to. app, api and evil share one site; the frames with an opaque origin (sandboxed, data:) are cross-site.").Render(templ.WithChildren(ctx, templ_7745c5c3_Var161), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -28,7 +28,7 @@ type Goal struct {
 // RunMatch matches a run: what the page asked for and what JS got. Every
 // field left empty matches anything.
 type RunMatch struct {
-	From        string `yaml:"from"`        // app, sandbox, evil, api
+	From        string `yaml:"from"`        // as request.from: app, sandbox, data, evil…
 	Target      string `yaml:"target"`      // api, s3
 	Method      string `yaml:"method"`      // as passed to fetch(), compared ignoring case
 	Path        string `yaml:"path"`        // the request's path without its query; a final * matches any rest
@@ -74,7 +74,7 @@ func (g Goal) check(ids map[string]bool) string {
 		return fmt.Sprintf("after: %q is not a goal defined before this one", g.After)
 	}
 	if r := g.Run; r != nil {
-		if msg := oneOf("run.from", r.From, "app", "sandbox", "evil", "api", "lookalike"); msg != "" {
+		if msg := oneOf("run.from", r.From, "app", "sandbox", "sandbox-same-origin", "data", "srcdoc", "evil", "api", "lookalike"); msg != "" {
 			return msg
 		}
 		if msg := oneOf("run.target", r.Target, "api", "s3"); msg != "" {

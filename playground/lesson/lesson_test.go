@@ -293,7 +293,7 @@ func TestLessonParseErrors(t *testing.T) {
 		{"after itself", with("after: preflight-seen", "after: put-works"),
 			`03-x.md:17: goal 2: after: "put-works" is not a goal defined before this one`},
 		{"run.from", with(goal2Run, "    run: {from: attacker}\n"),
-			"03-x.md:17: goal 2: " + enum("run.from", "app, sandbox, evil, api, lookalike", "attacker")},
+			"03-x.md:17: goal 2: " + enum("run.from", "app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike", "attacker")},
 		{"run.target", with(goal2Run, "    run: {target: app}\n"),
 			"03-x.md:17: goal 2: " + enum("run.target", "api, s3", "app")},
 		{"run.credentials", with(goal2Run, "    run: {credentials: true}\n"),

@@ -64,9 +64,14 @@ type Proxy struct {
 
 // Request is what the page asks its browser to fetch.
 type Request struct {
-	// From is the origin whose page runs the fetch: app, sandbox (a
-	// sandboxed iframe served by app, so Origin: null), evil, api, or
-	// lookalike (the attacker's look-alike origin, see LookalikeHost).
+	// From is the page that runs the fetch: app, sandbox (an iframe
+	// served by app, sandboxed with allow-scripts only: its origin is
+	// opaque, so Origin: null), sandbox-same-origin (the same iframe with
+	// allow-same-origin too: it keeps app's origin), data (a frame whose
+	// document is a data: URL, made by app's page: opaque, Origin: null),
+	// srcdoc (an <iframe srcdoc> document in app's page: it inherits app's
+	// origin), evil, api, or lookalike (the attacker's look-alike origin,
+	// see LookalikeHost).
 	From string `json:"from"`
 	// LookalikeHost is the host name of the attacker's look-alike origin,
 	// the page From lookalike runs on: http://<LookalikeHost>:<app's port>.

@@ -36,7 +36,9 @@ func Setups() []string { return []string{"three-origins", "two-origins", "one-or
 // The other enumerations are functions, not variables, so that nobody can
 // change them at run time.
 
-func froms() []string       { return []string{"app", "sandbox", "evil", "api", "lookalike"} }
+func froms() []string {
+	return []string{"app", "sandbox", "sandbox-same-origin", "data", "srcdoc", "evil", "api", "lookalike"}
+}
 func targets() []string     { return []string{"api", "s3"} }
 func credentials() []string { return []string{"omit", "same-origin", "include"} }
 func modes() []string       { return []string{"cors", "no-cors", "same-origin"} }

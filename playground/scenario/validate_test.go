@@ -223,7 +223,7 @@ func TestValidate(t *testing.T) {
 				s.Setup = "two-origins"
 				s.Request.From = "API"
 			},
-			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api, lookalike; got "API"; ` +
+			want: FieldErrors{"request.from": `must be one of app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike; got "API"; ` +
 				`the two-origins setup runs the page on the api origin: must be "api"; got "API"`},
 		},
 		{
@@ -239,9 +239,42 @@ func TestValidate(t *testing.T) {
 			edit: func(s *Scenario) { s.Request.From = "sandbox" },
 		},
 		{
+			desc: "a sandboxed iframe with allow-same-origin",
+			edit: func(s *Scenario) { s.Request.From = "sandbox-same-origin" },
+		},
+		{
+			desc: "a frame whose document is a data: URL",
+			edit: func(s *Scenario) { s.Request.From = "data" },
+		},
+		{
+			desc: "an <iframe srcdoc> document",
+			edit: func(s *Scenario) { s.Request.From = "srcdoc" },
+		},
+		{
+			desc: "from names a kind of page, not a URL scheme",
+			edit: func(s *Scenario) { s.Request.From = "data:" },
+			want: FieldErrors{"request.from": `must be one of app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike; got "data:"`},
+		},
+		{
+			desc: "one-origin with the page in a data: frame",
+			edit: func(s *Scenario) {
+				s.Setup = "one-origin"
+				s.Request.From = "data"
+			},
+			want: FieldErrors{"request.from": `the one-origin setup runs the page on the app origin: must be "app"; got "data"`},
+		},
+		{
+			desc: "two-origins with the page in an <iframe srcdoc>",
+			edit: func(s *Scenario) {
+				s.Setup = "two-origins"
+				s.Request.From = "srcdoc"
+			},
+			want: FieldErrors{"request.from": `the two-origins setup runs the page on the api origin: must be "api"; got "srcdoc"`},
+		},
+		{
 			desc: "unknown from",
 			edit: func(s *Scenario) { s.Request.From = "App" },
-			want: FieldErrors{"request.from": `must be one of app, sandbox, evil, api, lookalike; got "App"`},
+			want: FieldErrors{"request.from": `must be one of app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike; got "App"`},
 		},
 		{
 			desc: "the api origin can fetch from itself",
@@ -900,7 +933,7 @@ func TestValidate(t *testing.T) {
 			want: FieldErrors{
 				"version":              "unsupported version 0; this server reads version 1",
 				"setup":                `must be one of three-origins, two-origins, one-origin; got ""`,
-				"request.from":         `must be one of app, sandbox, evil, api, lookalike; got ""`,
+				"request.from":         `must be one of app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike; got ""`,
 				"request.target":       `must be one of api, s3; got ""`,
 				"request.method":       "must not be empty; fetch() needs a method such as GET",
 				"request.path":         `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
