@@ -3,6 +3,7 @@ package playground
 import (
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,4 +54,59 @@ func jsValue[T any](t *testing.T, tab browsertest.Tab, expr string) T {
 		t.Fatalf("evaluating %s: %v", expr, err)
 	}
 	return v
+}
+
+// TestEngineTablesAreProven holds the engine model's tables to the
+// conformance suite, without a browser: a table is verified only if the
+// suite drives its engine, and each departure a table sets is one that a
+// case shows in that engine (and the other way round), so that no
+// departure is modelled on a guess and none the suite found is missing.
+func TestEngineTablesAreProven(t *testing.T) {
+	for _, b := range append(slices.Clone(cors.Engines), cors.Standard) {
+		if b.Verified && (!slices.Contains(browsertest.Engines, b.Name) || engineTable(b.Name) != b) {
+			t.Errorf("the %s table says it is verified, but the suite does not run that engine", b.Name)
+		}
+	}
+	shown := map[string]map[string]bool{} // engine → departure fields its cases show
+	note := func(engine, field string) {
+		if shown[engine] == nil {
+			shown[engine] = map[string]bool{}
+		}
+		shown[engine][field] = true
+	}
+	for _, c := range conformanceCases() {
+		for _, d := range c.differs {
+			for _, engine := range d.engines {
+				note(engine, d.field)
+			}
+		}
+		for _, step := range c.then {
+			if step.cached {
+				for _, engine := range browsertest.Engines {
+					if engineTable(engine).CacheMayDrop {
+						note(engine, "CacheMayDrop")
+					}
+				}
+			}
+		}
+	}
+	for _, engine := range browsertest.Engines {
+		table := reflect.ValueOf(engineTable(engine)).Elem()
+		for i := range table.NumField() {
+			f := table.Type().Field(i)
+			if f.Type.Kind() != reflect.Bool || f.Name == "Verified" {
+				continue
+			}
+			set := table.Field(i).Bool()
+			switch {
+			case set && !shown[engine][f.Name]:
+				t.Errorf("the %s table sets %s, but no conformance case shows it in %s", engine, f.Name, engine)
+			case !set && shown[engine][f.Name]:
+				t.Errorf("a conformance case shows %s in %s, but its table does not set it", f.Name, engine)
+			}
+			if set && cors.Departures[f.Name] == (cors.Departure{}) {
+				t.Errorf("%s has no sentence in cors.Departures", f.Name)
+			}
+		}
+	}
 }

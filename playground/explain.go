@@ -25,6 +25,7 @@ func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
 		Mode:        n.Request.Mode,
 		Credentials: n.Request.Credentials,
 		Redirect:    n.Request.Redirect,
+		Document:    n.DocumentID,
 	}
 	for name, value := range n.Request.Headers {
 		req.Headers = append(req.Headers, [2]string{name, value})

@@ -203,6 +203,10 @@ type newRun struct {
 	// UserAgent picks the engine's browser table.
 	UserAgent  string              `json:"userAgent"`
 	Prediction *session.Prediction `json:"prediction"`
+	// DocumentID names the runner document that ran the fetch (a page
+	// load), for a browser whose preflight cache keeps an opaque origin's
+	// entries per document (cors.Browser.OpaqueCachePerDocument).
+	DocumentID string `json:"documentId"`
 }
 
 // Bounds on what a posted run may carry.
@@ -238,6 +242,9 @@ func (n *newRun) validate() scenario.FieldErrors {
 	if len(n.UserAgent) > maxRunText {
 		errs["userAgent"] = fmt.Sprintf("at most %d bytes", maxRunText)
 	}
+	if !validDocumentID(n.DocumentID) {
+		errs["documentId"] = "at most 32 lower-case letters and digits, or empty"
+	}
 	if p := n.Prediction; p != nil {
 		switch p.Stage {
 		case "", cors.StageRequest, cors.StagePreflight, cors.StageResponse, cors.StageRedirect:
@@ -250,6 +257,19 @@ func (n *newRun) validate() scenario.FieldErrors {
 		return nil
 	}
 	return errs
+}
+
+// validDocumentID: a runner's document id is short, and plain.
+func validDocumentID(id string) bool {
+	if len(id) > 32 {
+		return false
+	}
+	for _, c := range id {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // POST /api/sessions/{id}/runs

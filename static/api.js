@@ -79,13 +79,15 @@ export async function putScenario(sessionId, scenario, { onWait } = {}) {
  * (run.refused, see runOutcome in log.js): then it has no verdict.
  */
 export async function postRun(sessionId, { request, url, since, browser, prediction }, { onWait } = {}) {
-  const run = { request, url, since, browser, userAgent: navigator.userAgent };
+  // The runner's document id goes beside what the browser saw, not in it.
+  const { documentId = "", ...seen } = browser;
+  const run = { request, url, since, browser: seen, userAgent: navigator.userAgent, documentId };
   if (prediction) run.prediction = prediction;
   let { res, data, error } = await sendRun(sessionId, run, onWait);
   // A corslab from before the engine refuses fields it does not know, and
   // records nothing: send the run again as it understands it.
-  if (res?.status === 400 && /unknown field "(userAgent|prediction)"/.test(data?.error ?? "")) {
-    ({ res, data, error } = await sendRun(sessionId, { request, url, since, browser }, onWait));
+  if (res?.status === 400 && /unknown field "(userAgent|prediction|documentId)"/.test(data?.error ?? "")) {
+    ({ res, data, error } = await sendRun(sessionId, { request, url, since, browser: seen }, onWait));
   }
   if (error) return { ok: false, error };
   if (res.ok && data) {

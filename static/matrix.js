@@ -424,6 +424,9 @@ function browserLabel(ua) {
   for (const [re, name] of [
     [/Firefox\/(\d+)/, "Firefox"], [/Edg\/(\d+)/, "Edge"], [/OPR\/(\d+)/, "Opera"],
     [/HeadlessChrome\/(\d+)/, "Headless Chrome"], [/Chrome\/(\d+)/, "Chrome"],
+    // Safari runs on Apple's systems only: WebKit on Linux is WebKitGTK
+    // (or WPE), whose User-Agent claims Safari.
+    [/Linux.*AppleWebKit\/(\d+)/, "WebKitGTK · AppleWebKit"],
     [/Version\/(\d+(?:\.\d+)?).*Safari\//, "Safari"],
   ]) {
     const version = find(re);

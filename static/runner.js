@@ -19,6 +19,10 @@
 const root = document.getElementById("runner");
 const uiOrigin = root.dataset.uiOrigin;
 const MAX_BODY_BYTES = 16 * 1024;
+// Names this document among the runner pages, so that the engine can tell
+// a reloaded frame from the same one: some browsers keep what they cached
+// for an opaque origin per document (the origin itself, not "null").
+const DOCUMENT_ID = Math.random().toString(36).slice(2, 12);
 
 if (root.dataset.frame) relay(root.dataset.frame);
 else serve();
@@ -103,7 +107,7 @@ function escapeHTML(s) {
 async function runFetch(url, init) {
   const outcome = {
     ok: false, status: 0, error: "", type: "", redirected: false, url: "",
-    headers: [], body: "", bodyTruncated: false, durationMs: 0,
+    headers: [], body: "", bodyTruncated: false, durationMs: 0, documentId: DOCUMENT_ID,
   };
   const started = performance.now();
   try {

@@ -24,7 +24,7 @@ const STAGE_WORDS = {
 };
 
 /** Which browser's rules the engine used. */
-const BROWSER_NAMES = { chromium: "Chromium", firefox: "Firefox", safari: "Safari", spec: "the Fetch spec" };
+const BROWSER_NAMES = { chromium: "Chromium", firefox: "Firefox", webkit: "WebKit", safari: "Safari", spec: "the Fetch spec" };
 
 /** "preflight" → "at the preflight"; unknown or "" → "". */
 export function stageWords(stage) {
@@ -132,6 +132,7 @@ export function explanation(run, browserText, { heading = false } = {}) {
     // The pane beside the diagram: every step, in order.
     return el("div", { class: "explanation" },
       el("h3", { class: "explain-title" }, "Why ", el("span", { class: "muted" }, `(the model, ${rules} rules)`)),
+      rulesNote(v),
       agreement(v, browserText, rules),
       predictionLine(run.prediction, v),
       stepsList(v),
@@ -149,6 +150,19 @@ export function explanation(run, browserText, { heading = false } = {}) {
         el("summary", {}, `All ${v.steps.length} steps (the model, ${rules} rules)`),
         stepsList(v), exposedLine(v))
       : null);
+}
+
+/**
+ * Which engine's rules the model used, and whether corslab's suite checks
+ * them against that engine: "Firefox's rules (Gecko), checked against
+ * Debian's Firefox ESR. Verified: every case of corslab's suite runs in it."
+ */
+function rulesNote(v) {
+  if (!v.about) return null;
+  return el("p", { class: "rules-note muted" }, v.about, " ",
+    v.verified
+      ? "Verified: corslab's conformance suite runs every case in this engine."
+      : "Not verified: corslab's suite does not run in this browser, so the model follows the standard.");
 }
 
 /**

@@ -57,6 +57,66 @@ type Browser struct {
 	// on its own, so two Accept headers of 100 bytes are both safelisted; a
 	// browser that stores them combined ("a, b") judges the combined value.
 	CombinesHeaderValues bool
+
+	// NoSafelistedTotal: the standard preflights a request whose
+	// safelisted header values add up to more than 1,024 bytes; a browser
+	// may not count the total.
+	NoSafelistedTotal bool
+
+	// NoDefaultMaxAge: without a valid Access-Control-Max-Age (absent, or
+	// not a number) the standard caches a preflight for 5 seconds; a
+	// browser may cache nothing.
+	NoDefaultMaxAge bool
+
+	// CacheCredentialsExact: a preflight cached for a request with
+	// credentials also serves requests without, in the standard; a browser
+	// may serve only requests of the same credentials mode.
+	CacheCredentialsExact bool
+
+	// CacheWildcardLiteral: a cached `*` from Access-Control-Allow-Methods
+	// or -Headers serves any method or header (without credentials) in
+	// the standard; a browser may cache `*` as a name, so another method
+	// or header is preflighted again.
+	CacheWildcardLiteral bool
+
+	// PreflightAfterRedirect: the standard decides at each hop whether the
+	// request needs a preflight, so a PUT that a 303 turned into a plain
+	// GET goes without one; a browser may preflight every hop after a
+	// request needed one.
+	PreflightAfterRedirect bool
+
+	// CacheMayDrop: a cached preflight serves until its max-age runs out,
+	// in the standard; a browser may drop an entry sooner, at times the
+	// page cannot see, so a repeat may or may not be preflighted again.
+	CacheMayDrop bool
+
+	// OpaqueCachePerDocument: the standard keys the preflight cache on
+	// the serialized origin, so every document whose origin is opaque
+	// shares the entries made for `null`; a browser may key them on the
+	// opaque origin itself, so that only the same document reuses them.
+	OpaqueCachePerDocument bool
+
+	// KeepsAuthorizationOnRedirect: the standard drops Authorization when
+	// a redirect leads to another origin; a browser may keep it, and so
+	// preflight the next hop for it.
+	KeepsAuthorizationOnRedirect bool
+
+	// NoCORSOriginNull: a no-cors request that carries Origin (a POST)
+	// carries the page's origin in the standard; a browser may send
+	// `Origin: null` when the request is cross-origin.
+	NoCORSOriginNull bool
+
+	// SameSiteFromTopLevel: the standard's SameSite rule compares the
+	// server's site with the page that made the request and every frame
+	// above it, and an opaque origin is no site at all; a browser may
+	// compare it with the top-level page's site only.
+	SameSiteFromTopLevel bool
+
+	// PreflightOriginUntainted: after a redirect taints the request's
+	// origin, the standard sends `Origin: null` on the preflight as on the
+	// request; a browser may send the page's origin on the preflight, and
+	// check the preflight's answer against it.
+	PreflightOriginUntainted bool
 }
 
 // Departure is a rule on which a browser and the standard differ.
@@ -65,8 +125,9 @@ type Departure struct {
 	Does string // what the browser does
 }
 
-// departures explains each departure field of Browser.
-var departures = map[string]Departure{
+// Departures explains each departure field of Browser: what the standard
+// says, and what a browser that departs does.
+var Departures = map[string]Departure{
 	"WildcardCoversAuthorization": {
 		Spec: "`Access-Control-Allow-Headers: *` never covers `Authorization`, which must be named",
 		Does: "lets `*` cover it when no credentials are included",
@@ -87,11 +148,55 @@ var departures = map[string]Departure{
 		Spec: "a negative Access-Control-Max-Age is not a number of seconds, so the preflight is cached for the default 5 s",
 		Does: "clamps it to 0 and caches nothing",
 	},
+	"NoSafelistedTotal": {
+		Spec: "safelisted headers whose values add up to more than 1,024 bytes need a preflight",
+		Does: "judges each safelisted header alone and never counts the total",
+	},
+	"NoDefaultMaxAge": {
+		Spec: "a preflight answered without a valid Access-Control-Max-Age (absent, or not a number) is cached for 5 s",
+		Does: "caches nothing then",
+	},
+	"CacheCredentialsExact": {
+		Spec: "a preflight cached for a request with credentials also serves requests without them",
+		Does: "reuses a cached preflight only for a request of the same credentials mode",
+	},
+	"CacheWildcardLiteral": {
+		Spec: "a cached `*` from `Access-Control-Allow-Methods` or `-Headers` serves any method or header while it lasts (without credentials)",
+		Does: "keeps `*` in its cache as a name, so another method or header is preflighted again",
+	},
+	"PreflightAfterRedirect": {
+		Spec: "each hop is preflighted only if its own method and headers need it, so a request a redirect made simple goes without",
+		Does: "preflights every later hop of a request that needed a preflight",
+	},
+	"CacheMayDrop": {
+		Spec: "a cached preflight serves every matching request until its max-age runs out",
+		Does: "may drop it sooner: its source discards an entry when it has looked the server's host up again since the entry was stored, and corslab's runs see a repeat preflighted again now and then",
+	},
+	"OpaqueCachePerDocument": {
+		Spec: "preflights are cached under the serialized origin, so every opaque-origin document shares what was cached for `null`",
+		Does: "keys the cache on the opaque origin itself: a reloaded sandboxed frame is a new origin, and is preflighted again",
+	},
+	"KeepsAuthorizationOnRedirect": {
+		Spec: "a redirect to another origin drops `Authorization` from the request",
+		Does: "keeps `Authorization`, so the next hop carries it and is preflighted for it",
+	},
+	"NoCORSOriginNull": {
+		Spec: "a `no-cors` request that carries `Origin` (a POST) carries the page's origin",
+		Does: "sends `Origin: null` on a cross-origin `no-cors` request",
+	},
+	"SameSiteFromTopLevel": {
+		Spec: "`SameSite` compares the server's site with the page that made the request and every frame above it, and a page with an opaque origin is no site at all, so `SameSite=Lax` cookies stay behind",
+		Does: "compares it with the top-level page's site only: the lab is on the server's site, so `SameSite=Lax` cookies go along",
+	},
+	"PreflightOriginUntainted": {
+		Spec: "after a redirect taints the request's origin, the preflight carries `Origin: null` like the request",
+		Does: "sends the page's own origin on the preflight, and checks the preflight's answer against it, while the request after it carries `Origin: null`",
+	},
 }
 
 // Note is the sentence a step carries when a departure shaped it.
 func (b *Browser) Note(field string) string {
-	d := departures[field]
+	d := Departures[field]
 	return "The spec says " + d.Spec + "; " + b.Title + " " + d.Does + "."
 }
 
@@ -113,12 +218,32 @@ var (
 		Name: "firefox", Title: "Firefox", Verified: true,
 		About:       "Firefox's rules (Gecko), checked against Debian's Firefox ESR.",
 		MaxAgeLimit: 86400,
+
+		NegativeMaxAgeIsZero:        true,
+		NoDefaultMaxAge:             true,
+		CacheCredentialsExact:       true,
+		CacheMayDrop:                true,
+		CacheWildcardLiteral:        true,
+		WildcardCoversAuthorization: true,
+		NoSafelistedTotal:           true,
+		PreflightAfterRedirect:      true,
+		PreflightOriginUntainted:    true,
 	}
 	WebKit = &Browser{
 		Name: "webkit", Title: "WebKit", Verified: true,
 		About: "WebKit's rules, checked against Debian's WebKitGTK, which stands in for Safari: " +
 			"the CORS code is WebKit's own, but Safari's cookie policy and network stack differ from WebKitGTK's.",
 		MaxAgeLimit: 600,
+
+		NegativeMaxAgeIsZero:         true,
+		CacheOneEntryPerURL:          true,
+		OpaqueCachePerDocument:       true,
+		WildcardCoversAuthorization:  true,
+		CombinesHeaderValues:         true,
+		PreflightAfterRedirect:       true,
+		KeepsAuthorizationOnRedirect: true,
+		NoCORSOriginNull:             true,
+		SameSiteFromTopLevel:         true,
 	}
 	Standard = &Browser{
 		Name: "spec", Title: "the standard",

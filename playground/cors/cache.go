@@ -43,28 +43,32 @@ type key struct {
 
 // methodHit returns the entry that lets method skip a preflight.
 // fetch.spec.whatwg.org/#concept-cache-match-method
-func (c *Cache) methodHit(k key, method string, now time.Time) (cacheEntry, bool) {
-	return c.find(k, now, func(e cacheEntry) bool {
-		return e.header == "" && (e.method == method || e.method == "*" && !k.credentials)
+func (c *Cache) methodHit(b *Browser, k key, method string, now time.Time) (cacheEntry, bool) {
+	wildcard := !k.credentials && !b.CacheWildcardLiteral
+	return c.find(b, k, now, func(e cacheEntry) bool {
+		return e.header == "" && (e.method == method || e.method == "*" && wildcard)
 	})
 }
 
 // headerHit returns the entry that lets a header skip a preflight.
 // fetch.spec.whatwg.org/#concept-cache-match-header
-func (c *Cache) headerHit(k key, name string, now time.Time) (cacheEntry, bool) {
-	return c.find(k, now, func(e cacheEntry) bool {
+func (c *Cache) headerHit(b *Browser, k key, name string, now time.Time) (cacheEntry, bool) {
+	return c.find(b, k, now, func(e cacheEntry) bool {
 		return e.header != "" && (strings.EqualFold(e.header, name) ||
-			e.header == "*" && !k.credentials && !strings.EqualFold(name, "authorization"))
+			e.header == "*" && !k.credentials && !b.CacheWildcardLiteral && !strings.EqualFold(name, "authorization"))
 	})
 }
 
 // find returns the newest live entry that matches the request and match.
 // An entry made for a request with credentials also serves one without,
-// but not the other way round. fetch.spec.whatwg.org/#concept-cache-match
-func (c *Cache) find(k key, now time.Time, match func(cacheEntry) bool) (cacheEntry, bool) {
+// but not the other way round (in a browser whose table says
+// CacheCredentialsExact, only one of the same mode).
+// fetch.spec.whatwg.org/#concept-cache-match
+func (c *Cache) find(b *Browser, k key, now time.Time, match func(cacheEntry) bool) (cacheEntry, bool) {
 	for i := len(c.entries) - 1; i >= 0; i-- {
 		e := c.entries[i]
-		if e.origin == k.origin && e.url == k.url && (e.credentials || !k.credentials) && !e.expired(now) && match(e) {
+		creds := e.credentials == k.credentials || e.credentials && !b.CacheCredentialsExact
+		if e.origin == k.origin && e.url == k.url && creds && !e.expired(now) && match(e) {
 			return e, true
 		}
 	}

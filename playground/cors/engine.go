@@ -26,6 +26,10 @@ type Request struct {
 	Mode        string      // cors, no-cors, same-origin
 	Credentials string      // omit, same-origin, include
 	Redirect    string      // follow, error, manual
+	// Document names the page load that ran the fetch (the runner
+	// document), for a browser that caches preflights per opaque document
+	// (Browser.OpaqueCachePerDocument).
+	Document string
 }
 
 // Exchange is one request and response as a server recorded them.
@@ -53,8 +57,13 @@ const (
 type Verdict struct {
 	// OK says whether JS gets the response: fetch() resolves with a
 	// response that is not opaque.
-	OK      bool   `json:"ok"`
-	Browser string `json:"browser"`
+	OK bool `json:"ok"`
+	// Browser names the table the model used (Browser.Name); Verified
+	// and About say whether the suite checks that table in a real engine,
+	// and what it stands for.
+	Browser  string `json:"browser"`
+	Verified bool   `json:"verified"`
+	About    string `json:"about"`
 	// Stage and FailedSeq say where the fetch failed: the stage, and the
 	// exchange (0 when no exchange is to blame, e.g. fetch() threw).
 	Stage     string `json:"stage"`
@@ -94,7 +103,7 @@ func Explain(b *Browser, req Request, exchanges []Exchange, cache *Cache, now ti
 		cache = &Cache{}
 	}
 	e := &explainer{b: b, req: req, exchanges: exchanges, cache: cache, now: now}
-	e.v = Verdict{Browser: b.Name, Steps: []Step{}, Exposed: []string{}}
+	e.v = Verdict{Browser: b.Name, Verified: b.Verified, About: b.About, Steps: []Step{}, Exposed: []string{}}
 	e.run()
 	return e.v
 }
@@ -110,13 +119,16 @@ type explainer struct {
 	now       time.Time
 	v         Verdict
 
-	method    string
-	url       *url.URL
-	headers   [][2]string
-	body      bool
-	tainted   bool   // fetch.spec.whatwg.org/#concept-request-tainted-origin
-	tainting  string // basic, cors or opaque: fetch.spec.whatwg.org/#concept-request-response-tainting
-	redirects int
+	method  string
+	url     *url.URL
+	headers [][2]string
+	body    bool
+	tainted bool // fetch.spec.whatwg.org/#concept-request-tainted-origin
+	// preflighted: an earlier hop of this fetch needed a preflight (for
+	// a browser whose table says PreflightAfterRedirect).
+	preflighted bool
+	tainting    string // basic, cors or opaque: fetch.spec.whatwg.org/#concept-request-response-tainting
+	redirects   int
 }
 
 func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format string, args ...any) *Step {
@@ -236,12 +248,18 @@ func (e *explainer) hop() (Exchange, bool) {
 			return Exchange{}, false
 		}
 		e.tainting = "opaque"
-		e.step(true, e.stageOf(), "main-fetch", 0, "Mode `no-cors`: the browser sends the request without CORS and will hand JS an opaque response.")
+		st := e.step(true, e.stageOf(), "main-fetch", 0, "Mode `no-cors`: the browser sends the request without CORS and will hand JS an opaque response.")
+		if e.b.NoCORSOriginNull && e.method != "GET" && e.method != "HEAD" {
+			st.Text += fmt.Sprintf(" %s sends it with `Origin: null`.", e.b.Title)
+			st.Note = e.b.Note("NoCORSOriginNull")
+		}
 	default:
 		e.tainting = "cors"
 		unsafe := e.unsafeNames()
-		preflight = !SafelistedMethod(e.method) || len(unsafe) > 0
-		e.explainCrossOrigin(target, unsafe)
+		forced := e.preflighted && e.b.PreflightAfterRedirect
+		preflight = !SafelistedMethod(e.method) || len(unsafe) > 0 || forced
+		e.explainCrossOrigin(target, unsafe, forced)
+		e.preflighted = e.preflighted || preflight
 	}
 	if preflight && !e.preflight() {
 		return Exchange{}, false
@@ -251,7 +269,7 @@ func (e *explainer) hop() (Exchange, bool) {
 		e.fail(e.stageOf(), "http-fetch", 0, "No `%s %s` reached a server: the browser stopped before sending it (a network error).", e.method, e.url.Path)
 		return Exchange{}, false
 	}
-	e.checkOrigin(ex)
+	e.checkOrigin(ex, e.requestOrigin())
 	e.explainCookies(ex)
 	if ex.Status == 0 {
 		e.fail(e.stageOf(), "http-fetch", ex.Seq, "The server closed the connection without answering: a network error.")
@@ -286,7 +304,9 @@ func (e *explainer) sendStage() string {
 
 // explainCrossOrigin says why the request is cross-origin and whether it
 // needs a preflight.
-func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
+// forced says the browser preflights a request that needs none
+// (PreflightAfterRedirect).
+func (e *explainer) explainCrossOrigin(target string, unsafe []string, forced bool) {
 	from := "`" + e.serializedOrigin() + "`"
 	why := "is a different origin"
 	if e.req.Origin == "null" {
@@ -307,9 +327,38 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 		if e.b.CombinesHeaderValues && len(e.judged()) != len(e.headers) {
 			st.Note = e.b.Note("CombinesHeaderValues")
 		}
+	case forced:
+		st := e.step(true, StagePreflight, "http-redirect-fetch", 0, "The method and headers are CORS-safelisted now, but %s preflights this hop anyway: an earlier hop of the fetch needed a preflight.", e.b.Title)
+		st.Note = e.b.Note("PreflightAfterRedirect")
 	default:
-		e.step(true, e.stageOf(), "cors-safelisted-request-header", 0, "The method and headers are all CORS-safelisted: no preflight, the browser sends the request straight away.")
+		st := e.step(true, e.stageOf(), "cors-safelisted-request-header", 0, "The method and headers are all CORS-safelisted: no preflight, the browser sends the request straight away.")
+		if size := e.safelistedSize(); size > maxSafelistedTotal {
+			st.Text += fmt.Sprintf(" Their values add up to %d bytes, over the 1,024 the standard allows, but %s does not count the total.", size, e.b.Title)
+			st.Note = e.b.Note("NoSafelistedTotal")
+		}
 	}
+}
+
+// maxSafelistedTotal bounds the bytes of safelisted header values a
+// request may carry without a preflight.
+// fetch.spec.whatwg.org/#cors-unsafe-request-header-names
+const maxSafelistedTotal = 1024
+
+// safelistedSize adds up the values of the safelisted headers.
+func (e *explainer) safelistedSize() int {
+	size := 0
+	for _, h := range e.judged() {
+		if ok, _ := safelistedRequestHeader(h[0], h[1]); ok {
+			size += len(h[1])
+		}
+	}
+	return size
+}
+
+// overSafelistedTotal reports whether the safelisted values together
+// need a preflight in this browser.
+func (e *explainer) overSafelistedTotal() bool {
+	return !e.b.NoSafelistedTotal && e.safelistedSize() > maxSafelistedTotal
 }
 
 // unsafeNames are the CORS-unsafe request-header names: lower case,
@@ -317,16 +366,14 @@ func (e *explainer) explainCrossOrigin(target string, unsafe []string) {
 // fetch.spec.whatwg.org/#cors-unsafe-request-header-names
 func (e *explainer) unsafeNames() []string {
 	var unsafe, maybe []string
-	size := 0
 	for _, h := range e.judged() {
 		if ok, _ := safelistedRequestHeader(h[0], h[1]); ok {
 			maybe = append(maybe, strings.ToLower(h[0]))
-			size += len(h[1])
 		} else {
 			unsafe = append(unsafe, strings.ToLower(h[0]))
 		}
 	}
-	if size > 1024 {
+	if e.overSafelistedTotal() {
 		unsafe = append(unsafe, maybe...)
 	}
 	slices.Sort(unsafe)
@@ -336,16 +383,13 @@ func (e *explainer) unsafeNames() []string {
 // unsafeReasons says, per header, why it is not safelisted.
 func (e *explainer) unsafeReasons() []string {
 	var out []string
-	size := 0
 	for _, h := range e.judged() {
 		if ok, why := safelistedRequestHeader(h[0], h[1]); !ok {
 			out = append(out, fmt.Sprintf("`%s` (%s)", h[0], why))
-		} else {
-			size += len(h[1])
 		}
 	}
-	if size > 1024 {
-		out = append(out, fmt.Sprintf("safelisted headers whose values add up to %d bytes, over the 1,024 allowed", size))
+	if e.overSafelistedTotal() {
+		out = append(out, fmt.Sprintf("safelisted headers whose values add up to %d bytes, over the 1,024 allowed", e.safelistedSize()))
 	}
 	return out
 }
@@ -380,8 +424,35 @@ func (e *explainer) serializedOrigin() string {
 
 func (e *explainer) credentials() bool { return e.req.Credentials == "include" }
 
+// requestOrigin is the Origin header the model expects on a request (not
+// a preflight): the serialized origin, or `null` on a cross-origin no-cors
+// request in a browser whose table says NoCORSOriginNull.
+func (e *explainer) requestOrigin() string {
+	if e.tainting == "opaque" && e.b.NoCORSOriginNull {
+		return "null"
+	}
+	return e.serializedOrigin()
+}
+
+// preflightOrigin is the origin a preflight carries, and its answer is
+// checked against: the request's, or, in a browser whose table says
+// PreflightOriginUntainted, the page's own even after a taint.
+func (e *explainer) preflightOrigin() string {
+	if e.tainted && e.b.PreflightOriginUntainted {
+		return e.req.Origin
+	}
+	return e.serializedOrigin()
+}
+
+// cacheKey keys the preflight cache: on the origin the preflight carried
+// (an opaque one per document, in a browser whose table says
+// OpaqueCachePerDocument).
 func (e *explainer) cacheKey() key {
-	return key{origin: e.serializedOrigin(), url: e.url.String(), credentials: e.credentials()}
+	origin := e.preflightOrigin()
+	if origin == "null" && e.b.OpaqueCachePerDocument {
+		origin += " " + e.req.Document
+	}
+	return key{origin: origin, url: e.url.String(), credentials: e.credentials()}
 }
 
 // preflight checks the cache, then the OPTIONS exchange.
@@ -389,7 +460,9 @@ func (e *explainer) cacheKey() key {
 func (e *explainer) preflight() bool {
 	k := e.cacheKey()
 	unsafe := e.unsafeNames()
-	if hit, ok := e.cached(k, unsafe); ok {
+	// A preflight with nothing to ask (PreflightAfterRedirect) finds no
+	// entry in the cache to serve it: hit.stored is zero.
+	if hit, ok := e.cached(k, unsafe); ok && !hit.stored.IsZero() {
 		ago := e.now.Sub(hit.stored).Round(100 * time.Millisecond)
 		next := e.peek()
 		if next == nil || next.Method != "OPTIONS" {
@@ -398,7 +471,12 @@ func (e *explainer) preflight() bool {
 		}
 		// The browser asked again though the model thinks it need not:
 		// take the browser's word and check the new preflight.
-		e.surprise(true, StageCache, "concept-cache", 0, "The model expected the browser to reuse the preflight it cached %s ago (Max-Age %d), but it sent a new one.", ago, hit.maxAge)
+		if e.b.CacheMayDrop {
+			st := e.step(true, StageCache, "concept-cache", 0, "%s could have reused the preflight it cached %s ago (Max-Age %d), but it had dropped it: it sent a new one.", e.b.Title, ago, hit.maxAge)
+			st.Note = e.b.Note("CacheMayDrop")
+		} else {
+			e.surprise(true, StageCache, "concept-cache", 0, "The model expected the browser to reuse the preflight it cached %s ago (Max-Age %d), but it sent a new one.", ago, hit.maxAge)
+		}
 	}
 	next := e.peek()
 	if next != nil && next.Method != "OPTIONS" && next.Method == e.method && sameURL(next.URL, e.url) {
@@ -410,7 +488,11 @@ func (e *explainer) preflight() bool {
 		e.fail(StagePreflight, "cors-preflight-fetch", 0, "The browser needed a preflight, but no OPTIONS reached a server: a network error.")
 		return false
 	}
-	e.checkOrigin(ex)
+	e.checkOrigin(ex, e.preflightOrigin())
+	if e.preflightOrigin() != e.serializedOrigin() {
+		st := e.step(true, StagePreflight, "serializing-a-request-origin", ex.Seq, "The origin is tainted, yet %s sends this preflight with `Origin: %s`, the page's own, and will check its answer against that; the request after it carries `Origin: %s`.", e.b.Title, e.preflightOrigin(), e.serializedOrigin())
+		st.Note = e.b.Note("PreflightOriginUntainted")
+	}
 	if acrm := header(ex.RequestHeaders, "Access-Control-Request-Method"); acrm != e.method {
 		e.surprise(false, StagePreflight, "cors-preflight-fetch", ex.Seq, "The preflight asked for method `%s`; the model expected `%s`.", acrm, e.method)
 	}
@@ -433,14 +515,14 @@ func (e *explainer) cached(k key, unsafe []string) (cacheEntry, bool) {
 		}
 	}
 	if !SafelistedMethod(e.method) {
-		c, ok := e.cache.methodHit(k, e.method, e.now)
+		c, ok := e.cache.methodHit(e.b, k, e.method, e.now)
 		if !ok {
 			return cacheEntry{}, false
 		}
 		consider(c)
 	}
 	for _, name := range unsafe {
-		c, ok := e.cache.headerHit(k, name, e.now)
+		c, ok := e.cache.headerHit(e.b, k, name, e.now)
 		if !ok {
 			return cacheEntry{}, false
 		}
@@ -529,6 +611,14 @@ func (e *explainer) maxAge(ex Exchange) (int, *Step) {
 	raw, present := headerOK(ex.ResponseHeaders, "Access-Control-Max-Age")
 	seconds, err := strconv.Atoi(strings.TrimSpace(raw))
 	switch {
+	case !present && e.b.NoDefaultMaxAge:
+		st := e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "With no `Access-Control-Max-Age`, %s caches nothing: the next request is preflighted again.", e.b.Title)
+		st.Note = e.b.Note("NoDefaultMaxAge")
+		return 0, st
+	case (err != nil || !allDigits(strings.TrimSpace(raw))) && !(err == nil && seconds < 0) && e.b.NoDefaultMaxAge:
+		st := e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "`Access-Control-Max-Age: %s` is not a number of seconds, and then %s caches nothing: the next request is preflighted again.", raw, e.b.Title)
+		st.Note = e.b.Note("NoDefaultMaxAge")
+		return 0, st
 	case !present:
 		return DefaultMaxAge, e.step(true, StageCache, "http-access-control-max-age", ex.Seq, "With no `Access-Control-Max-Age` the browser caches it for the default %d s: a repeat within that time sends no OPTIONS.", DefaultMaxAge)
 	case err == nil && seconds < 0 && e.b.NegativeMaxAgeIsZero:
@@ -550,6 +640,9 @@ func (e *explainer) maxAge(ex Exchange) (int, *Step) {
 // Access-Control-Allow-Credentials. fetch.spec.whatwg.org/#cors-check
 func (e *explainer) corsCheck(ex Exchange, stage string) bool {
 	origin := e.serializedOrigin()
+	if stage == StagePreflight {
+		origin = e.preflightOrigin()
+	}
 	acao, present := headerOK(ex.ResponseHeaders, "Access-Control-Allow-Origin")
 	what := "the response"
 	switch stage {
@@ -638,7 +731,9 @@ func (e *explainer) redirect(ex Exchange) outcome {
 	}
 	from, to := originOf(e.url), originOf(next)
 	if from != to {
-		if e.hasHeader("Authorization") {
+		if e.hasHeader("Authorization") && e.b.KeepsAuthorizationOnRedirect {
+			changes = append(changes, fmt.Sprintf("%s keeps `Authorization` (%s)", e.b.Title, e.b.Note("KeepsAuthorizationOnRedirect")))
+		} else if e.hasHeader("Authorization") {
 			changes = append(changes, "`Authorization` is dropped on a redirect to another origin")
 			e.headers = slices.DeleteFunc(e.headers, func(h [2]string) bool { return strings.EqualFold(h[0], "Authorization") })
 		}
@@ -720,6 +815,9 @@ func (e *explainer) explainCookies(ex Exchange) {
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "A same-origin request: the browser sends the cookies it has for this host. %s", carried)
 	case e.req.Credentials != "include":
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `%s` on a cross-origin request: the browser sends no cookies. %s", e.req.Credentials, carried)
+	case (e.req.Origin == "null" || otherHost(e.req.Origin, ex.URL)) && e.b.SameSiteFromTopLevel:
+		st := e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: %s judges `SameSite` by the top-level page, the lab, which is on the server's site, so the browser sends the cookies it has for this host, `SameSite=Lax` ones included (a browser that blocks third-party cookies may still keep some back). %s", e.b.Title, carried)
+		st.Note = e.b.Note("SameSiteFromTopLevel")
 	case e.req.Origin == "null":
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`, but from an opaque origin the request counts as cross-site, so cookies marked `SameSite=Lax` or `Strict` stay behind. %s", carried)
 	case otherHost(e.req.Origin, ex.URL):
@@ -748,14 +846,15 @@ func hostOf(u string) string {
 	return strings.ToLower(p.Hostname())
 }
 
-// checkOrigin explains the Origin header a request arrived with.
-func (e *explainer) checkOrigin(ex Exchange) {
+// checkOrigin explains the Origin header a request arrived with, when it
+// is not the one the model expected.
+func (e *explainer) checkOrigin(ex Exchange, want string) {
 	got, present := headerOK(ex.RequestHeaders, "Origin")
 	if !present || e.tainting == "basic" {
 		return
 	}
-	if got != e.serializedOrigin() {
-		e.surprise(false, e.stageOf(), "serializing-a-request-origin", ex.Seq, "The request arrived with `Origin: %s`; the model expected `%s`.", got, e.serializedOrigin())
+	if got != want {
+		e.surprise(false, e.stageOf(), "serializing-a-request-origin", ex.Seq, "The request arrived with `Origin: %s`; the model expected `%s`.", got, want)
 	}
 }
 
