@@ -2,8 +2,10 @@ package playground
 
 import (
 	"context"
+	"os"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,5 +110,47 @@ func TestEngineTablesAreProven(t *testing.T) {
 				t.Errorf("%s has no sentence in cors.Departures", f.Name)
 			}
 		}
+	}
+}
+
+// TestReadmeDepartures holds the README's table of departures to the
+// engine model's tables: one row per departure field, "yes" in the column
+// of each engine whose table sets it.
+func TestReadmeDepartures(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string][]string{} // field → the three engine cells
+	for line := range strings.Lines(string(readme)) {
+		cells := strings.Split(strings.TrimSpace(line), "|")
+		if len(cells) != 6 {
+			continue
+		}
+		_, name, found := strings.Cut(cells[1], "(`")
+		if !found {
+			continue
+		}
+		field, _, _ := strings.Cut(name, "`)")
+		rows[field] = []string{strings.TrimSpace(cells[2]), strings.TrimSpace(cells[3]), strings.TrimSpace(cells[4])}
+	}
+	for field := range cors.Departures {
+		row, ok := rows[field]
+		if !ok {
+			t.Errorf("the README's table has no row for %s", field)
+			continue
+		}
+		for i, engine := range browsertest.Engines {
+			want := ""
+			if departsIn(engineTable(engine), field) {
+				want = "yes"
+			}
+			if row[i] != want {
+				t.Errorf("the README says %q for %s in %s; its table says %q", row[i], field, engine, want)
+			}
+		}
+	}
+	if len(rows) != len(cors.Departures) {
+		t.Errorf("the README's table has %d rows, the model %d departures", len(rows), len(cors.Departures))
 	}
 }

@@ -35,14 +35,14 @@ func TestLessonSolutions(t *testing.T) {
 	browsertest.Each(t, func(t *testing.T, browser browsertest.Browser) {
 		tab := browser.NewTab(t)
 		for _, l := range curriculum {
-			t.Run(l.Slug, func(t *testing.T) { solveLesson(t, srv, tab, l, origins) })
+			t.Run(l.Slug, func(t *testing.T) { solveLesson(t, srv, tab, browser.Engine(), l, origins) })
 		}
 	})
 }
 
 // solveLesson applies a lesson's solution in tab, in a new session, and
-// checks that every goal is met.
-func solveLesson(t *testing.T, srv *Server, tab browsertest.Tab, l *lesson.Lesson, origins map[string]string) {
+// checks that every goal is met (but those unreachableGoals lists).
+func solveLesson(t *testing.T, srv *Server, tab browsertest.Tab, engine string, l *lesson.Lesson, origins map[string]string) {
 	id := openLabTab(t, tab, srv.testURL(UI)+"/lessons/"+l.Slug)
 	runs := 0
 	for i, step := range l.Solution {
@@ -70,6 +70,10 @@ func solveLesson(t *testing.T, srv *Server, tab browsertest.Tab, l *lesson.Lesso
 		return len(state) == len(l.Goals)
 	})
 	for i, st := range state {
+		if why, ok := unreachableGoals[engine][l.Slug+"/"+st.ID]; ok {
+			t.Logf("goal %q met: %v; in %s it may not be: %s", st.ID, st.Met, engine, engineTable(engine).Note(why))
+			continue
+		}
 		if !st.Met {
 			t.Errorf("goal %q (%s) is not met after the solution", st.ID, l.Goals[i].Text)
 		}
@@ -81,6 +85,14 @@ func solveLesson(t *testing.T, srv *Server, tab browsertest.Tab, l *lesson.Lesso
 			t.Logf("run: %.600s", r)
 		}
 	}
+}
+
+// unreachableGoals are the goals a lesson's solution may not meet in an
+// engine, because the engine departs from the standard there (a field of
+// its table; the lesson's text says so): engine → "lesson/goal" → field.
+// Every other goal must be met in every engine.
+var unreachableGoals = map[string]map[string]string{
+	browsertest.Firefox: {"preflight-cache/stale-grant": "CacheMayDrop"},
 }
 
 // openLabTab opens a lab or lesson URL, waits until its Run button is

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/corslab/corslab/internal/browsertest"
 	"github.com/corslab/corslab/playground/ratelimit"
 )
