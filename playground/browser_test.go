@@ -57,6 +57,12 @@ func TestInBrowser(t *testing.T) {
 		if origin != srv.testURL(App) || acao != origin {
 			t.Errorf("Origin %q, ACAO %q: want both %q", origin, acao, srv.testURL(App))
 		}
+		// The explanation says whose rules it used, and that the suite
+		// verifies them.
+		waitFor(t, "the explanation's rules note", func() bool {
+			note := evaluate[string](t, tab, `document.querySelector(".rules-note")?.textContent ?? ""`)
+			return strings.Contains(note, "Chromium's rules") && strings.Contains(note, "Verified")
+		})
 		// The address bar follows the change.
 		loc := evaluate[string](t, tab, "location.href")
 		if !strings.Contains(loc, "api.allowOrigin=echo") {

@@ -158,6 +158,12 @@ func TestSinceAboveTheNewestIsRefused(t *testing.T) {
 	if got, body := do(t, "POST", base+"/runs", run, nil); got != http.StatusBadRequest || !strings.Contains(body, `"since"`) {
 		t.Errorf("a run with since above the newest: %d %s", got, body)
 	}
+	for _, id := range []string{`"Abc"`, `"a-b"`, `"` + strings.Repeat("a", 33) + `"`} {
+		bad := strings.Replace(run, `"since": 18446744073709551615`, `"since": 0, "documentId": `+id, 1)
+		if got, body := do(t, "POST", base+"/runs", bad, nil); got != http.StatusBadRequest || !strings.Contains(body, `"documentId"`) {
+			t.Errorf("a run with documentId %s: %d %s", id, got, body)
+		}
+	}
 	if srv.findSession(s.ID).LastRun() != 0 {
 		t.Error("a refused run burnt a run id")
 	}
