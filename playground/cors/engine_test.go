@@ -414,3 +414,77 @@ func TestCacheRules(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineDepartures replays traffic each engine really sent (recorded
+// by the conformance suite) through its own table and through another's:
+// its own explains it without surprise, and the other finds the traffic
+// unexpected. So each field changes what the model predicts.
+func TestEngineDepartures(t *testing.T) {
+	const bucket = "http://127.0.0.1:8084/sess/hello.txt"
+	post := get(withMethod("POST"), withCreds, withBody, withHeaders("Content-Type", "application/json"), withURL(api+"/sess/redirect/307/s3/hello.txt"))
+	creds := []string{"Access-Control-Allow-Credentials", "true"}
+	tests := []struct {
+		desc     string
+		req      Request
+		traffic  []Exchange
+		own      *Browser
+		other    *Browser
+		ok       bool
+		noteText string // in the note of some step, under own
+	}{
+		{"Firefox's preflight after a taint carries the page's origin",
+			post, []Exchange{
+				preflight(post.URL, app, "POST", "content-type", 204, append([]string{"Access-Control-Allow-Origin", app, "Access-Control-Allow-Methods", "POST", "Access-Control-Allow-Headers", "content-type"}, creds...)...),
+				ex("POST", post.URL, origin(app), 307, append([]string{"Access-Control-Allow-Origin", app, "Location", bucket}, creds...)...),
+				preflight(bucket, app, "POST", "content-type", 403),
+			}, Firefox, Chromium, false, "sends the page's own origin on the preflight"},
+		{"Firefox and WebKit preflight the GET a 303 made of a PUT",
+			get(withMethod("PUT"), withURL(api+"/sess/redirect/303/api/users")), []Exchange{
+				preflight(api+"/sess/redirect/303/api/users", app, "PUT", "", 204, "Access-Control-Allow-Origin", app, "Access-Control-Allow-Methods", "PUT"),
+				ex("PUT", api+"/sess/redirect/303/api/users", origin(app), 303, "Access-Control-Allow-Origin", app, "Location", api+path),
+				preflight(api+path, app, "GET", "", 204, "Access-Control-Allow-Origin", app),
+				ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", app),
+			}, WebKit, Chromium, true, "preflights every later hop"},
+		{"WebKit sends Origin: null on a no-cors POST",
+			get(withMode("no-cors"), withMethod("POST"), withBody), []Exchange{ex("POST", api+path, origin("null"), 201)},
+			WebKit, Firefox, false, "sends `Origin: null` on a cross-origin `no-cors` request"},
+		{"Firefox counts no 1,024-byte total",
+			get(withHeaders("Accept", strings.Repeat("a", 120), "Accept-Language", strings.Repeat("b", 120), "Content-Language", strings.Repeat("c", 120),
+				"accept", strings.Repeat("d", 120), "accept-language", strings.Repeat("e", 120), "content-language", strings.Repeat("f", 120),
+				"ACCEPT", strings.Repeat("g", 120), "ACCEPT-LANGUAGE", strings.Repeat("h", 120), "CONTENT-LANGUAGE", strings.Repeat("i", 120))),
+			[]Exchange{ex("GET", api+path, origin(app), 200, "Access-Control-Allow-Origin", app)},
+			Firefox, Standard, true, "never counts the total"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			seqs(tt.traffic)
+			v := Explain(tt.own, tt.req, tt.traffic, nil, t0)
+			if v.OK != tt.ok || unexpected(v) != "" {
+				t.Errorf("%s: ok=%v (want %v), unexpected %q", tt.own.Name, v.OK, tt.ok, unexpected(v))
+			}
+			if !slices.ContainsFunc(v.Steps, func(s Step) bool { return strings.Contains(s.Note, tt.noteText) }) {
+				t.Errorf("%s: no step notes %q", tt.own.Name, tt.noteText)
+			}
+			if other := Explain(tt.other, tt.req, tt.traffic, nil, t0); unexpected(other) == "" && other.OK == v.OK {
+				t.Errorf("%s's table explains %s's traffic without surprise: the departure changes nothing", tt.other.Name, tt.own.Name)
+			}
+		})
+	}
+}
+
+// seqs numbers exchanges from 1.
+func seqs(exs []Exchange) {
+	for i := range exs {
+		exs[i].Seq = uint64(i + 1)
+	}
+}
+
+// unexpected is the text of the first step the model did not expect.
+func unexpected(v Verdict) string {
+	for _, s := range v.Steps {
+		if s.Unexpected {
+			return s.Text
+		}
+	}
+	return ""
+}
