@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	maxSessions := fs.Int("max-sessions", 2000, "the most learner sessions alive at once")
 	sessionIdle := fs.Duration("session-idle", 2*time.Hour, "a session unused for this `long` expires")
 	publicHost := fs.String("public-host", "", "the `host` name or address learners use to reach this machine (workshops)")
-	teachToken := fs.String("teach-token", "", "the `token` that opens the instructor's dashboard at /teach (default: a random one in workshop mode)")
+	teachToken := fs.String("teach-token", "", "the `token` that opens the instructor's dashboard at /teach: 16 to 128 letters, digits and - . _ ~ (default: a random one in workshop mode)")
 	sessionRate := fs.Float64("session-rate", playground.DefaultSessionRate, "`requests` a second one session may make, in bursts of twenty times as many (0: no limit)")
 	replica := fs.Int("replica", -1, "this corslab's `number` (0 to 31) among replicas behind a router: session ids start with its letter (see deploy/README.md)")
 	pprofAddr := fs.String("pprof", "", "serve Go's profiler (net/http/pprof) on this loopback `address`, e.g. 127.0.0.1:6060")

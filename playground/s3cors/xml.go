@@ -11,8 +11,13 @@ import (
 	"github.com/corslab/corslab/playground/s3err"
 )
 
-// Namespace is S3's XML namespace, which a CORSConfiguration may carry.
+// Namespace is S3's XML namespace, which a CORSConfiguration may carry,
+// and which S3 writes in its own documents.
 const Namespace = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+// namespaceHTTPS is the same namespace over https, which S3 also accepts in
+// a CORSConfiguration it is sent.
+const namespaceHTTPS = "https://s3.amazonaws.com/doc/2006-03-01/"
 
 // ParseXML reads a PutBucketCors body and validates it. Every error is a
 // *Error: MalformedXML for a document that is not well-formed or does not fit
@@ -41,7 +46,7 @@ func decodeConfiguration(body []byte) ([]Rule, error) {
 	if err != nil {
 		return nil, err
 	}
-	if root.Name.Local != "CORSConfiguration" || (root.Name.Space != "" && root.Name.Space != Namespace) {
+	if ns := root.Name.Space; root.Name.Local != "CORSConfiguration" || ns != "" && ns != Namespace && ns != namespaceHTTPS {
 		return nil, errSchema
 	}
 	var rules []Rule

@@ -68,6 +68,7 @@ func TestParseXML(t *testing.T) {
 		{"101 rules are MalformedXML", doc(slicesRepeat(minimal, 101)...), nil, errMalformedXML()},
 		{"another root is MalformedXML", "<LifecycleConfiguration><CORSRule>" + minimal + "</CORSRule></LifecycleConfiguration>", nil, errMalformedXML()},
 		{"another namespace is MalformedXML", `<CORSConfiguration xmlns="urn:x"><CORSRule>` + minimal + `</CORSRule></CORSConfiguration>`, nil, errMalformedXML()},
+		{"S3's namespace over https is accepted, as S3 accepts it", `<CORSConfiguration xmlns="https://s3.amazonaws.com/doc/2006-03-01/"><CORSRule>` + minimal + `</CORSRule></CORSConfiguration>`, rulesRepeat(1), nil},
 		{"an unknown element is MalformedXML", doc(minimal + "<AllowedOrigins>x</AllowedOrigins>"), nil, errMalformedXML()},
 		{"an element under the root other than CORSRule is MalformedXML", "<CORSConfiguration><Rule/><CORSRule>" + minimal + "</CORSRule></CORSConfiguration>", nil, errMalformedXML()},
 		{"text between elements is MalformedXML", doc("hello" + minimal), nil, errMalformedXML()},
