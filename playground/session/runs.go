@@ -142,7 +142,9 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 		r.Verdict = &Verdict{Verdict: explain(claimed, &s.cache)}
 		r.Verdict.Agrees = r.Verdict.OK == r.Browser.OK
 		if p := r.Prediction; p != nil {
-			p.Correct = p.OK == r.Browser.OK && (p.OK || p.Stage == r.Verdict.Stage)
+			// The yes/no is scored on its own; where it fails, only when
+			// the learner said where.
+			p.Correct = p.OK == r.Browser.OK && (p.OK || p.Stage == "" || p.Stage == r.Verdict.Stage)
 			s.score.Total++
 			if p.Correct {
 				s.score.Right++

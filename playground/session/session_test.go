@@ -320,6 +320,7 @@ func TestPredictionsAreScoredAgainstTheBrowser(t *testing.T) {
 	}{
 		{"right about the block and where", false, &Prediction{OK: false, Stage: "preflight"}, true, true},
 		{"right about the block, wrong about where", false, &Prediction{OK: false, Stage: "response"}, false, true},
+		{"right about the block, without saying where", false, &Prediction{OK: false}, true, true},
 		{"predicted success", false, &Prediction{OK: true}, false, true},
 		{"the browser let it through, as predicted, the model did not", true, &Prediction{OK: true}, true, false},
 	}
@@ -330,7 +331,7 @@ func TestPredictionsAreScoredAgainstTheBrowser(t *testing.T) {
 		}
 	}
 	s.AddRun(Run{}, 0, blockedAtPreflight) // no prediction: not scored
-	if got := s.Score(); got != (Score{Right: 2, Total: 4}) {
-		t.Errorf("score %+v, want 2 of 4", got)
+	if got := s.Score(); got != (Score{Right: 3, Total: 5}) {
+		t.Errorf("score %+v, want 3 of 5", got)
 	}
 }
