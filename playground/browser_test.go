@@ -70,6 +70,7 @@ func TestInBrowser(t *testing.T) {
 		}
 	})
 
+	// The README's "Try this first", step 3.
 	t.Run("PUT with X-User-Id is preflighted, then sent", func(t *testing.T) {
 		tab := newTab(t, browser)
 		q := url.Values{
