@@ -407,6 +407,11 @@ func (s *S3) putObject(w http.ResponseWriter, r *http.Request, b *bucket, name, 
 	// gofakes3 reads the header, the limits were checked on the field: in
 	// a request from a connection they agree, and now in any request.
 	r.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+	if r.Header.Get("Content-Type") == "" {
+		// What S3 stores, and later serves, for an object sent without a
+		// type; Go's server would otherwise sniff one when serving it.
+		r.Header.Set("Content-Type", "binary/octet-stream")
+	}
 	meta := requestMetadata(r.Header, s.now())
 	return s.write(b, name, func() *s3err.Error {
 		if err := s.checkRoom(name, key, size, meta); err != nil {

@@ -1056,3 +1056,29 @@ func TestS3ClientPutObject(t *testing.T) {
 		})
 	}
 }
+
+// An object stored without a Content-Type is served as S3 serves it,
+// binary/octet-stream (not a type Go's server sniffs from the bytes); one
+// stored with a type keeps it.
+func TestS3DefaultContentType(t *testing.T) {
+	l := newS3Lab(t)
+	for key, sent := range map[string]string{"/plain.txt": "", "/typed.txt": "text/markdown"} {
+		r := l.request("PUT", key, "hello, a text anyone would sniff as text/plain")
+		r.Header.Del("Content-Type")
+		if sent != "" {
+			r.Header.Set("Content-Type", sent)
+		}
+		if a := l.do(r); a.status != 200 {
+			t.Fatalf("PUT %s: %d %s", key, a.status, a.body)
+		}
+		want := sent
+		if want == "" {
+			want = "binary/octet-stream"
+		}
+		for _, method := range []string{"GET", "HEAD"} {
+			if got := l.do(l.request(method, key, "")).header.Get("Content-Type"); got != want {
+				t.Errorf("%s %s: Content-Type %q, want %q", method, key, got, want)
+			}
+		}
+	}
+}
