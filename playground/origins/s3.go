@@ -295,6 +295,7 @@ func (b *bucket) setRules(rules []s3cors.Rule) {
 func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := requestID()
 	w.Header().Set("x-amz-request-id", id)
+	w.Header().Set("x-amz-id-2", s3err.HostID(id))
 	sess := session.FromContext(r.Context())
 	if sess == nil {
 		accessDenied("Access Denied").Write(w, id)

@@ -1082,3 +1082,17 @@ func TestS3DefaultContentType(t *testing.T) {
 		}
 	}
 }
+
+// corslab's own S3 error documents (here: a preflight without Origin)
+// end with HostId, the value of the answer's x-amz-id-2, as Amazon's do.
+func TestS3ErrorHostID(t *testing.T) {
+	l := newS3Lab(t)
+	a := l.do(l.request("OPTIONS", "/hello.txt", ""))
+	id, host := a.header.Get("X-Amz-Request-Id"), a.header.Get("X-Amz-Id-2")
+	if a.status != 400 || id == "" || host == "" {
+		t.Fatalf("a preflight without Origin: %d, x-amz-request-id %q, x-amz-id-2 %q", a.status, id, host)
+	}
+	if want := "<RequestId>" + id + "</RequestId><HostId>" + host + "</HostId></Error>"; !strings.HasSuffix(a.body, want) {
+		t.Errorf("the error document ends %q, want %q", a.body[max(0, len(a.body)-160):], want)
+	}
+}

@@ -3,6 +3,8 @@ package s3cors
 import (
 	"reflect"
 	"testing"
+
+	"github.com/corslab/corslab/playground/s3err"
 )
 
 const (
@@ -272,13 +274,13 @@ func TestRefusalBodies(t *testing.T) {
 		want   string
 	}{
 		{"no Origin", exactOrigin, true, noOrigin(opt("", "", "")),
-			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>BadRequest</Code><Message>Insufficient information. Origin request header needed.</Message><RequestId>R1</RequestId></Error>`},
+			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>BadRequest</Code><Message>Insufficient information. Origin request header needed.</Message><RequestId>R1</RequestId><HostId>` + s3err.HostID("R1") + `</HostId></Error>`},
 		{"no configuration", nil, true, opt("whatever", "PUT", ""),
-			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: CORS is not enabled for this bucket.</Message><Method>PUT</Method><ResourceType>BUCKET</ResourceType><RequestId>R1</RequestId></Error>`},
+			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: CORS is not enabled for this bucket.</Message><Method>PUT</Method><ResourceType>BUCKET</ResourceType><RequestId>R1</RequestId><HostId>` + s3err.HostID("R1") + `</HostId></Error>`},
 		{"no bucket", nil, false, opt("whatever", "", ""),
-			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: Bucket not found</Message><Method>OPTIONS</Method><ResourceType>BUCKET</ResourceType><RequestId>R1</RequestId></Error>`},
+			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: Bucket not found</Message><Method>OPTIONS</Method><ResourceType>BUCKET</ResourceType><RequestId>R1</RequestId><HostId>` + s3err.HostID("R1") + `</HostId></Error>`},
 		{"no rule matches", exactOrigin, true, opt("http://localhost:4200", "PUT", ""),
-			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.</Message><Method>PUT</Method><ResourceType>OBJECT</ResourceType><RequestId>R1</RequestId></Error>`},
+			`<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<Error><Code>AccessForbidden</Code><Message>CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.</Message><Method>PUT</Method><ResourceType>OBJECT</ResourceType><RequestId>R1</RequestId><HostId>` + s3err.HostID("R1") + `</HostId></Error>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {

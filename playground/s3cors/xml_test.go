@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/corslab/corslab/playground/s3err"
 )
 
 // doc wraps rule bodies in a CORSConfiguration in S3's namespace.
@@ -238,7 +240,7 @@ func TestErrorText(t *testing.T) {
 		t.Errorf("Error()\n got: %s\nwant: %s", got, want)
 	}
 	if got, want := string(errOriginWildcards(`*a<*`).XMLBody("R2")), `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
-		`<Error><Code>InvalidRequest</Code><Message>AllowedOrigin "*a&lt;*" can not have more than one wildcard.</Message><RequestId>R2</RequestId></Error>`; got != want {
+		`<Error><Code>InvalidRequest</Code><Message>AllowedOrigin "*a&lt;*" can not have more than one wildcard.</Message><RequestId>R2</RequestId><HostId>`+s3err.HostID("R2")+`</HostId></Error>`; got != want {
 		t.Errorf("XMLBody\n got: %s\nwant: %s", got, want)
 	}
 }

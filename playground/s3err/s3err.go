@@ -6,6 +6,8 @@ package s3err
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"strconv"
@@ -24,8 +26,7 @@ type Error struct {
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
 
 // XMLBody renders S3's error document: the XML declaration on its own line,
-// then Code, Message, the extra elements and RequestId. HostId, which S3
-// sends last, is left out: there is no host to name.
+// then Code, Message, the extra elements, RequestId and HostId.
 func (e *Error) XMLBody(requestID string) []byte {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
@@ -36,8 +37,17 @@ func (e *Error) XMLBody(requestID string) []byte {
 		Element(&b, kv[0], kv[1])
 	}
 	Element(&b, "RequestId", requestID)
+	Element(&b, "HostId", HostID(requestID))
 	b.WriteString("</Error>")
 	return b.Bytes()
+}
+
+// HostID is the x-amz-id-2 of an answer: S3's names the host that served
+// it, in base64. corslab has one host, so it derives the value from the
+// request id, and the two always go together.
+func HostID(requestID string) string {
+	sum := sha256.Sum256([]byte("corslab host " + requestID))
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // Write answers with the error document.

@@ -15,6 +15,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/corslab/corslab/playground/s3err"
 )
 
 // endpoint is where corslab's fake S3 listens; the signature covers its host:port.
@@ -326,11 +328,11 @@ func TestXMLBody(t *testing.T) {
 			want: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 				`<Error><Code>AccessDenied</Code><Message>Request has expired</Message>` +
 				`<X-Amz-Expires>60</X-Amz-Expires><Expires>2020-04-25T03:48:04Z</Expires>` +
-				`<ServerTime>2020-04-25T03:50:33Z</ServerTime><RequestId>REQ1</RequestId></Error>`},
+				`<ServerTime>2020-04-25T03:50:33Z</ServerTime><RequestId>REQ1</RequestId><HostId>` + s3err.HostID("REQ1") + `</HostId></Error>`},
 		{desc: "text is escaped",
 			err: &Error{Status: 400, Code: "C", Message: `<a & "b">`},
 			want: `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-				`<Error><Code>C</Code><Message>&lt;a &amp; "b"&gt;</Message><RequestId>REQ1</RequestId></Error>`},
+				`<Error><Code>C</Code><Message>&lt;a &amp; "b"&gt;</Message><RequestId>REQ1</RequestId><HostId>` + s3err.HostID("REQ1") + `</HostId></Error>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
