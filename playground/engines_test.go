@@ -36,6 +36,23 @@ func departsIn(b *cors.Browser, field string) bool {
 	return f.IsValid() && f.Kind() == reflect.Bool && f.Bool()
 }
 
+// departsHere reports whether engine is one of engines, which depart from
+// the standard in a case as the field of their tables says. It fails t if
+// engine's table does not set the field, and logs what the standard says
+// and what the engine does.
+func departsHere(t *testing.T, engine string, engines []string, field string) bool {
+	t.Helper()
+	if !slices.Contains(engines, engine) {
+		return false
+	}
+	table := engineTable(engine)
+	if !departsIn(table, field) {
+		t.Errorf("%s departs from the standard here (%s), but its table does not set %s", engine, field, field)
+	}
+	t.Logf("%s departs from the Fetch standard here: %s", engine, table.Note(field))
+	return true
+}
+
 // open opens u in tab and waits for its load event.
 func open(t *testing.T, tab browsertest.Tab, u string) {
 	t.Helper()
