@@ -36,7 +36,9 @@ func (s *Server) admitObject(w http.ResponseWriter, r *http.Request, sess *sessi
 		Status: http.StatusServiceUnavailable, Reason: msg})
 	w.Header().Set("Retry-After", "10")
 	w.Header().Set("Cache-Control", "no-store")
-	(&s3err.Error{Status: http.StatusServiceUnavailable, Code: "SlowDown", Message: msg}).Write(w, "corslab-budget")
+	id := s3err.NewRequestID()
+	s3err.Identify(w.Header(), id)
+	(&s3err.Error{Status: http.StatusServiceUnavailable, Code: "SlowDown", Message: msg}).Answer(w, r, id)
 	return false
 }
 

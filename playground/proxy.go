@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 )
 
@@ -33,12 +34,19 @@ func (s *Server) cdnProxy() http.Handler {
 	}
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
-			sess := session.FromContext(pr.In.Context())
-			sc, _ := sess.Scenario()
-			role, rest := upstreamOf(pr.In.URL.EscapedPath(), sess.ID)
-			u, err := url.Parse("/" + sess.ID + rest)
+			// A link from an expired session has no session: it goes on
+			// under the id it names, and s3 answers it as S3 answers a
+			// bucket that does not exist.
+			id, _, _ := strings.Cut(strings.TrimPrefix(pr.In.URL.EscapedPath(), "/"), "/")
+			var sc scenario.Scenario
+			if sess := session.FromContext(pr.In.Context()); sess != nil {
+				id = sess.ID
+				sc, _ = sess.Scenario()
+			}
+			role, rest := upstreamOf(pr.In.URL.EscapedPath(), id)
+			u, err := url.Parse("/" + id + rest)
 			if err != nil { // the path came from a parsed URL: it parses again
-				u = &url.URL{Path: "/" + sess.ID + "/"}
+				u = &url.URL{Path: "/" + id + "/"}
 			}
 			pr.Out.URL.Scheme = "http"
 			pr.Out.URL.Host = s.upstream(role)

@@ -357,3 +357,23 @@ func TestHAR(t *testing.T) {
 		t.Errorf("startedDateTime: %v", err)
 	}
 }
+
+// A link from a session that no longer exists, through the app origin's
+// CDN path, reaches s3 and reads what S3 says of a bucket that does not
+// exist, not a corslab error.
+func TestStaleLinkThroughTheProxy(t *testing.T) {
+	srv := startServer(t, 10)
+	gone := strings.Repeat("c", 26)
+	for _, path := range []string{"/" + gone + "/files/hello.txt", "/" + gone + "/files/a%2Fb.txt"} {
+		resp, err := http.Get(srv.testURL(App) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "<Code>NoSuchBucket</Code>") ||
+			!strings.Contains(string(body), "<BucketName>"+gone+"</BucketName>") {
+			t.Errorf("GET %s on app: %d %s, want 404 NoSuchBucket for %s", path, resp.StatusCode, body, gone)
+		}
+	}
+}

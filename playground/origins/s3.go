@@ -1,8 +1,6 @@
 package origins
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -69,10 +67,14 @@ const (
 //   - CopyObject is served here, from the same bucket only;
 //   - versioning and the object subresources gofakes3 would take for a
 //     plain PUT or DELETE of the object (?tagging, ?acl...) answer
-//     NotImplemented.
+//     NotImplemented;
+//   - gofakes3's answers keep corslab's x-amz-request-id and x-amz-id-2,
+//     and its error documents are written as S3's, ending with the two
+//     (s3fake.go).
 //
 // A session may reach only its own bucket, named after the session id; the
-// bucket is created and removed with the session, not by requests.
+// bucket is created and removed with the session, not by requests. Any
+// other bucket is answered as S3 answers for one that does not exist.
 //
 // Usage tells what each bucket keeps in memory, and OnUsage reports every
 // change of it, for corslab's memory budget.
@@ -293,18 +295,24 @@ func (b *bucket) setRules(rules []s3cors.Rule) {
 }
 
 func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := requestID()
-	w.Header().Set("x-amz-request-id", id)
-	w.Header().Set("x-amz-id-2", s3err.HostID(id))
-	sess := session.FromContext(r.Context())
-	if sess == nil {
-		accessDenied("Access Denied").Write(w, id)
+	id := s3err.NewRequestID()
+	s3err.Identify(w.Header(), id)
+	name, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if name == "" {
+		// ListBuckets, which S3 refuses to a caller without credentials.
+		accessDenied("Access Denied").Answer(w, r, id)
 		return
 	}
-	// The playground only hands over requests whose first path segment is
-	// this session's id, which is also its bucket's name.
-	name, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
-	b := s.bucket(name)
+	// The playground hands over with its session a request whose first
+	// path segment is that session's id, also its bucket's name; any other
+	// request comes without one. A request reaches only its own session's
+	// bucket: every other name, an expired session's as well as one that
+	// never was, is a bucket that does not exist, and gets S3's answers for
+	// one, so that a stale link reads NoSuchBucket, not a permissions error.
+	var b *bucket
+	if sess := session.FromContext(r.Context()); sess != nil && sess.ID == name {
+		b = s.bucket(name)
+	}
 
 	answer := s3cors.Evaluate(b.rulesOrNil(), b != nil, s3cors.Request{
 		Method:         r.Method,
@@ -316,7 +324,7 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 	if r.Method == http.MethodOptions {
 		if answer.Err != nil {
-			answer.Err.Write(w, id)
+			answer.Err.Answer(w, r, id)
 			return
 		}
 		addHeaders(w.Header(), answer.Headers)
@@ -327,18 +335,23 @@ func (s *S3) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// S3 puts the matched rule's headers on every answer, errors included.
 	cw := &corsWriter{ResponseWriter: w, headers: answer.Headers}
 	defer cw.finish()
-	if b == nil {
-		noSuchBucket(name).Write(cw, id)
+	switch {
+	case b == nil && createsBucket(r, key):
+		// Whatever the name: no request makes a bucket.
+		bucketKept().Answer(cw, r, id)
+		return
+	case b == nil:
+		noSuchBucket(name).Answer(cw, r, id)
 		return
 	}
 	if sigv4.IsPresigned(r) {
 		if err := sigv4.Verify(r, s.creds, s.now()); err != nil {
-			err.Write(cw, id)
+			err.Answer(cw, r, id)
 			return
 		}
 	}
 	if err := s.serve(cw, r, b, name, key); err != nil {
-		err.Write(cw, id)
+		err.Answer(cw, r, id)
 	}
 }
 
@@ -368,7 +381,7 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, b *bucket, name, key 
 	case r.Method != http.MethodGet && r.Method != http.MethodHead && unimplementedWrite(query) != "":
 		return notImplemented("corslab's fake S3 does not implement ?" + unimplementedWrite(query) + " for " + r.Method)
 	case key == "" && (r.Method == http.MethodPut || r.Method == http.MethodDelete):
-		return accessDenied("corslab: a session's bucket is created and deleted with the session")
+		return bucketKept()
 	case key == "" && r.Method == http.MethodPost && !query.Has("delete"):
 		return notImplemented("corslab's fake S3 takes uploads as PUT (a presigned PUT works); POST policy uploads are not implemented")
 	case key != "" && r.Method == http.MethodPut && r.Header[copySourceHeader] != nil:
@@ -382,12 +395,27 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request, b *bucket, name, key 
 			r.Body = http.MaxBytesReader(w, r.Body, maxDeleteBody)
 		}
 		return s.write(b, name, func() *s3err.Error {
-			s.fake.ServeHTTP(w, r)
+			s.serveFake(w, r, name, key)
 			return nil
 		})
 	}
-	s.fake.ServeHTTP(w, r)
+	s.serveFake(w, r, name, key)
 	return nil
+}
+
+// createsBucket reports whether r is CreateBucket: a PUT of the bucket
+// itself, without a subresource (a presigned URL's X-Amz-* parameters and
+// the SDK's x-id are none).
+func createsBucket(r *http.Request, key string) bool {
+	if r.Method != http.MethodPut || key != "" {
+		return false
+	}
+	for name := range r.URL.Query() {
+		if !strings.HasPrefix(strings.ToLower(name), "x-amz-") && name != "x-id" {
+			return false
+		}
+	}
+	return true
 }
 
 func unimplementedWrite(query url.Values) string {
@@ -419,7 +447,7 @@ func (s *S3) putObject(w http.ResponseWriter, r *http.Request, b *bucket, name, 
 			return err
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxObjectBytes)
-		s.fake.ServeHTTP(w, r)
+		s.serveFake(w, r, name, key)
 		return nil
 	})
 }
@@ -516,8 +544,7 @@ func (s *S3) copyObject(w http.ResponseWriter, r *http.Request, b *bucket, name,
 	return s.write(b, name, func() *s3err.Error {
 		src, err := s.backend.HeadObject(name, srcKey)
 		if err != nil {
-			return &s3err.Error{Status: http.StatusNotFound, Code: "NoSuchKey",
-				Message: "The specified key does not exist.", Extra: [][2]string{{"Key", srcKey}}}
+			return noSuchKey(srcKey)
 		}
 		// As gofakes3 does: the request's metadata, then the source's but
 		// its ACL.
@@ -702,9 +729,28 @@ func accessDenied(msg string) *s3err.Error {
 	return &s3err.Error{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}
 }
 
+// bucketKept refuses CreateBucket and DeleteBucket: a session's bucket
+// comes and goes with the session.
+func bucketKept() *s3err.Error {
+	return accessDenied("corslab: a session's bucket is created and deleted with the session")
+}
+
 func noSuchBucket(name string) *s3err.Error {
 	return &s3err.Error{Status: http.StatusNotFound, Code: "NoSuchBucket",
 		Message: "The specified bucket does not exist", Extra: [][2]string{{"BucketName", name}}}
+}
+
+func noSuchKey(key string) *s3err.Error {
+	return &s3err.Error{Status: http.StatusNotFound, Code: "NoSuchKey",
+		Message: "The specified key does not exist.", Extra: [][2]string{{"Key", key}}}
+}
+
+// invalidRange is S3's refusal of a Range the object cannot satisfy, as
+// captured from AWS in versity/versitygw#2069.
+func invalidRange(requested string, size int64) *s3err.Error {
+	return &s3err.Error{Status: http.StatusRequestedRangeNotSatisfiable, Code: "InvalidRange",
+		Message: "The requested range is not satisfiable",
+		Extra:   [][2]string{{"RangeRequested", requested}, {"ActualObjectSize", strconv.FormatInt(size, 10)}}}
 }
 
 func entityTooLarge(size int64) *s3err.Error {
@@ -723,11 +769,4 @@ func notImplemented(msg string) *s3err.Error {
 func internalError() *s3err.Error {
 	return &s3err.Error{Status: http.StatusInternalServerError, Code: "InternalError",
 		Message: "We encountered an internal error. Please try again."}
-}
-
-// requestID names one answer, as S3's x-amz-request-id does.
-func requestID() string {
-	var b [8]byte
-	rand.Read(b[:])
-	return strings.ToUpper(hex.EncodeToString(b[:]))
 }

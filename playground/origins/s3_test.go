@@ -835,7 +835,6 @@ func TestS3RefusedOperations(t *testing.T) {
 		desc       string
 		method     string
 		path       string
-		noSession  bool
 		err        *s3err.Error
 		bucketKept bool
 	}{
@@ -863,10 +862,6 @@ func TestS3RefusedOperations(t *testing.T) {
 		{desc: "PutObjectAcl is not implemented, rather than emptying the object",
 			method: "PUT", path: "/hello.txt?acl", bucketKept: true,
 			err: notImplemented("corslab's fake S3 does not implement ?acl for PUT")},
-		{desc: "a request without a session is refused",
-			method: "GET", path: "/hello.txt", noSession: true, err: accessDenied("Access Denied")},
-		{desc: "a preflight without a session is refused",
-			method: "OPTIONS", path: "/hello.txt", noSession: true, err: accessDenied("Access Denied")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.desc, func(t *testing.T) {
@@ -874,14 +869,7 @@ func TestS3RefusedOperations(t *testing.T) {
 			r := l.request(tt.method, tt.path, "")
 			r.Header.Set("Origin", appOrigin)
 			r.Header.Set("Access-Control-Request-Method", "GET")
-			var a answer
-			if tt.noSession {
-				w := httptest.NewRecorder()
-				l.s3.ServeHTTP(w, r)
-				a = answerOf(w.Result())
-			} else {
-				a = l.do(r)
-			}
+			a := l.do(r)
 			checkError(t, tt.method+" "+tt.path, a, tt.err)
 			if tt.bucketKept {
 				if got := l.do(l.request("GET", "/hello.txt", "")); got.status != 200 || got.body != HelloText {
@@ -1083,16 +1071,33 @@ func TestS3DefaultContentType(t *testing.T) {
 	}
 }
 
-// corslab's own S3 error documents (here: a preflight without Origin)
-// end with HostId, the value of the answer's x-amz-id-2, as Amazon's do.
+// Every S3 error document the s3 origin serves ends with RequestId and
+// HostId, the values of the answer's x-amz-request-id and x-amz-id-2, as
+// Amazon's do: corslab's own (from the layer, s3cors, sigv4) and
+// gofakes3's alike, and the ids are corslab's, not gofakes3's.
 func TestS3ErrorHostID(t *testing.T) {
-	l := newS3Lab(t)
-	a := l.do(l.request("OPTIONS", "/hello.txt", ""))
-	id, host := a.header.Get("X-Amz-Request-Id"), a.header.Get("X-Amz-Id-2")
-	if a.status != 400 || id == "" || host == "" {
-		t.Fatalf("a preflight without Origin: %d, x-amz-request-id %q, x-amz-id-2 %q", a.status, id, host)
+	tests := []struct {
+		desc, method, path string // path: {id} is the session's bucket
+		status             int
+	}{
+		{desc: "s3cors: a preflight without Origin", method: "OPTIONS", path: "/{id}/hello.txt", status: 400},
+		{desc: "sigv4: a presigned URL without its parameters", method: "GET", path: "/{id}/hello.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256", status: 400},
+		{desc: "the layer: a PUT of the bucket", method: "PUT", path: "/{id}", status: 403},
+		{desc: "the layer: a bucket that does not exist", method: "GET", path: "/nosuchbucket/hello.txt", status: 404},
+		{desc: "gofakes3: NoSuchKey", method: "GET", path: "/{id}/missing.txt", status: 404},
+		{desc: "gofakes3: a listing's InvalidArgument", method: "GET", path: "/{id}?list-type=2&max-keys=abc", status: 400},
+		{desc: "gofakes3: DeleteObjects' MalformedXML", method: "POST", path: "/{id}?delete", status: 400},
 	}
-	if want := "<RequestId>" + id + "</RequestId><HostId>" + host + "</HostId></Error>"; !strings.HasSuffix(a.body, want) {
-		t.Errorf("the error document ends %q, want %q", a.body[max(0, len(a.body)-160):], want)
+	l := newS3Lab(t)
+	for _, tt := range tests {
+		a := l.do(serverRequest(tt.method, s3Endpoint+strings.ReplaceAll(tt.path, "{id}", l.sess.ID), ""))
+		id, host := a.header.Get("X-Amz-Request-Id"), a.header.Get("X-Amz-Id-2")
+		if a.status != tt.status || id == "" || host != s3err.HostID(id) {
+			t.Errorf("%s: %d, x-amz-request-id %q, x-amz-id-2 %q; want %d and corslab's ids (x-amz-id-2 %q)",
+				tt.desc, a.status, id, host, tt.status, s3err.HostID(id))
+		}
+		if want := "<RequestId>" + id + "</RequestId><HostId>" + host + "</HostId></Error>"; !strings.HasSuffix(a.body, want) {
+			t.Errorf("%s: the error document ends %q, want %q", tt.desc, a.body[max(0, len(a.body)-160):], want)
+		}
 	}
 }

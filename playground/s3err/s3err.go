@@ -6,11 +6,14 @@ package s3err
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/xml"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // Error is one of S3's error answers: an HTTP status, a code, a message and
@@ -50,6 +53,21 @@ func HostID(requestID string) string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
+// NewRequestID names one answer, as S3's x-amz-request-id does.
+func NewRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return strings.ToUpper(hex.EncodeToString(b[:]))
+}
+
+// Identify gives an answer S3's two ids, which S3 puts on every answer and
+// repeats at the end of an error document: x-amz-request-id, and
+// x-amz-id-2, its HostID.
+func Identify(h http.Header, requestID string) {
+	h.Set("x-amz-request-id", requestID)
+	h.Set("x-amz-id-2", HostID(requestID))
+}
+
 // Write answers with the error document.
 func (e *Error) Write(w http.ResponseWriter, requestID string) {
 	body := e.XMLBody(requestID)
@@ -57,6 +75,18 @@ func (e *Error) Write(w http.ResponseWriter, requestID string) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(e.Status)
 	w.Write(body)
+}
+
+// Answer answers r with the error: the document, or for a HEAD, whose
+// answer has no body, the status and Content-Type alone, as S3 answers a
+// HEAD ("A message body is not included", API_HeadBucket).
+func (e *Error) Answer(w http.ResponseWriter, r *http.Request, requestID string) {
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(e.Status)
+		return
+	}
+	e.Write(w, requestID)
 }
 
 // Element writes <name>text</name>, the text escaped as S3 escapes it.
