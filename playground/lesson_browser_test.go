@@ -155,9 +155,11 @@ func putScenario(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
 	}
 }
 
-// curl sends the scenario's request the way the lab's "Copy as curl"
-// command does: from outside any browser, so without Origin, and with the
-// headers and body as given.
+// curl sends the scenario's request the way the command a run's "Copy as
+// curl" gives does (static/curl.js, runCurlCommand; TestLessonRunCopyAsCurl
+// runs the real one): from outside any browser, so without Origin or
+// cookies, with the script's headers and body, and a text body labelled as
+// fetch() labels it.
 func curl(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
 	t.Helper()
 	r := sc.Request
@@ -165,6 +167,9 @@ func curl(t *testing.T, srv *Server, id string, sc scenario.Scenario) {
 	req, err := http.NewRequest(r.Method, base+r.Path, strings.NewReader(r.Body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.Body != "" {
+		req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
 	}
 	for name, v := range r.Headers {
 		req.Header.Set(name, v)

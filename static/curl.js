@@ -1,7 +1,8 @@
-// curl.js: an exchange's request as a curl command, to replay it outside a
-// browser. curl enforces no CORS: it gets the response whatever the
-// Access-Control-* headers say, which is the lesson (CORS protects the
-// users' browsers, not the server).
+// curl.js: a request as a curl command, to send it outside a browser:
+// a run's request as its script made it (runCurlCommand), or one exchange
+// exactly as the browser sent it (curlCommand). curl enforces no CORS: it
+// gets the response whatever the Access-Control-* headers say, which is the
+// lesson (CORS protects the users' browsers, not the server).
 //
 // The command is for POSIX shells (sh, bash, zsh). Every argument that
 // holds data is put in single quotes, where the shell interprets nothing;
@@ -23,32 +24,72 @@ function word(s) {
 }
 
 /**
- * The curl command for exchange.request (an exchange as in the README).
- * scheme is the origin's scheme ("http"); the host comes from the request's
- * own Host header, so the command goes where the browser's request went.
+ * The curl command for exchange.request (an exchange as in the README):
+ * that request again, every header the browser sent included (Origin,
+ * cookies, Sec-Fetch-*…). scheme is the origin's scheme ("http"); the host
+ * comes from the request's own Host header, so the command goes where the
+ * browser's request went.
  * Returns one command over several lines joined with " \".
  */
 export function curlCommand(exchange, scheme = "http") {
   const req = exchange?.request ?? {};
   const headers = Array.isArray(req.headers) ? req.headers : [];
   const host = headers.find(([name]) => String(name).toLowerCase() === "host")?.[1] ?? "";
-  const method = String(req.method || "GET");
   const body = String(req.body ?? "");
-  const hasBody = body !== "";
-  const binary = hasBody && req.bodyEncoding === "base64";
+  return command({
+    method: String(req.method || "GET"),
+    url: `${scheme}://${host}${req.target ?? "/"}`,
+    headers: headers.filter(([name]) => !LEFT_OUT.has(String(name).toLowerCase())),
+    body,
+    binary: body !== "" && req.bodyEncoding === "base64",
+  });
+}
 
-  const url = shellQuote(`${scheme}://${host}${req.target ?? "/"}`);
+/** The methods fetch() upper-cases; any other keeps its case ("patch"). fetch.spec.whatwg.org/#concept-method-normalize */
+const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
+
+/**
+ * The curl command for a run's request: what the page's script asked
+ * fetch() for (run.request), sent to the URL it fetched (run.url). That is
+ * the run's actual request, never a preflight, and the first one when
+ * redirects followed: the request an attacker would send from a terminal.
+ * It has the script's method, headers and body and nothing the browser
+ * adds: no Origin, no cookies, no Sec-Fetch-*. So it can be copied even
+ * when the browser never sent the request (a failed preflight stopped it).
+ */
+export function runCurlCommand(run) {
+  const req = run?.request ?? {};
+  const upper = String(req.method || "GET").toUpperCase();
+  const headers = Object.entries(req.headers ?? {});
+  const body = String(req.body ?? "");
+  // fetch() labels a string body text/plain;charset=UTF-8 unless the script
+  // set a type; curl's default would be a form's. Say what fetch() says.
+  if (body !== "" && !headers.some(([name]) => name.toLowerCase() === "content-type")) {
+    headers.push(["Content-Type", "text/plain;charset=UTF-8"]);
+  }
+  return command({
+    method: NORMALIZED.has(upper) ? upper : String(req.method),
+    url: String(run?.url ?? ""),
+    headers,
+    body,
+    binary: false,
+  });
+}
+
+/** The command itself, from a request's parts; headers are [[name, value], ...]. */
+function command({ method, url, headers, body, binary }) {
+  const hasBody = body !== "";
+  const quotedURL = shellQuote(url);
   // -i prints the response headers too: the Access-Control-* ones curl ignores.
   // HEAD has its own flag, because "-X HEAD" makes curl wait for a body
   // that never comes. Otherwise curl picks GET, or POST when there is a
   // body: say the method only when it is something else.
-  const args = [method === "HEAD" ? `curl --head ${url}` : `curl -i ${url}`];
+  const args = [method === "HEAD" ? `curl --head ${quotedURL}` : `curl -i ${quotedURL}`];
   if (method !== "HEAD" && method !== (hasBody ? "POST" : "GET")) args.push(`-X ${word(method)}`);
 
-  // Every header the browser sent, in the order it sent them. An empty
-  // value is written "Name;": "Name:" would tell curl to drop the header.
+  // Every header, in order. An empty value is written "Name;": "Name:"
+  // would tell curl to drop the header.
   for (const [name, value] of headers) {
-    if (LEFT_OUT.has(String(name).toLowerCase())) continue;
     args.push(`-H ${shellQuote(value === "" ? `${name};` : `${name}: ${value}`)}`);
   }
 

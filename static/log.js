@@ -1,7 +1,9 @@
 // log.js: the exchange log. Every raw request/response pair the servers saw,
 // grouped under the run that caused it (newest run on top), plus one
 // "Other traffic" group for exchanges no run claims: a tab the learner opened
-// on an origin, a curl command, ...
+// on an origin, a curl command, ... Each run offers its request as a curl
+// command ("Copy as curl"), and each exchange its own ("Copy exchange as
+// curl").
 //
 // All text here comes from servers (the evil origin sends hostile headers on
 // purpose) so it is only ever put into the page as text, never as HTML.
@@ -10,7 +12,7 @@ import { el } from "./dom.js";
 import { fetchInit, fetchSource } from "./form.js";
 import { explanation } from "./verdict.js";
 import { REFUSED_TEXT, refusalsOf, refusalNote } from "./refused.js";
-import { curlCommand } from "./curl.js";
+import { curlCommand, runCurlCommand } from "./curl.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 
 const REASONS = {
@@ -292,6 +294,7 @@ export class ExchangeLog {
       // corslab's own refusal replaces the model's explanation.
       pending ? null : refusalNote(run, (t) => this.shortTarget(t)) ?? explanation(run, v.text),
       pending ? null : this.renderFollowUp(run),
+      pending ? null : this.renderRunCurl(run),
       pending ? null : this.renderJsSaw(run),
       noTraffic, list);
     head.addEventListener("click", () => this.select(key));
@@ -322,6 +325,23 @@ export class ExchangeLog {
         upload ? "JS read a presigned PUT URL of the bucket. A real page would now send " : "JS read a presigned URL of the bucket. A real page would now send ",
         el("code", {}, `${next.method} s3 ${short}`)),
       button);
+  }
+
+  /**
+   * The run's "Copy as curl": its actual request (never the preflight),
+   * as the page's script made it, for a terminal. See runCurlCommand.
+   */
+  renderRunCurl(run) {
+    if (!run.url) return null;
+    const [button, box] = this.copyButton({
+      label: "Copy as curl",
+      title: "Copy a curl command for this run's request (not its preflight), as the page's script made it: method, URL, headers, body. curl adds no Origin and no cookies, and ignores CORS.",
+      command: () => runCurlCommand(run),
+    });
+    return el("div", { class: "raw-part-head run-curl" },
+      button,
+      el("span", { class: "hint" }, "this run's request, as its script made it, for a terminal: no Origin, no cookies"),
+      box);
   }
 
   /** A collapsed panel: the fetch() that ran and everything its page could see. */
@@ -381,16 +401,27 @@ export class ExchangeLog {
   }
 
   /**
-   * "Copy as curl": the request as a command, to replay it outside any
-   * browser. Returns the button and the box used when the clipboard API is
-   * not available (see clipboard.js).
+   * "Copy exchange as curl": this one request exactly as the browser sent
+   * it, every header included (Origin, cookies…), to replay it outside any
+   * browser. The run has its own "Copy as curl" (renderRunCurl).
    */
   curlButton(ex) {
-    const label = "Copy as curl";
-    const button = el("button", {
-      type: "button", class: "secondary small copy-button",
-      title: "Copy a curl command that sends this request again, outside the browser",
-    }, label);
+    return this.copyButton({
+      label: "Copy exchange as curl",
+      title: "Copy a curl command that sends this exact request again, outside the browser, with every header the browser sent (Origin and cookies too)",
+      command: () => {
+        const scheme = (this.originURLs[ex.origin] ?? "http:").split(":")[0] || "http";
+        return curlCommand(ex, scheme);
+      },
+    });
+  }
+
+  /**
+   * A button that copies command(), a curl command. Returns the button and
+   * the box used when the clipboard API is not available (see clipboard.js).
+   */
+  copyButton({ label, title, command }) {
+    const button = el("button", { type: "button", class: "secondary small copy-button", title }, label);
     const field = el("textarea", { class: "curl-text", readonly: true, rows: 6, wrap: "off", spellcheck: "false", "aria-label": "curl command" });
     const box = el("span", { class: "curl-fallback", hidden: true },
       el("span", { class: "hint" }, "Press Ctrl+C (⌘C) to copy this command"), field);
@@ -400,8 +431,7 @@ export class ExchangeLog {
       if (event.key === "Escape") { show(false); button.focus(); }
     });
     button.addEventListener("click", async () => {
-      const scheme = (this.originURLs[ex.origin] ?? "http:").split(":")[0] || "http";
-      if (await copyText(curlCommand(ex, scheme), { field, show })) {
+      if (await copyText(command(), { field, show })) {
         confirmCopied(button, label);
         this.onCurlCopied?.();
       }

@@ -304,6 +304,9 @@ func Parse(file string, data []byte) (*Lesson, error) {
 		start = next
 		l.Solution = append(l.Solution, step)
 	}
+	if err := l.checkSolutionFields(&root); err != nil {
+		return nil, err
+	}
 
 	var html bytes.Buffer
 	if err := goldmark.Convert(body, &html); err != nil {
@@ -381,6 +384,43 @@ var fields = []string{
 }
 
 func knownField(p string) bool { return slices.Contains(fields, p) }
+
+// covers says whether a list of field paths (show, lock) takes in a
+// permalink key: the key is one of them, or lies below one
+// ("request.headers.User-Id" below "request.headers" or "request",
+// "bucket.cors.0.allowedOrigins" below "bucket.cors"). static/form.js's
+// covers() decides the same for the form's fields.
+func covers(paths []string, key string) bool {
+	return slices.ContainsFunc(paths, func(p string) bool { return key == p || strings.HasPrefix(key, p+".") })
+}
+
+// checkSolutionFields makes sure a learner can do what the solution does:
+// every setting a step changes is one the lesson page shows (an empty show
+// shows them all) and does not lock. A solution that needs a hidden or
+// locked field proves the lesson can be done only by someone who edits
+// links by hand. The error points at the key, in the step's "set:".
+func (l *Lesson) checkSolutionFields(root *yaml.Node) error {
+	for i, step := range l.Solution {
+		keys := make([]string, 0, len(step.Set))
+		for k := range step.Set {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			var why string
+			switch {
+			case len(l.Show) > 0 && !covers(l.Show, k):
+				why = "the lesson does not show it (add it to show:), so a learner could not change it"
+			case covers(l.Lock, k):
+				why = "the lesson locks it (lock:), so a learner could not change it"
+			default:
+				continue
+			}
+			return &Error{File: l.File, Line: solutionKeyLine(root, i, k) + 1, Msg: fmt.Sprintf("solution step %d: %s: %s", i+1, k, why)}
+		}
+	}
+	return nil
+}
 
 // slugFromFile makes "03-preflight.md" into "preflight".
 func slugFromFile(file string) string {
@@ -503,6 +543,34 @@ func lineOfIndex(doc *yaml.Node, key string, i int) int {
 		}
 	}
 	return 1
+}
+
+// solutionKeyLine is the line of key in the set: of solution step i, or
+// the step's own line when the key is not found there.
+func solutionKeyLine(doc *yaml.Node, i int, key string) int {
+	n := doc
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for j := 0; j+1 < len(n.Content); j += 2 {
+		list := n.Content[j+1]
+		if n.Content[j].Value != "solution" || list.Kind != yaml.SequenceNode || i >= len(list.Content) {
+			continue
+		}
+		step := list.Content[i]
+		for k := 0; k+1 < len(step.Content); k += 2 {
+			if step.Content[k].Value != "set" {
+				continue
+			}
+			set := step.Content[k+1]
+			for q := 0; q+1 < len(set.Content); q += 2 {
+				if set.Content[q].Value == key {
+					return set.Content[q].Line
+				}
+			}
+		}
+	}
+	return lineOfIndex(doc, "solution", i)
 }
 
 // scenarioLine is the line of a scenario key in the front matter. Errors

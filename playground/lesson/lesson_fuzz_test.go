@@ -76,7 +76,8 @@ func frontMatterEnd(data []byte) int {
 //   - A lesson Parse accepts keeps its promises: a slug, a title, an order
 //     from 1, a known track, a summary, goals and a solution; its start is
 //     a valid scenario; every solution step applies on top of the previous
-//     ones; and its HTML carries neither a script nor a javascript: link,
+//     ones, changing only settings the lesson shows and does not lock;
+//     and its HTML carries neither a script nor a javascript: link,
 //     whatever the Markdown says.
 func FuzzLessonParse(f *testing.F) {
 	// The built-in curriculum, the test suite's complete lesson, and some
@@ -160,6 +161,11 @@ func FuzzLessonParse(f *testing.F) {
 				t.Fatalf("Parse(%q): solution step %d does not apply: %v", data, i+1, errs)
 			}
 			s = next
+			for key := range step.Set {
+				if (len(l.Show) > 0 && !covers(l.Show, key)) || covers(l.Lock, key) {
+					t.Fatalf("Parse(%q): solution step %d changes %s, hidden or locked (show %v, lock %v)", data, i+1, key, l.Show, l.Lock)
+				}
+			}
 		}
 		// Text is escaped (a "<script" in it becomes "&lt;script"), raw
 		// HTML is left out and dangerous link targets are dropped.

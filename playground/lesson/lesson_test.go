@@ -2,10 +2,12 @@ package lesson
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,7 +30,7 @@ scenario:
   request.headers.User-Id: "11"
   api.allowOrigin: "{app}"
   api.allowlist: ["{app}", "{evil}"]
-show: [request, api.allowOrigin, bucket]
+show: [request, api, bucket]
 lock: [request.from]
 goals:
   - id: preflight-seen
@@ -82,7 +84,7 @@ func TestParseCompleteLesson(t *testing.T) {
 			"api.allowOrigin":         {"{app}"},
 			"api.allowlist":           {"{app}", "{evil}"},
 		}},
-		{"show", l.Show, []string{"request", "api.allowOrigin", "bucket"}},
+		{"show", l.Show, []string{"request", "api", "bucket"}},
 		{"lock", l.Lock, []string{"request.from"}},
 		{"hints", l.Hints, []string{"The preflight asks with Access-Control-Request-Method.", "A second hint."}},
 		{"links", l.Links, []Link{{"Fetch: CORS-preflight fetch", "https://fetch.spec.whatwg.org/#cors-preflight-fetch"}}},
@@ -210,7 +212,7 @@ func TestLessonParseErrors(t *testing.T) {
 			"03-x.md:5: mapping values are not allowed in this context"},
 		{"an unclosed quote", with("summary: A PUT", "summary: 'A PUT"),
 			"03-x.md:5: found unexpected end of stream"},
-		{"an unclosed list", with("show: [request, api.allowOrigin, bucket]", "show: [request, api.allowOrigin, bucket"),
+		{"an unclosed list", with("show: [request, api, bucket]", "show: [request, api, bucket"),
 			"03-x.md:11: did not find expected ',' or ']'"},
 		{"an unclosed map", with("lock: [request.from]", "lock: {request.from"),
 			"03-x.md:12: did not find expected ',' or '}'"},
@@ -266,11 +268,11 @@ func TestLessonParseErrors(t *testing.T) {
 			"03-x.md:9: a setting is a value or a list of values"},
 		{"an invalid list entry", with(`api.allowlist: ["{app}", "{evil}"]`, `api.allowlist: ["{app}", "a\nb"]`),
 			"03-x.md:10: scenario: api.allowlist: entry 2: "},
-		{"show naming a non-field", with("show: [request, api.allowOrigin, bucket]", "show: [request, api.allowOrign]"),
+		{"show naming a non-field", with("show: [request, api, bucket]", "show: [request, api.allowOrign]"),
 			`03-x.md:11: show/lock: "api.allowOrign" is not a scenario field (e.g. request.method, api, bucket.cors)`},
 		{"lock naming a non-field", with("lock: [request.from]", "lock: [request.frm]"),
 			`03-x.md:12: show/lock: "request.frm" is not a scenario field (e.g. request.method, api, bucket.cors)`},
-		{"a permalink key is not a field path", with("show: [request, api.allowOrigin, bucket]", "show: [request.headers.User-Id]"),
+		{"a permalink key is not a field path", with("show: [request, api, bucket]", "show: [request.headers.User-Id]"),
 			`03-x.md:11: show/lock: "request.headers.User-Id" is not a scenario field (e.g. request.method, api, bucket.cors)`},
 
 		// Goals.
@@ -334,6 +336,14 @@ func TestLessonParseErrors(t *testing.T) {
 			"03-x.md:31: solution step 3: api.nope: unknown setting; see the README's permalink section"},
 		{"a solution step that breaks what earlier steps set", with("  - set: {}\n", "  - set: {setup: two-origins}\n"),
 			"03-x.md:31: solution step 3: request.from: "},
+		{"a solution step that changes a hidden setting", with("  - set: {}\n", "  - set: {proxy.addOrigin: \"{app}\"}\n"),
+			"03-x.md:31: solution step 3: proxy.addOrigin: the lesson does not show it (add it to show:), so a learner could not change it"},
+		{"a solution step that changes a locked setting", with("  - set: {}\n", "  - set: {request.from: evil}\n"),
+			"03-x.md:31: solution step 3: request.from: the lesson locks it (lock:), so a learner could not change it"},
+		{"the line of a hidden setting in a step of many lines", with("  - set: {}\n", "  - set:\n      request.method: GET\n      proxy.addOrigin: \"{app}\"\n"),
+			"03-x.md:33: solution step 3: proxy.addOrigin: the lesson does not show it"},
+		{"a header, when the lesson shows other request fields", strings.Replace(with("  - set: {}\n", "  - set: {request.headers.X-A: b}\n"), "show: [request,", "show: [request.method,", 1),
+			"03-x.md:31: solution step 3: request.headers.X-A: the lesson does not show it"},
 		{"a host outside .localhost", with("order: 3\n", "order: 3\nhost: corslab.example\n"),
 			"03-x.md:5: host: must be a host name under .localhost"},
 		{"a host in upper case", with("order: 3\n", "order: 3\nhost: Corslab.localhost\n"),
@@ -483,6 +493,57 @@ func TestLessonSolutionRunAndCurl(t *testing.T) {
 		}
 		if s := l.Solution[0]; s.Run != tt.wantRun || s.Curl != tt.curl {
 			t.Errorf("%q: Run %v Curl %v, want %v %v", tt.step, s.Run, s.Curl, tt.wantRun, tt.curl)
+		}
+	}
+}
+
+// A show or lock list takes in a permalink key by its field or group, as
+// static/form.js's covers() does for the form.
+func TestLessonCovers(t *testing.T) {
+	tests := []struct {
+		desc  string
+		paths []string
+		key   string
+		want  bool
+	}{
+		{"the field itself", []string{"api.allowOrigin"}, "api.allowOrigin", true},
+		{"its group", []string{"api"}, "api.allowOrigin", true},
+		{"a header under request.headers", []string{"request.headers"}, "request.headers.User-Id", true},
+		{"a header under request", []string{"request"}, "request.headers.User-Id", true},
+		{"a bucket rule's list under bucket.cors", []string{"bucket.cors"}, "bucket.cors.0.allowedOrigins", true},
+		{"a bucket rule's list under bucket", []string{"bucket"}, "bucket.cors.0.allowedOrigins", true},
+		{"another field of the group", []string{"api.allowOrigin"}, "api.allowCredentials", false},
+		{"a name that only starts the same", []string{"api.allow"}, "api.allowOrigin", false},
+		{"another group", []string{"request"}, "api.allowOrigin", false},
+		{"nothing", nil, "setup", false},
+	}
+	for _, tt := range tests {
+		if got := covers(tt.paths, tt.key); got != tt.want {
+			t.Errorf("%s: covers(%q, %q) = %v, want %v", tt.desc, tt.paths, tt.key, got, tt.want)
+		}
+	}
+}
+
+// Every goal of every built-in lesson can be met with the settings its
+// page shows: the solution, which a browser test proves meets them all,
+// changes only fields the lesson shows (all of them, when show is empty)
+// and does not lock. Parse refuses a lesson that breaks this; the test
+// says it again for the curriculum, field by field.
+func TestBuiltinSolutionsUseOnlyShownSettings(t *testing.T) {
+	all, err := Load(lessons.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range all {
+		for i, step := range l.Solution {
+			for key := range step.Set {
+				if len(l.Show) > 0 && !covers(l.Show, key) {
+					t.Errorf("%s: solution step %d changes %s, which the lesson does not show (show: %v)", l.File, i+1, key, l.Show)
+				}
+				if covers(l.Lock, key) {
+					t.Errorf("%s: solution step %d changes %s, which the lesson locks (lock: %v)", l.File, i+1, key, l.Lock)
+				}
+			}
 		}
 	}
 }
@@ -654,6 +715,74 @@ func TestBuiltinLessons(t *testing.T) {
 		// The start is valid for any host, not only the placeholders'.
 		if _, errs := scenario.FromQuery(fill(l.Scenario, testOrigins)); errs != nil {
 			t.Errorf("%s: the start is invalid on localhost: %v", l.File, errs)
+		}
+	}
+}
+
+// One numbering everywhere: a lesson's number is its place in the whole
+// curriculum, 1 to N in the index's order (by track, then order), as the
+// index, the lesson pages and the instructor's dashboard count. The
+// built-in files carry that number in their names, and a text that says
+// "lesson 7" means that lesson and links to it.
+func TestBuiltinLessonNumbers(t *testing.T) {
+	loaded, err := Load(lessons.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Merge(loaded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := map[string]int{} // slug → number
+	for i, l := range all {
+		number[l.Slug] = i + 1
+		if want := fmt.Sprintf("%02d-", i+1); !strings.HasPrefix(filepath.Base(l.File), want) {
+			t.Errorf("%s is lesson %d of the index: name it %s…", l.File, i+1, want)
+		}
+	}
+	slugOf := func(n int) string {
+		if n < 1 || n > len(all) {
+			return ""
+		}
+		return all[n-1].Slug
+	}
+
+	links := regexp.MustCompile(`<a href="/lessons/([^"#?/]*)">(.*?)</a>`)
+	mention := regexp.MustCompile(`(?i)\blessons?\s+(\d+)\b`)
+	for _, l := range all {
+		linked := map[string]bool{}
+		for _, m := range links.FindAllStringSubmatch(l.HTML, -1) {
+			slug, text := m[1], m[2]
+			n, ok := number[slug]
+			if !ok {
+				t.Errorf("%s links to /lessons/%s, which is no lesson", l.File, slug)
+				continue
+			}
+			linked[slug] = true
+			if ref := mention.FindStringSubmatch(text); ref != nil && ref[1] != strconv.Itoa(n) {
+				t.Errorf("%s: the link %q goes to /lessons/%s, which is lesson %d", l.File, text, slug, n)
+			}
+		}
+		for _, m := range mention.FindAllStringSubmatch(l.HTML, -1) {
+			n, _ := strconv.Atoi(m[1])
+			switch slug := slugOf(n); {
+			case slug == "":
+				t.Errorf("%s: %q names no lesson: there are %d", l.File, m[0], len(all))
+			case !linked[slug]:
+				t.Errorf("%s: %q: link it, [%s](/lessons/%s), so the reader can go there", l.File, m[0], m[0], slug)
+			}
+		}
+		// Summaries, goals and hints are plain text, without links.
+		plain := slices.Concat([]string{l.Summary}, l.Hints)
+		for _, g := range l.Goals {
+			plain = append(plain, g.Text)
+		}
+		for _, s := range plain {
+			for _, m := range mention.FindAllStringSubmatch(s, -1) {
+				if n, _ := strconv.Atoi(m[1]); slugOf(n) == "" {
+					t.Errorf("%s: %q names no lesson: there are %d", l.File, m[0], len(all))
+				}
+			}
 		}
 	}
 }
