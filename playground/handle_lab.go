@@ -120,7 +120,7 @@ func (s *Server) labData(r *http.Request, sess *session.Session, embed bool) vie
 		Scenario:  sc,
 		LastSeq:   sess.LastSeq(),
 		Score:     &views.Score{Right: score.Right, Total: score.Total},
-		Workshop:  s.cfg.Workshop,
+		Workshop:  s.asksNames(),
 	}
 	l := s.lesson(sess.Lesson)
 	if l == nil {

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,6 +72,13 @@ func newTeacher(token string) *teacher {
 	}
 	return t
 }
+
+// asksNames reports whether learner pages ask for the name the dashboard
+// shows them by (lab-data's "workshop"): whenever an instructor could be
+// looking, that is whenever the dashboard is on. Workshop mode always
+// turns it on (it makes a token when none was given); --teach-token on a
+// laptop does too.
+func (s *Server) asksNames() bool { return s.cfg.Workshop || s.teach.open }
 
 // allowed reports whether r carries the token, in the cookie or as a bearer
 // token. Hashing first makes the comparison constant-time whatever the
@@ -315,21 +321,30 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request) {
 }
 
 // PUT /api/sessions/{id}/learner {"learner": id, "nickname": name}: whose
-// session this is, for the instructor's dashboard.
+// session this is, for the instructor's dashboard. A page sends it as it
+// opens, with "nickname": null until the learner chose a name, so that
+// the dashboard shows every tab and session of theirs in one row even
+// before they did; a name given must be 1 to 40 characters.
 func (s *Server) handleSetLearner(w http.ResponseWriter, r *http.Request, sess *session.Session) {
 	data, ok := readBody(w, r)
 	if !ok {
 		return
 	}
 	var req struct {
-		Learner  string `json:"learner"`
-		Nickname string `json:"nickname"`
+		Learner  string  `json:"learner"`
+		Nickname *string `json:"nickname"`
 	}
 	if err := decodeJSON(data, &req); err != nil {
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if err := sess.SetLearner(req.Learner, req.Nickname); err != nil {
+	var err error
+	if req.Nickname == nil {
+		err = sess.SetLearnerID(req.Learner)
+	} else {
+		err = sess.SetLearner(req.Learner, *req.Nickname)
+	}
+	if err != nil {
 		if fe, ok := err.(*session.FieldError); ok {
 			writeJSON(w, http.StatusBadRequest, map[string]any{"errors": map[string]string{fe.Field: fe.Rule}})
 			return
@@ -419,8 +434,8 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 	now := time.Now()
 	t.mu.Lock()
 	snap := &class.Snapshot{At: now.UTC(), Sessions: len(all), Announcement: t.announcement}
-	for _, l := range s.cfg.Lessons {
-		cl := class.Lesson{Slug: l.Slug, Title: l.Title, Track: l.Track, Goals: []class.Goal{}}
+	for i, l := range s.cfg.Lessons {
+		cl := class.Lesson{Number: i + 1, Slug: l.Slug, Title: l.Title, Track: l.Track, Goals: []class.Goal{}}
 		for _, g := range l.Goals {
 			cl.Goals = append(cl.Goals, class.Goal{ID: g.ID, Text: g.Text})
 		}
@@ -435,39 +450,24 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 		lessons[snap.Lessons[i].Slug] = &snap.Lessons[i]
 	}
 
-	learners := map[string]*class.Learner{}
+	// One row per learner id: every tab and session of theirs is in it.
+	var roll class.Roll
 	for _, sess := range all {
 		id, nick := sess.Learner()
-		key := id
-		if key == "" {
-			key = "session:" + sess.ID // a page that has not said who it is
-		}
-		online := sess.Subscribers() > int(sess.Watchers.Load())
-		if online {
-			snap.Online++
-		}
-		cur := class.Current{
-			Session: sess.ID, Lesson: sess.Lesson, LastSeen: sess.LastUsed().UTC(), Online: online,
-			WatchURL: "/teach/learners/" + sess.ID,
-		}
-		ln := learners[key]
-		if ln == nil {
-			ln = &class.Learner{ID: id, Nickname: nick, Current: cur, Lessons: map[string]class.Progress{}}
-			learners[key] = ln
-		}
-		if cur.LastSeen.After(ln.Current.LastSeen) {
-			ln.Current = cur
-			if nick != "" {
-				ln.Nickname = nick
-			}
-		}
+		ln := roll.Add(id, nick, class.Session{
+			Session: sess.ID, Lesson: sess.Lesson, LastSeen: sess.LastUsed().UTC(),
+			Pages: learnerPages(sess), WatchURL: "/teach/learners/" + sess.ID,
+		})
 		if l := s.lesson(sess.Lesson); l != nil {
 			p := s.checkGoals(l, sess)
 			ln.Lessons[l.Slug] = t.merge(l, ln.Lessons[l.Slug], p)
 		}
 	}
-
-	for _, ln := range learners {
+	snap.Learners = roll.Learners()
+	for _, ln := range snap.Learners {
+		if ln.Online {
+			snap.Online++
+		}
 		for slug, p := range ln.Lessons {
 			cl := lessons[slug]
 			cl.Started++
@@ -475,18 +475,14 @@ func (s *Server) buildSnapshot(all []*session.Session) *class.Snapshot {
 				cl.Done++
 			}
 		}
-		snap.Learners = append(snap.Learners, *ln)
-	}
-	slices.SortFunc(snap.Learners, func(a, b class.Learner) int {
-		if c := strings.Compare(strings.ToLower(a.Nickname), strings.ToLower(b.Nickname)); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID+a.Current.Session, b.ID+b.Current.Session)
-	})
-	if snap.Learners == nil {
-		snap.Learners = []class.Learner{}
 	}
 	return snap
+}
+
+// learnerPages counts the session's pages that are the learner's: its
+// websockets, less the instructor's read-only views of it.
+func learnerPages(sess *session.Session) int {
+	return max(0, sess.Subscribers()-int(sess.Watchers.Load()))
 }
 
 // checkGoals brings a lesson session's progress up to date if it changed,
@@ -518,14 +514,11 @@ func (s *Server) checkGoals(l *lesson.Lesson, sess *session.Session) *sessionPro
 // merge adds one session's progress in lesson l to what the same learner
 // made in their other sessions of it.
 func (t *teacher) merge(l *lesson.Lesson, have class.Progress, p *sessionProgress) class.Progress {
+	goals := make([]string, len(l.Goals))
+	for i, g := range l.Goals {
+		goals[i] = g.ID
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := class.Progress{Total: len(l.Goals), Runs: have.Runs + p.runs, Blocked: have.Blocked + p.blocked, Met: []string{}}
-	for _, g := range l.Goals {
-		if p.met[g.ID] || slices.Contains(have.Met, g.ID) {
-			out.Met = append(out.Met, g.ID)
-		}
-	}
-	out.Done = out.Total > 0 && len(out.Met) == out.Total
-	return out
+	return have.With(goals, func(id string) bool { return p.met[id] }, p.runs, p.blocked)
 }

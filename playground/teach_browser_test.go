@@ -150,7 +150,7 @@ func TestTeachInBrowser(t *testing.T) {
 		t.Errorf("simple-requests: %s runs, %s blocked; want 1 and 1", runs, blocked)
 	}
 	title := evaluate[string](t, teacher, `[...document.querySelectorAll("#grid-body tr")].find((r) => r.querySelector(".name").textContent === "Ada").querySelector('td[data-lesson="simple-requests"]').title`)
-	if !strings.Contains(title, "1 of 3 goals met") || !strings.Contains(title, "see that the request still reached the server") {
+	if !strings.Contains(title, "goal 1 of 3 met") || !strings.Contains(title, "✓ 1. ") || !strings.Contains(title, "see that the request still reached the server") {
 		t.Errorf("the cell's tooltip says %q", title)
 	}
 

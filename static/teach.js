@@ -12,8 +12,9 @@
 //
 // A class may be a thousand learners. Each grid row is drawn again only
 // when its learner changed, and the rows go into the table in one go. No
-// cell has a listener of its own: the only thing to press in the grid is
-// a learner's Watch link.
+// cell has a listener of its own: the only things to press in the grid are
+// Watch links and a learner's list of sessions (a <details>, which opens
+// by itself).
 
 import { el } from "./dom.js";
 import { copyText, confirmCopied } from "./clipboard.js";
@@ -32,6 +33,7 @@ let rows = new Map(); // learner key → {sig, tr}: each row as last drawn
 
 /** Shows a class.Snapshot: the counts, the announcement, the lessons, the grid. */
 function show(snap) {
+  $("count-learners").textContent = String(snap.learners?.length ?? 0);
   $("count-sessions").textContent = String(snap.sessions ?? 0);
   $("count-online").textContent = String(snap.online ?? 0);
   showAnnouncement(snap.announcement ?? null);
@@ -48,8 +50,8 @@ function showLessons(list) {
     rows = new Map(); // every row has a cell per lesson: draw them all again
     drawGridHead();
   }
-  $("summary-rows").replaceChildren(...list.map((l, i) => el("tr", { "data-lesson": l.slug },
-    el("th", { scope: "row", title: l.title }, el("span", { class: "lesson-no" }, `${i + 1}.`), " ", l.title),
+  $("summary-rows").replaceChildren(...list.map((l) => el("tr", { "data-lesson": l.slug },
+    el("th", { scope: "row", title: l.title }, el("span", { class: "lesson-no" }, `${number(l)}.`), " ", l.title),
     el("td", { class: "num started" }, String(l.started)),
     el("td", { class: "num done" }, String(l.done)),
     el("td", { class: "num runs" }, String(l.runs)),
@@ -57,18 +59,28 @@ function showLessons(list) {
   )));
 }
 
+/**
+ * A lesson's number in the whole curriculum (1 to 13 for the built-in
+ * lessons), as the lesson index shows it: the server numbers them.
+ */
+function number(lesson) {
+  return lesson.number || lessons.indexOf(lesson) + 1;
+}
+
 function drawGridHead() {
   $("grid-head").replaceChildren(el("tr", {},
     el("th", { scope: "col", class: "who" }, "Learner"),
     el("th", { scope: "col" }, "Now on"),
     el("th", { scope: "col" }, el("span", { class: "visually-hidden" }, "Watch")),
-    lessons.map((l, i) => el("th", { scope: "col", class: "lesson-col", title: l.title, "aria-label": l.title }, String(i + 1))),
+    el("th", { scope: "col" }, "Tabs"),
+    lessons.map((l) => el("th", { scope: "col", class: "lesson-col", title: l.title, "aria-label": `${number(l)}. ${l.title}` }, String(number(l)))),
   ));
 }
 
 /**
- * The grid's rows, in the server's order (by nickname). A learner whose
- * page has not said who it is yet is one of its session.
+ * The grid's rows, in the server's order (by nickname). The server makes
+ * one row per learner, with all their sessions in it; a page that has not
+ * said whose it is yet is a row of its own session.
  */
 function showLearners(list) {
   const body = $("grid-body");
@@ -77,7 +89,13 @@ function showLearners(list) {
     const key = learner.id || `session:${learner.current?.session}`;
     const sig = JSON.stringify(learner);
     let row = rows.get(key);
-    if (!row || row.sig !== sig) row = { sig, tr: learnerRow(learner) };
+    if (!row || row.sig !== sig) {
+      const tr = learnerRow(learner);
+      // A list of sessions the instructor opened stays open.
+      const open = row?.tr.querySelector("details")?.open;
+      if (open) tr.querySelector("details")?.setAttribute("open", "");
+      row = { sig, tr };
+    }
     next.set(key, row);
     return row.tr;
   });
@@ -90,17 +108,33 @@ function showLearners(list) {
   body.replaceChildren(all);
 }
 
+/** "4. Preflight cache", or "the lab" for a session of no lesson. */
+function lessonName(slug) {
+  const l = lessons.find((x) => x.slug === slug);
+  return l ? `${number(l)}. ${l.title}` : slug || "the lab";
+}
+
+/**
+ * A Watch link, only to a path on this origin: /teach/learners/{session}.
+ * what, when given, says which of a learner's sessions it watches.
+ */
+function watchLink(session, what = "") {
+  if (!/^\/teach\/learners\/[A-Za-z0-9]+$/.test(session.watchUrl ?? "")) return null;
+  return el("a", {
+    class: "watch", href: session.watchUrl, target: "_blank", rel: "noopener",
+    title: "Their page, read-only (a new tab)", "aria-label": what ? `Watch ${what}` : null,
+  }, "Watch");
+}
+
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
 function learnerRow(learner) {
   const now = learner.current ?? {};
-  const online = Boolean(now.online);
+  // Online while any page of theirs is: one closed tab of two is not gone.
+  const online = Boolean(learner.online);
   const shortId = (learner.id || now.session || "").slice(0, 6);
-  const at = lessons.findIndex((l) => l.slug === now.lesson);
-  const onLesson = at >= 0 ? `${at + 1}. ${lessons[at].title}` : now.lesson || "the lab";
-  // Only a path on this origin: the server's /teach/learners/{session}.
-  const watch = /^\/teach\/learners\/[A-Za-z0-9]+$/.test(now.watchUrl ?? "")
-    ? el("a", { class: "watch", href: now.watchUrl, target: "_blank", rel: "noopener", title: "Their page, read-only (a new tab)" }, "Watch")
-    : null;
-  return el("tr", { class: online ? "online" : "offline" },
+  const onLesson = lessonName(now.lesson);
+  return el("tr", { class: online ? "online" : "offline", "data-learner": learner.id || null },
     el("th", { scope: "row", class: "who" },
       el("span", { class: "dot", title: online ? "online" : "offline" }),
       el("span", { class: "visually-hidden" }, online ? "online: " : "offline: "),
@@ -108,29 +142,72 @@ function learnerRow(learner) {
       " ",
       el("code", { class: "short-id", title: learner.id ? `learner ${learner.id}` : `session ${now.session}` }, shortId)),
     el("td", { class: "now-on", title: onLesson }, onLesson),
-    el("td", {}, watch),
+    el("td", {}, watchLink(now)),
+    el("td", { class: "tabs" }, sessionList(learner)),
     lessons.map((l) => progressCell(l, learner.lessons?.[l.slug])),
   );
 }
 
 /**
- * One learner's progress in one lesson: a dot per goal, filled when met.
- * The tooltip names the goals met.
+ * A learner's tabs and sessions: "2 tabs open", and when they have more
+ * than one session, a list of them (the server sends the most recent few)
+ * with each one's open tabs and its own Watch link.
+ */
+function sessionList(learner) {
+  const sessions = learner.sessions ?? [];
+  const count = learner.sessionCount ?? sessions.length;
+  const summary = `${learner.pages ? plural(learner.pages, "tab", "tabs") + " open" : "no tab open"}` +
+    (count > 1 ? ` · ${plural(count, "session", "sessions")}` : "");
+  if (count <= 1) return el("span", { class: "tab-count" }, summary);
+  return el("details", { class: "sessions" },
+    el("summary", { class: "tab-count" }, summary),
+    el("ul", {}, sessions.map((s) => el("li", { class: s.online ? "online" : "offline", "data-session": s.session },
+      el("span", { class: "dot", "aria-hidden": "true" }), // the words say it
+      lessonName(s.lesson), " — ",
+      s.online ? `${plural(s.pages, "tab", "tabs")} open` : `closed, last used ${clock(s.lastSeen)}`,
+      " ", watchLink(s, lessonName(s.lesson)),
+    ))),
+    count > sessions.length ? el("p", { class: "more" }, `and ${count - sessions.length} older`) : null,
+  );
+}
+
+/**
+ * Which goals are met, in words: "goals 1, 2 and 4 of 4 met". The dots
+ * show it too, but not to everyone (a screen reader, a colour-blind eye,
+ * a washed-out projector), so the words go with them.
+ */
+export function goalsMetText(goals) {
+  const met = goals.flatMap((m, i) => (m ? [i + 1] : []));
+  const total = goals.length;
+  if (met.length === 0) return `none of ${total} ${total === 1 ? "goal" : "goals"} met`;
+  if (met.length === total) return total === 1 ? "the goal met" : `all ${total} goals met`;
+  const list = met.length === 1 ? String(met[0]) : `${met.slice(0, -1).join(", ")} and ${met.at(-1)}`;
+  return `${met.length === 1 ? "goal" : "goals"} ${list} of ${total} met`;
+}
+
+/**
+ * One learner's progress in one lesson: a dot per goal, in the lesson's
+ * order, filled when met (●●○● is goals 1, 2 and 4). The words say the
+ * same; the tooltip adds each goal's text.
  */
 function progressCell(lesson, progress) {
   if (!progress) return el("td", { class: "cell", "data-lesson": lesson.slug });
   const met = new Set(progress.met ?? []);
-  const total = progress.total ?? lesson.goals.length;
+  // goals: one boolean per goal, from the server; met ids as a fallback.
+  const goals = progress.goals ?? lesson.goals.map((g) => met.has(g.id));
+  const words = goalsMetText(goals);
   const title = [
-    `${lesson.title}: ${met.size} of ${total} goals met${progress.done ? " — done" : ""}`,
-    ...lesson.goals.filter((g) => met.has(g.id)).map((g) => `✓ ${g.text}`),
-    `${progress.runs} ${progress.runs === 1 ? "run" : "runs"}, ${progress.blocked} blocked`,
+    `${number(lesson)}. ${lesson.title}: ${words}${progress.done ? " — done" : ""}`,
+    ...lesson.goals.map((g, i) => `${goals[i] ? "✓" : "○"} ${i + 1}. ${g.text}`),
+    `${plural(progress.runs, "run", "runs")}, ${progress.blocked} blocked`,
   ].join("\n");
   const state = progress.done ? "done" : met.size > 0 ? "some" : "started";
-  return el("td", { class: `cell ${state}`, title, "data-lesson": lesson.slug, "data-met": met.size, "data-total": total },
-    el("span", { class: "dots", role: "img", "aria-label": `${met.size} of ${total}` },
-      el("span", { class: "met" }, "●".repeat(met.size)),
-      el("span", { class: "open" }, "○".repeat(Math.max(0, total - met.size)))));
+  return el("td", {
+    class: `cell ${state}`, title, "data-lesson": lesson.slug,
+    "data-met": goals.filter(Boolean).length, "data-total": goals.length,
+  },
+  el("span", { class: "dots", role: "img", "aria-label": words },
+    goals.map((m) => el("span", { class: m ? "goal met" : "goal open" }, m ? "●" : "○"))));
 }
 
 // ----- "Ask everyone to open" -----

@@ -1,15 +1,17 @@
 // workshop.js: the learner's side of a workshop, on the lab and lesson
 // pages (lab.js wires it in).
 //
-//   NicknameField       "Your name for the instructor", in the header, when
-//                       corslab serves a class (lab-data's workshop)
+//   NicknameField       "Your name for the instructor", in the header,
+//                       whenever the instructor's dashboard is on
+//                       (lab-data's workshop)
 //   AnnouncementBanner  "Your instructor asks everyone to open: …", when
 //                       the session's websocket brings an announce frame
 //
 // Who the learner is lives in this browser: a random learner id, made
 // once, and the nickname they chose, both in localStorage. Each page tells
-// its session (PUT /api/sessions/{id}/learner), so that the instructor's
-// dashboard shows one person across the sessions they open.
+// its session as it opens (PUT /api/sessions/{id}/learner), with or
+// without a name yet, so that the instructor's dashboard shows one person,
+// one row, across every tab and session they open.
 
 import { el, nonce } from "./dom.js";
 
@@ -53,10 +55,11 @@ export function learnerId() {
 }
 
 /**
- * Tells the server whose session this is. Resolves to {ok: true,
- * nickname} or {ok: false, error}: the server's reason when it refused
- * the nickname ("The name must be 1 to 40 characters"), else what went
- * wrong.
+ * Tells the server whose session this is. nickname null means "no name
+ * chosen yet": the session joins the learner's row all the same. Resolves
+ * to {ok: true, nickname} or {ok: false, error}: the server's reason when
+ * it refused the nickname ("The name must be 1 to 40 characters"), else
+ * what went wrong.
  */
 export async function putLearner(sessionId, learner, nickname) {
   let res;
@@ -112,8 +115,10 @@ export class NicknameField {
       event.preventDefault();
       this.save();
     });
-    // A name chosen on an earlier page belongs to this session too.
-    if (saved) putLearner(sessionId, learnerId(), saved);
+    // This session is this learner's, and so is a name chosen on an
+    // earlier page. Without one yet, the dashboard still puts the session
+    // in their row (as "(no name yet)") until they save one.
+    putLearner(sessionId, learnerId(), saved || null);
   }
 
   async save() {

@@ -34,6 +34,23 @@ func (s *Session) SetLearner(id, nickname string) error {
 	return nil
 }
 
+// SetLearnerID says which learner the session belongs to before they chose
+// a name, so that the dashboard shows it in that learner's row from the
+// start. A nickname the session has for the same learner stays; another
+// learner's goes.
+func (s *Session) SetLearnerID(id string) error {
+	if err := checkLearnerID(id); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.learner != id {
+		s.learner, s.nickname = id, ""
+	}
+	s.mu.Unlock()
+	s.changed()
+	return nil
+}
+
 // Learner returns the learner id and nickname, both "" until SetLearner.
 func (s *Session) Learner() (id, nickname string) {
 	s.mu.Lock()
