@@ -1,13 +1,17 @@
 package playground
 
 import (
+	"encoding/json"
 	"net"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/lesson"
+	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/playground/session"
 	"github.com/corslab/corslab/views"
@@ -23,6 +27,7 @@ func (s *Server) lessonRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /embed/{slug}/{id}", s.handleLesson(true))
 	mux.HandleFunc("GET /api/lessons", s.handleLessonList)
 	mux.Handle("GET /api/sessions/{id}/goals", s.withSession(s.handleGoals))
+	mux.Handle("GET /api/sessions/{id}/cookies", s.withSession(s.handleCookies))
 }
 
 func (s *Server) lesson(slug string) *lesson.Lesson {
@@ -44,19 +49,47 @@ func (s *Server) lessonStart(r *http.Request, l *lesson.Lesson) scenario.Scenari
 	return l.Start(s.originsFor(r).roleURLs())
 }
 
-// moveToLessonHost sends a browser that opened a lesson with a Host of its
-// own on another loopback host (127.0.0.1, localhost) to that host, same
-// port and address: its origins must be one site that has subdomains, which
-// an IP address or localhost cannot be. On a host that is not loopback
-// (a workshop's LAN address) a .localhost name would reach the learner's
-// own machine, not this server, so the lesson stays. It reports whether it
-// redirected.
+// lessonOrigin is the UI origin a lesson's page must be on for the browser
+// behind r, when it needs a host of its own (corslab.localhost): its
+// origins must then be one site that has subdomains, which an IP address
+// or localhost cannot be. It is "" when the lesson works on r's host: it
+// names none, or r's host is not loopback (a workshop's LAN address),
+// where a .localhost name would reach the learner's own machine, not this
+// server.
+func (s *Server) lessonOrigin(r *http.Request, l *lesson.Lesson) string {
+	if l.Host == "" || !isLoopbackHost(s.originsFor(r).host) {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(l.Host, strconv.Itoa(s.ports[UI]))
+}
+
+// lessonURL is the link to lesson l's page from a page served for r: its
+// path, or its whole address on the host it needs (lessonOrigin), even
+// from that host. So a link names a host only when the lesson needs that
+// one; static/progress.js relies on it: it sends the learner back to the
+// host they came from on a path, and carries their progress along.
+func (s *Server) lessonURL(r *http.Request, l *lesson.Lesson) string {
+	return s.lessonOrigin(r, l) + lessonPath(false, l.Slug)
+}
+
+// moveToLessonHost sends a browser that opened a lesson that needs a host
+// of its own (lessonOrigin) on another loopback host (127.0.0.1,
+// localhost) to that host, same port, path and query. It reports whether
+// it redirected.
+//
+// localStorage is per origin, and the learner's progress is kept in the
+// one of the host they came from, their home. The redirect names it in the
+// fragment, #home=http://127.0.0.1:8080, so that the lesson's links lead
+// back there (static/progress.js). A fragment in Location replaces the
+// request's own, so corslab's own links to such a lesson name its host
+// (lessonURL) and never come through here with the progress they carry.
 func (s *Server) moveToLessonHost(w http.ResponseWriter, r *http.Request, l *lesson.Lesson) bool {
-	here := s.originsFor(r).host
-	if l.Host == "" || here == l.Host || !isLoopbackHost(here) {
+	o := s.originsFor(r)
+	to := s.lessonOrigin(r, l)
+	if to == "" || o.host == l.Host {
 		return false
 	}
-	http.Redirect(w, r, "http://"+net.JoinHostPort(l.Host, strconv.Itoa(s.ports[UI]))+r.URL.RequestURI(), http.StatusFound)
+	http.Redirect(w, r, to+r.URL.RequestURI()+"#home="+o.url(UI), http.StatusFound)
 	return true
 }
 
@@ -175,13 +208,14 @@ func (s *Server) lessonView(r *http.Request, l *lesson.Lesson, id, query string)
 	}
 	// Prev and next follow the index: by track, then order.
 	i := slices.Index(s.cfg.Lessons, l)
+	v.Number = i + 1
 	if i > 0 {
 		p := s.cfg.Lessons[i-1]
-		v.Prev = &views.LessonLink{Slug: p.Slug, Title: p.Title, URL: lessonPath(false, p.Slug)}
+		v.Prev = &views.LessonLink{Number: i, Slug: p.Slug, Title: p.Title, URL: s.lessonURL(r, p)}
 	}
 	if i >= 0 && i+1 < len(s.cfg.Lessons) {
 		n := s.cfg.Lessons[i+1]
-		v.Next = &views.LessonLink{Slug: n.Slug, Title: n.Title, URL: lessonPath(false, n.Slug)}
+		v.Next = &views.LessonLink{Number: i + 2, Slug: n.Slug, Title: n.Title, URL: s.lessonURL(r, n)}
 	}
 	return v
 }
@@ -191,11 +225,11 @@ func (s *Server) handleLessonIndex(w http.ResponseWriter, r *http.Request) {
 	var data views.LessonIndexData
 	for _, t := range lesson.Tracks() {
 		tv := views.TrackView{ID: t.ID, Title: t.Title}
-		for _, l := range s.cfg.Lessons {
+		for n, l := range s.cfg.Lessons {
 			if l.Track != t.ID {
 				continue
 			}
-			ls := views.LessonSummary{Slug: l.Slug, Title: l.Title, Summary: l.Summary, URL: lessonPath(false, l.Slug), Order: l.Order}
+			ls := views.LessonSummary{Number: n + 1, Slug: l.Slug, Title: l.Title, Summary: l.Summary, URL: s.lessonURL(r, l), Order: l.Order}
 			for _, g := range l.Goals {
 				ls.GoalIDs = append(ls.GoalIDs, g.ID)
 			}
@@ -242,6 +276,85 @@ func (s *Server) handleGoals(w http.ResponseWriter, r *http.Request, sess *sessi
 		return
 	}
 	writeJSON(w, http.StatusOK, s.teach.goals(sess.ID).Update(l, sess))
+}
+
+// loginCookieReport is what a session's runs show of the api's login
+// cookie (origins.LoginCookie) in the learner's browser.
+type loginCookieReport struct {
+	// LoggedIn: the api's latest answer that set the cookie, to a run,
+	// set it (POST /login), rather than deleting it (POST /logout).
+	LoggedIn bool `json:"loggedIn"`
+	// Withheld: after such a login, a run from the app's page with
+	// credentials: "include" reached the api without the cookie.
+	Withheld bool `json:"withheld"`
+}
+
+// GET /api/sessions/{id}/cookies: whether the browser keeps the api's
+// login cookie back. From the app's page the api is on the same site
+// (ports do not count), so a browser that sends cookies at all sends it;
+// it keeps it back when the page is in a frame on another site, where the
+// cookie is a third-party one (SameSite=Lax, and Chromium's third-party
+// cookie blocking). The embed view asks this to tell a learner whose
+// cookie lesson cannot work in it (static/embed-cookies.js).
+func (s *Server) handleCookies(w http.ResponseWriter, r *http.Request, sess *session.Session) {
+	writeJSON(w, http.StatusOK, reportLoginCookie(sess))
+}
+
+// reportLoginCookie reads the session's runs, oldest first, and the
+// exchanges each one caused at the api. Only runs count: a login from curl
+// puts no cookie in the browser.
+func reportLoginCookie(sess *session.Session) loginCookieReport {
+	var rep loginCookieReport
+	for _, run := range sess.RunsAfter(0) {
+		if len(run.Refused) > 0 {
+			continue // corslab refused part of it: it says nothing of the browser
+		}
+		q := run.Request
+		credentialed := q.Credentials == "include" && q.From == "app"
+		for _, raw := range sess.ExchangesBySeq(run.Exchanges) {
+			var ex capture.Exchange
+			if json.Unmarshal(raw, &ex) != nil || ex.Origin != API.String() {
+				continue
+			}
+			if set, ok := setsLoginCookie(&ex.Response); ok {
+				rep.LoggedIn = set
+				continue
+			}
+			// A preflight never carries cookies (fetch.spec.whatwg.org/#cors-preflight-fetch).
+			if rep.LoggedIn && credentialed && ex.Kind != "preflight" && !hasLoginCookie(&ex.Request) {
+				rep.Withheld = true
+			}
+		}
+	}
+	return rep
+}
+
+// setsLoginCookie reports whether a response sets the login cookie (set)
+// or deletes it (!set), or does neither (!ok).
+func setsLoginCookie(m *capture.Message) (set, ok bool) {
+	for _, h := range m.Headers {
+		if !strings.EqualFold(h[0], "Set-Cookie") {
+			continue
+		}
+		if c, err := http.ParseSetCookie(h[1]); err == nil && c.Name == origins.LoginCookie {
+			return c.Value != "" && c.MaxAge >= 0, true
+		}
+	}
+	return false, false
+}
+
+// hasLoginCookie reports whether a request carried the login cookie.
+func hasLoginCookie(m *capture.Message) bool {
+	for _, h := range m.Headers {
+		if !strings.EqualFold(h[0], "Cookie") {
+			continue
+		}
+		if cookies, err := http.ParseCookie(h[1]); err == nil &&
+			slices.ContainsFunc(cookies, func(c *http.Cookie) bool { return c.Name == origins.LoginCookie }) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) noSuchLesson(w http.ResponseWriter, r *http.Request) {

@@ -138,7 +138,8 @@ func (o originSet) lookalikeOrigin(host string) string {
 
 // isLoopbackHost reports whether a host name or address (without port)
 // always means this machine to a browser: localhost and every name under
-// it (RFC 6761, 6.3), and the loopback addresses.
+// it (RFC 6761, 6.3), and the loopback addresses. static/progress.js asks
+// the same of the host a learner's progress may be carried to.
 func isLoopbackHost(h string) bool {
 	h = strings.ToLower(strings.TrimSuffix(h, "."))
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {

@@ -135,9 +135,9 @@ func TestLessonMovesToItsHost(t *testing.T) {
 	tests := []struct {
 		host, path, want string // want: the Location, "" for no move
 	}{
-		{"127.0.0.1:" + ui, "/lessons/allowlist-bypass?run=1", "http://corslab.localhost:" + ui + "/lessons/allowlist-bypass?run=1"},
-		{"localhost:" + ui, "/embed/allowlist-bypass", "http://corslab.localhost:" + ui + "/embed/allowlist-bypass"},
-		{"127.0.0.1:" + ui, "/lessons/allowlist-bypass/abc", "http://corslab.localhost:" + ui + "/lessons/allowlist-bypass/abc"},
+		{"127.0.0.1:" + ui, "/lessons/allowlist-bypass?run=1", "http://corslab.localhost:" + ui + "/lessons/allowlist-bypass?run=1#home=http://127.0.0.1:" + ui},
+		{"localhost:" + ui, "/embed/allowlist-bypass", "http://corslab.localhost:" + ui + "/embed/allowlist-bypass#home=http://localhost:" + ui},
+		{"127.0.0.1:" + ui, "/lessons/allowlist-bypass/abc", "http://corslab.localhost:" + ui + "/lessons/allowlist-bypass/abc#home=http://127.0.0.1:" + ui},
 		{"corslab.localhost:" + ui, "/lessons/allowlist-bypass", ""},
 		{"192.168.1.5:" + ui, "/lessons/allowlist-bypass", ""},
 		{"127.0.0.1:" + ui, "/lessons/simple-requests", ""},

@@ -1,18 +1,31 @@
 // lesson-index.js: progress on the lessons' index (/lessons).
 //
 // The server lists every lesson with its goal ids (data-goals); which of
-// them this browser has met lives in localStorage (lesson.js), from every
+// them this browser has met lives in localStorage (progress.js), from every
 // session it ran. Here each lesson gets a dot per goal, "2 of 3 goals",
 // and its link says Start, Continue or Review.
+//
+// A link from a lesson on another host (lesson 11 needs corslab.localhost)
+// may carry the progress made there: it is added to this host's record
+// first, only for the lessons and goals listed here.
 
 import { el } from "./dom.js";
-import { loadProgress, progressText } from "./lesson.js";
+import { progressText } from "./lesson.js";
+import { loadProgress, takeCarried, mergeCarried, followProgress } from "./progress.js";
 
-for (const track of document.querySelectorAll(".track")) {
+const cards = [...document.querySelectorAll(".lesson-card")];
+const goalsOf = (card) => (card.dataset.goals ?? "").split(" ").filter(Boolean);
+
+mergeCarried(takeCarried(), new Map(cards.map((card) => [card.dataset.slug, new Set(goalsOf(card))])));
+for (const track of document.querySelectorAll(".track")) showTrack(track);
+// A lesson on another host gets the progress too, and its links lead back.
+followProgress(document);
+
+function showTrack(track) {
   let complete = 0;
-  const cards = [...track.querySelectorAll(".lesson-card")];
-  for (const card of cards) {
-    const goals = (card.dataset.goals ?? "").split(" ").filter(Boolean);
+  const trackCards = [...track.querySelectorAll(".lesson-card")];
+  for (const card of trackCards) {
+    const goals = goalsOf(card);
     const stored = loadProgress(card.dataset.slug);
     const done = goals.filter((id) => stored.has(id)).length;
     showProgress(card, goals.length, done);
@@ -20,7 +33,7 @@ for (const track of document.querySelectorAll(".track")) {
   }
   const summary = track.querySelector("[data-track-progress]");
   if (summary && complete > 0) {
-    summary.textContent = `${complete} of ${cards.length} ${cards.length === 1 ? "lesson" : "lessons"} complete`;
+    summary.textContent = `${complete} of ${trackCards.length} ${trackCards.length === 1 ? "lesson" : "lessons"} complete`;
   }
 }
 

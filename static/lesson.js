@@ -3,59 +3,32 @@
 //
 //   LessonGoals   the goals as a checklist that turns green by itself
 //   Hints         one more hint each time the learner asks
-//   progress      which goals this browser has met, in localStorage
+//   progress.js   which goals this browser has met, in localStorage
+//   embed-cookies.js  in the embed view in another site's frame: says so
+//                 when the browser keeps the lesson's cookie back
 //
 // The server decides whether a goal is met: it checks the session's own
 // runs and exchanges (GET /api/sessions/{id}/goals, playground/lesson).
 // This page only asks again after each run and each exchange the stream
 // brings, and shows the answer. What was met is also remembered in this
 // browser, per lesson, so that the index (/lessons) shows progress across
-// sessions: a goal met once stays done there, whatever happens later.
+// sessions: a goal met once stays done there, whatever happens later. A
+// lesson on a host of its own (corslab.localhost) keeps that record with
+// the host the learner came from (progress.js).
 
 import { el } from "./dom.js";
 import { isRefusal, retryAfter } from "./api.js";
+import { loadProgress, saveProgress, takeCarried, mergeCarried, followProgress } from "./progress.js";
+import { CookieNote } from "./embed-cookies.js";
 
 // Several events arrive together (a run and its exchanges): ask once, a
 // moment after the last of them.
 const REFRESH_DELAY_MS = 250;
 
-// ----- progress in localStorage -----
+// ----- progress in localStorage (progress.js) -----
 
-/** The localStorage key of a lesson's progress: a JSON list of goal ids. */
-export function progressKey(slug) {
-  return `corslab:lesson:${slug}`;
-}
-
-/**
- * The goal ids this browser has met in a lesson, in any session. Storage
- * can be refused (a sandboxed or third-party frame) or hold something
- * else: then nothing is known, which is not an error.
- */
-export function loadProgress(slug) {
-  try {
-    const ids = JSON.parse(localStorage.getItem(progressKey(slug)) ?? "[]");
-    return new Set(Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : []);
-  } catch {
-    return new Set();
-  }
-}
-
-/**
- * Adds goal ids to a lesson's progress and returns all of it. It only
- * ever adds: a goal met once stays met. The list is read again first, so
- * two tabs of the same lesson add to each other's progress.
- */
-export function saveProgress(slug, ids) {
-  const all = loadProgress(slug);
-  const before = all.size;
-  for (const id of ids) all.add(id);
-  if (all.size !== before) {
-    try {
-      localStorage.setItem(progressKey(slug), JSON.stringify([...all]));
-    } catch { /* storage refused: the progress lives on this page only */ }
-  }
-  return all;
-}
+// Still offered here, where they were first.
+export { progressKey, loadProgress, saveProgress } from "./progress.js";
 
 /** "2 of 3 goals", "1 of 1 goal": for the index. */
 export function progressText(done, total) {
@@ -129,18 +102,45 @@ export class LessonGoals {
     this.items = new Map(); // goal id → its <li>
     for (const li of list.querySelectorAll("li[data-goal]")) this.items.set(li.dataset.goal, li);
     this.metNow = new Map();     // goal id → its status from the server, when met
+    // What a link from another host carried here (progress.js): read
+    // now, before lab.js rewrites the address bar.
+    this.carried = remember ? takeCarried() : null;
     this.doneBefore = remember ? loadProgress(slug) : new Set();
     this.loaded = false;         // the first answer announces nothing
     this.timer = 0;
     this.inFlight = false;
     this.again = false;
     this.stopped = false;
+    // In the embed view, in someone's frame: whether its cookies work.
+    this.cookieNote = remember ? CookieNote.forEmbed(goalsUrl) : null;
   }
 
   /** Shows what this browser remembers, then asks the server. */
   start() {
     this.show();
     this.refreshNow();
+    if (!this.remember) return; // another browser's progress: leave ours alone
+    followProgress(document);
+    if (this.carried) this.mergeCarried(this.carried);
+  }
+
+  /**
+   * Adds the progress a link carried to this browser's record: only the
+   * lessons and goals this corslab has (GET /api/lessons), or, without
+   * its answer, this lesson's own goals.
+   */
+  async mergeCarried(carried) {
+    let known = new Map([[this.slug, new Set(this.items.keys())]]);
+    try {
+      const res = await fetch("/api/lessons");
+      const list = res.ok ? await res.json() : null;
+      if (Array.isArray(list)) {
+        known = new Map(list.map((l) => [String(l?.slug), new Set((l?.goals ?? []).map((g) => String(g?.id)))]));
+      }
+    } catch { /* offline for a moment: this lesson's goals will do */ }
+    mergeCarried(carried, known);
+    this.doneBefore = loadProgress(this.slug);
+    this.show();
   }
 
   /** Asks the server again soon: after a run, or an exchange from the stream. */
@@ -172,7 +172,10 @@ export class LessonGoals {
         this.timer = setTimeout(() => this.refreshNow(), retryAfter(res) * 1000);
         return;
       }
-      if (res.ok) this.update(await res.json());
+      if (res.ok) {
+        this.update(await res.json());
+        this.cookieNote?.check(); // the same runs may show a cookie kept back
+      }
     } catch {
       // Offline for a moment: the next event asks again.
     } finally {
