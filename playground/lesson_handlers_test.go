@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -459,5 +460,26 @@ func TestLessonHandlersTooManySessions(t *testing.T) {
 	}
 	if status, _, _ := c.get(loc); status != http.StatusOK {
 		t.Errorf("the existing lesson session: %d", status)
+	}
+}
+
+// Lessons are numbered once, across tracks, in the index's order: the
+// index's cards, a lesson page's title and its links to the others.
+func TestLessonHandlersNumbers(t *testing.T) {
+	c := newLessonClient(t, 10)
+	_, _, index := c.get("/lessons")
+	var got []string
+	for _, m := range regexp.MustCompile(`<span class="lesson-number" aria-hidden="true">(\d+)</span>`).FindAllStringSubmatch(index, -1) {
+		got = append(got, m[1])
+	}
+	if !slices.Equal(got, []string{"1", "2"}) {
+		t.Errorf("the index numbers the lessons %q, want 1, 2 across the tracks", got)
+	}
+	id, _ := c.newLessonSession("handlers-two", "")
+	_, _, page := c.get("/lessons/handlers-two/" + id)
+	for _, want := range []string{"<title>2. Handlers two · corslab</title>", "<span>Lesson 2</span>", "← Lesson 1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the lesson page lacks %s", want)
+		}
 	}
 }

@@ -21,31 +21,45 @@
 // browser took from its cache gets a note on the page lane, since no
 // OPTIONS arrow can show it.
 //
+// Labels are fitted to the room they have, measured in the font they are
+// drawn in (it grows with the projector's text size): a lane's name wraps
+// to two lines, an arrow's label to two, and what still does not fit is
+// abbreviated, never silently: the label's group then has a <title> with
+// the whole text (a tooltip), the text keeps it in data-full, and every
+// label is written out in full in the `describe` element, the diagram's
+// accessible description.
+//
 // Every label is set with textContent (via svg()), never parsed as markup.
 
-import { svg } from "./dom.js";
+import { el, svg } from "./dom.js";
 import { headerValue, isProxied } from "./log.js";
 import { verdictOf, failureSpot, cacheStep, plainText } from "./verdict.js";
 
-const TOP = 6;          // space above the lane boxes
-const BOX_H = 42;       // lane box height
-const FIRST_ROW = 78;   // y of the first arrow
-const ROW = 34;         // between a request and its response, and between exchanges
+const MIN_WIDTH = 400;  // narrower, and the diagram scrolls sideways
 const MARGIN = 12;
+const LANE_GAP = 14;    // between two lane boxes
+const MAX_BOX = 230;    // a lane box's widest, at the normal text size
 
 /**
  * Draws `selection` ({run, exchanges, pending} from ExchangeLog.selection())
  * into `container`, replacing what was there.
+ *   describe: an element to fill with the diagram in words, or null
  *   originURLs: role → origin ("http://127.0.0.1:8082")
  *   shortTarget(target): strips the session prefix from a request target
  *   outcome: {tone, text} for the run (see runOutcome() in log.js)
  *   request, url: the request the form describes and the URL it would
  *     fetch, for the lanes drawn before the first run (selection null)
  */
-export function drawDiagram(container, selection, { originURLs, shortTarget, outcome, request: planned, url: plannedURL }) {
-  const width = Math.max(520, container.clientWidth - 2);
+export function drawDiagram(container, selection, { describe = null, originURLs, shortTarget, outcome, request: planned, url: plannedURL }) {
+  const width = Math.max(MIN_WIDTH, container.clientWidth - 2);
   const { run, exchanges, pending } = selection ?? { run: { request: planned ?? {}, url: plannedURL }, exchanges: [], pending: false };
   const request = run.request ?? {};
+  const fonts = new Fonts(container);
+  const em = fonts.size("arrow-label");          // 13.5px at the normal size
+  const line = Math.round(em * 1.25);            // between two lines of a label
+  const ROW = Math.round(em * 2.5);              // between a request and its response, and between exchanges
+  const TOP = 6;
+  const words = [];                              // the diagram in words, for `describe`
 
   // Lanes: the page; the proxy it went through, if any; the target the
   // request was meant for; then anything else the run touched (a redirect
@@ -69,16 +83,30 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
       : { key: role, title: `${role} server`, sub: hostPort(originURLs[role] ?? "") });
   }
 
-  const boxW = Math.min(230, (width - MARGIN * 2) / lanes.length - 24);
+  const boxW = Math.min(MAX_BOX * em / 13.5, (width - MARGIN * 2) / lanes.length - LANE_GAP);
+  const inBox = boxW - 10;
+  for (const lane of lanes) {
+    lane.titleLines = fonts.wrap("lane-title", lane.title, inBox, 2);
+    // The port alone says which origin it is (they share the host: see
+    // the header), when the whole host:port does not fit.
+    const port = /:\d+$/.exec(lane.sub)?.[0];
+    lane.subLines = fonts.wrap("lane-sub", lane.sub, inBox, 1, port);
+  }
+  const titleH = Math.round(fonts.size("lane-title") * 1.2);
+  const subH = Math.round(fonts.size("lane-sub") * 1.25);
+  const boxH = 10 + Math.max(...lanes.map((l) => l.titleLines.lines.length)) * titleH + subH;
+  const firstRow = TOP + boxH + Math.round(em * 2.4);
+
   const left = MARGIN + boxW / 2;
   const right = width - MARGIN - boxW / 2;
   const step = lanes.length > 1 ? (right - left) / (lanes.length - 1) : 0;
   lanes.forEach((lane, i) => { lane.x = left + i * step; });
-  const laneX = (role) => lanes.find((l) => l.key === role)?.x ?? lanes[lanes.length - 1].x;
+  const laneX = (role) => (lanes.find((l) => l.key === role) ?? lanes[lanes.length - 1]).x;
   const pageX = lanes[0].x;
   // A hop the proxy made starts at the proxy's lane (app's, or the
   // last-drawn server when the run somehow has no proxy lane).
   const proxyX = proxy ? laneX(proxy) : pageX;
+  words.push(`Lanes, left to right: ${lanes.map(laneWords).join("; ")}.`);
 
   // What the model says, once the run is over and only where it agrees
   // with the browser: the browser is the truth we draw.
@@ -88,31 +116,20 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
   // A row above the arrows for a note on the page lane.
   const noteRow = cached || (spot?.index === -1 && exchanges.length > 0) ? 1 : 0;
 
-  const rows = Math.max(1, exchanges.length * 2) + noteRow;
-  const height = FIRST_ROW + rows * ROW + 24;
-  const root = svg("svg", {
-    width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true", class: "seq",
-  });
-
-  // Lane boxes and lifelines.
-  for (const lane of lanes) {
-    const box = lane.page ? " page" : lane.behind ? " behind" : "";
-    root.append(
-      svg("line", { class: "lifeline", x1: lane.x, y1: TOP + BOX_H, x2: lane.x, y2: height - 8 }),
-      svg("g", {},
-        lane.tip ? svg("title", {}, lane.tip) : null,
-        svg("rect", { class: `lane-box${box}`, x: lane.x - boxW / 2, y: TOP, width: boxW, height: BOX_H, rx: 6 }),
-        svg("text", { class: "lane-title", x: lane.x, y: TOP + 18, "text-anchor": "middle" }, fit(lane.title, boxW)),
-        svg("text", { class: "lane-sub", x: lane.x, y: TOP + 35, "text-anchor": "middle" }, fit(lane.sub, boxW))));
-  }
-
-  if (cached) root.append(cacheNote(pageX, FIRST_ROW, width - MARGIN, cached.text));
-
-  // Arrows: request then response, for each exchange in the order the
-  // hops happened (see hopOrder). The browser's own responses are
-  // remembered by seq, for the ✓/✗ marks below.
-  let y = FIRST_ROW + noteRow * ROW;
-  const responses = new Map(); // seq → {y, arrow} of a response the page got
+  // The arrows, laid out first: a label on two lines needs a taller row.
+  const arrows = [];
+  const name = (x) => lanes.find((l) => l.x === x)?.title ?? "";
+  // label: what the arrow says; full: the same in full, where it is
+  // shorter than that (a redirect's Location without its query).
+  const plan = (x1, x2, label, cls, full = label) => {
+    const room = Math.max(Math.abs(x2 - x1) - 16, em * 4);
+    const fitted = fonts.wrap("arrow-label", label, room, 2);
+    arrows.push({ x1, x2, full, cls, fitted });
+    words.push(`${full}: ${name(x1)} → ${name(x2)}.`);
+    return arrows[arrows.length - 1];
+  };
+  let y = firstRow + noteRow * ROW;
+  const responses = new Map(); // seq → the arrow of a response the page got
   let lastResponse = null;
   for (const { ex, carried } of hopOrder(exchanges, shortTarget)) {
     const proxied = isProxied(ex);
@@ -121,65 +138,114 @@ export function drawDiagram(container, selection, { originURLs, shortTarget, out
     const kind = String(ex.kind ?? "");
     const preflight = kind === "preflight";
     const req = ex.request ?? {};
-    const reqLabel = `${req.method ?? ""} ${shortTarget(req.target)}${preflight ? "  (preflight)" : ""}`;
-    root.append(arrow(fromX, serverX, y, reqLabel, proxied ? "request proxied" : preflight ? "preflight" : "request"));
-    y += ROW;
+    plan(fromX, serverX, `${req.method ?? ""} ${shortTarget(req.target)}${preflight ? "  (preflight)" : ""}`,
+      proxied ? "request proxied" : preflight ? "preflight" : "request");
     // The proxy's own hop happens while the browser waits for this answer.
     for (const inner of carried) {
       const innerReq = inner.request ?? {};
-      root.append(arrow(proxyX, laneX(inner.origin), y, `${innerReq.method ?? ""} ${shortTarget(innerReq.target)}`, "request proxied"));
-      y += ROW;
-      root.append(arrow(laneX(inner.origin), proxyX, y, responseLabel(inner, originURLs, shortTarget), "response proxied"));
-      y += ROW;
+      plan(proxyX, laneX(inner.origin), `${innerReq.method ?? ""} ${shortTarget(innerReq.target)}`, "request proxied");
+      const [label, full] = responseLabel(inner, originURLs, shortTarget);
+      plan(laneX(inner.origin), proxyX, label, "response proxied", full);
     }
     const res = ex.response ?? {};
     const status = Number(res.status ?? 0);
     const isRedirect = kind === "redirect" || (status >= 300 && status < 400 && headerValue(res.headers, "Location"));
     const cls = proxied ? "response proxied" : isRedirect ? "redirect" : preflight ? "preflight response" : "response";
-    const back = arrow(serverX, fromX, y, responseLabel(ex, originURLs, shortTarget), cls);
-    root.append(back);
+    const [label, full] = responseLabel(ex, originURLs, shortTarget);
+    const back = plan(serverX, fromX, label, cls, full);
     if (!proxied) {
-      lastResponse = { y, arrow: back };
-      responses.set(Number(ex.seq), lastResponse);
+      lastResponse = back;
+      responses.set(Number(ex.seq), back);
     }
+  }
+  for (const a of arrows) {
+    y += (a.fitted.lines.length - 1) * line; // room above the arrow for its label's first line
+    a.y = y;
     y += ROW;
   }
   const lastResponseY = lastResponse?.y ?? null;
+  const height = Math.max(firstRow + ROW, y) + Math.round(em * 2.4);
+
+  const root = svg("svg", {
+    width, height, viewBox: `0 0 ${width} ${height}`, "aria-hidden": "true", class: "seq",
+  });
+
+  // Lane boxes and lifelines.
+  for (const lane of lanes) {
+    const box = lane.page ? " page" : lane.behind ? " behind" : "";
+    const cut = lane.titleLines.cut || lane.subLines.cut;
+    const tip = [cut ? `${lane.title} — ${lane.sub}` : "", lane.tip ?? ""].filter(Boolean).join(". ");
+    const titleTop = TOP + 5 + titleH * 0.8;
+    root.append(
+      svg("line", { class: "lifeline", x1: lane.x, y1: TOP + boxH, x2: lane.x, y2: height - 8 }),
+      svg("g", { class: "lane" },
+        tip ? svg("title", {}, tip) : null,
+        svg("rect", { class: `lane-box${box}`, x: lane.x - boxW / 2, y: TOP, width: boxW, height: boxH, rx: 6 }),
+        lane.titleLines.lines.map((text, i) =>
+          label("lane-title", lane.x, titleTop + i * titleH, text, lane.titleLines.cut && lane.title, "middle")),
+        label("lane-sub", lane.x, TOP + boxH - 7, lane.subLines.lines[0] ?? "", lane.subLines.cut && lane.sub, "middle")));
+  }
+
+  if (cached) root.append(cacheNote(pageX, firstRow, width - MARGIN, cached.text, fonts));
+
+  for (const a of arrows) root.append(arrow(a, line));
 
   // Where the browser's decision shows.
+  const room = width - MARGIN - pageX - 17;
+  // Under the last hop there is room for two more lines; under another,
+  // the next arrow comes first.
+  const markAt = (x, y, symbol, text, tone, detail = "", full = detail ? `${text}: ${detail}` : text) => {
+    words.push(`${symbol} ${full}`);
+    return mark(x, y, symbol, text, tone, room, detail, full, fonts, line, y >= (lastResponseY ?? y) ? 2 : 0);
+  };
   if (!selection) {
-    root.append(svg("text", { class: "placeholder", x: (pageX + lanes[lanes.length - 1].x) / 2, y: FIRST_ROW + 4, "text-anchor": "middle" },
-      "Press Run: each request and response will be drawn here."));
+    const text = "Press Run: each request and response will be drawn here.";
+    const fitted = fonts.wrap("placeholder", text, Math.max(room, em * 8), 2);
+    const g = svg("g", { class: "placeholder-note" }, fitted.cut ? svg("title", {}, text) : null);
+    fitted.lines.forEach((t, i) => g.append(label("placeholder", (pageX + lanes[lanes.length - 1].x) / 2, firstRow + 4 + i * line, t, fitted.cut && text, "middle")));
+    root.append(g);
+    words.push(text);
   } else if (pending) {
-    root.append(svg("text", { class: "mark-wait", x: pageX + 14, y: (lastResponseY ?? FIRST_ROW - ROW) + ROW - 4 }, "waiting…"));
+    root.append(svg("text", { class: "mark-wait", x: pageX + 14, y: (lastResponseY ?? firstRow - ROW) + ROW - 4 }, "waiting…"));
   } else if (spot) {
-    const room = width - MARGIN - pageX - 17;
     if (spot.index === -1) {
       // The step usually says "fetch() throws…" itself; else say it first.
-      const [first, rest] = /fetch\(\)/.test(spot.label) ? splitLine(spot.label, room) : ["fetch() threw before sending", spot.label];
-      root.append(mark(pageX, FIRST_ROW, "✗", first, "blocked", room, rest, spot.label || first));
+      const [first, rest] = /fetch\(\)/.test(spot.label) ? [spot.label, ""] : ["fetch() threw before sending", spot.label];
+      root.append(markAt(pageX, firstRow, "✗", first, "blocked", rest, spot.label || first));
     } else {
       const failed = responses.get(Number(exchanges[spot.index].seq)) ?? lastResponse;
-      failed?.arrow.classList.add("blocked");
-      // Below the last hop there is room for the step's words on two lines.
-      const [first, rest] = failed === lastResponse ? splitLine(spot.label, room) : [spot.label, ""];
-      root.append(mark(pageX, failed?.y ?? FIRST_ROW, "✗", first || "blocked here", "blocked", room, rest, spot.label));
+      failed?.node.classList.add("blocked");
+      root.append(markAt(pageX, failed?.y ?? firstRow, "✗", spot.label || "blocked here", "blocked", "", spot.label || "blocked here"));
     }
   } else if (outcome.tone === "refused") {
     // corslab turned a request away (refused.js): no CORS decision to mark.
-    root.append(mark(pageX, lastResponseY ?? FIRST_ROW, "⊘", "corslab refused a request: not CORS", "refused"));
+    root.append(markAt(pageX, lastResponseY ?? firstRow, "⊘", "corslab refused a request: not CORS", "refused"));
   } else if (outcome.tone === "ok" && lastResponseY !== null) {
-    root.append(mark(pageX, lastResponseY, "✓", "JS read it", "ok"));
+    root.append(markAt(pageX, lastResponseY, "✓", "JS read it", "ok"));
   } else if (outcome.tone !== "ok") {
     const text = outcome.tone === "opaque" ? "opaque: JS sees nothing" : "blocked here";
     if (lastResponseY === null) {
-      root.append(mark(pageX, FIRST_ROW, "✗", "no request reached a server", "blocked"));
+      root.append(markAt(pageX, firstRow, "✗", "no request reached a server", "blocked"));
     } else {
-      lastResponse.arrow.classList.add(outcome.tone === "opaque" ? "opaque" : "blocked");
-      root.append(mark(pageX, lastResponseY, "✗", text, outcome.tone === "opaque" ? "opaque" : "blocked"));
+      lastResponse.node.classList.add(outcome.tone === "opaque" ? "opaque" : "blocked");
+      root.append(markAt(pageX, lastResponseY, "✗", text, outcome.tone === "opaque" ? "opaque" : "blocked"));
     }
   }
   container.replaceChildren(root);
+  describe?.replaceChildren(el("ol", {}, words.map((w) => el("li", {}, w))));
+}
+
+/** "browser page (app), 127.0.0.1:8081" */
+function laneWords(lane) {
+  return [lane.title, lane.sub, lane.tip].filter(Boolean).join(", ");
+}
+
+/**
+ * An SVG text at (x, y). full: the whole label when this text is only
+ * part of it (wrapped and abbreviated), kept in data-full.
+ */
+function label(cls, x, y, text, full, anchor) {
+  return svg("text", { class: cls, x, y, "text-anchor": anchor, "data-full": full || null }, text);
 }
 
 /**
@@ -232,14 +298,17 @@ function hopOrder(exchanges, shortTarget) {
   return out;
 }
 
-/** "200 OK", or for a redirect "303 See Other → s3 /hello.txt?…". */
+/**
+ * [label, full]: "200 OK", or for a redirect "303 See Other → s3
+ * /hello.txt?…" and the same with the whole Location.
+ */
 function responseLabel(ex, originURLs, shortTarget) {
   const res = ex.response ?? {};
   const status = Number(res.status ?? 0);
-  let label = `${status} ${res.reason ?? ""}`.trim();
+  const label = `${status} ${res.reason ?? ""}`.trim();
   const location = status >= 300 && status < 400 ? headerValue(res.headers, "Location") : null;
-  if (location) label += ` → ${describeLocation(location, originURLs, shortTarget)}`;
-  return label;
+  if (!location) return [label, label];
+  return [`${label} → ${describeLocation(location, originURLs, shortTarget)}`, `${label} → ${location}`];
 }
 
 function pageLane(from, originURLs, lookalikeHost = "") {
@@ -266,43 +335,64 @@ function pageLane(from, originURLs, lookalikeHost = "") {
   return { key: "page", page: true, title: `browser page (${from})`, sub: hostPort(originURLs[from] ?? "") };
 }
 
-/** One labelled horizontal arrow from x1 to x2 at height y. */
-function arrow(x1, x2, y, label, cls) {
+/**
+ * One labelled horizontal arrow, as planned in drawDiagram: from x1 to x2
+ * at height y, its label (fitted: one or two lines) above it.
+ */
+function arrow(a, line) {
+  const { x1, x2, y, cls, fitted, full } = a;
   const dir = Math.sign(x2 - x1) || 1;
   const tip = x2 - dir * 2;
-  const room = Math.abs(x2 - x1) - 16;
-  return svg("g", { class: `arrow-group ${cls}` },
+  const n = fitted.lines.length;
+  const whole = n > 1 || fitted.cut || full !== fitted.lines[0] ? full : "";
+  a.node = svg("g", { class: `arrow-group ${cls}` },
+    whole ? svg("title", {}, whole) : null,
     svg("line", { class: "arrow", x1, y1: y, x2: tip - dir * 8, y2: y }),
     svg("polygon", { class: "head", points: `${tip},${y} ${tip - dir * 11},${y - 6} ${tip - dir * 11},${y + 6}` }),
-    svg("text", { class: "arrow-label", x: (x1 + x2) / 2, y: y - 8, "text-anchor": "middle" }, fit(label, room)));
+    fitted.lines.map((text, i) => label("arrow-label", (x1 + x2) / 2, y - 8 - (n - 1 - i) * line, text, whole, "middle")));
+  return a.node;
 }
 
 /**
- * A ✓/✗ on the page lane at height y, with a few words beside it, cut to
- * `room` pixels (the whole text is the tooltip), and an optional second,
- * quieter line.
+ * A ✓/✗ on the page lane at height y, with a few words beside it on one
+ * line (what does not fit goes on to the next), and an optional quieter
+ * detail under them, on up to two lines. The whole text is the tooltip.
  */
-function mark(x, y, symbol, text, tone, room = 240, detail = "", full = detail ? `${text}: ${detail}` : text) {
+function mark(x, y, symbol, text, tone, room, detail, full, fonts, line, detailLines) {
+  let head = fonts.wrap("mark-text", text, room, 1);
+  let rest = detailLines > 0 ? detail : "";
+  if (head.cut && !detail && detailLines > 0) {
+    // Too long for a line: the words that fit, then the rest as detail.
+    const first = fonts.wrap("mark-text", text, room, Infinity).lines[0];
+    head = { lines: [first], cut: false };
+    rest = text.slice(text.indexOf(first) + first.length).trim();
+  }
+  const more = rest ? fonts.wrap("mark-detail", rest, room, detailLines) : { lines: [], cut: false };
+  const headY = y + Math.round(fonts.size("mark-text") * 1.35);
+  // Whenever the words on screen are not all of `full`, each line says so.
+  const cut = head.cut || more.lines.length > 0 || rest !== detail;
   return svg("g", { class: `mark mark-${tone}` },
     svg("title", {}, full),
     svg("circle", { cx: x, cy: y, r: 12 }),
     svg("text", { class: "mark-symbol", x, y: y + 5, "text-anchor": "middle" }, symbol),
-    svg("text", { class: "mark-text", x: x + 17, y: y + 19 }, fit(text, room)),
-    detail ? svg("text", { class: "mark-detail", x: x + 17, y: y + 37 }, fit(detail, room)) : null);
+    label("mark-text", x + 17, headY, head.lines[0] ?? "", cut && full),
+    more.lines.map((t, i) => label("mark-detail", x + 17, headY + (i + 1) * line, t, full)));
 }
 
 /**
  * "preflight cached" in a small box on the page lane at height y, and the
- * model's words for it beside it, up to `right`.
+ * model's words for it beside it, up to `right` (the whole of them in the
+ * tooltip).
  */
-function cacheNote(x, y, right, stepText) {
+function cacheNote(x, y, right, stepText, fonts) {
   const text = plainText(stepText);
-  const w = 136;
+  const w = fonts.width("cache-note-title", "⟳ preflight cached") + 22;
+  const fitted = fonts.wrap("cache-note-text", text, right - x - w / 2 - 8, 1);
   return svg("g", { class: "cache-note" },
     svg("title", {}, text),
     svg("rect", { x: x - w / 2, y: y - 15, width: w, height: 22, rx: 11 }),
     svg("text", { class: "cache-note-title", x, y: y + 1, "text-anchor": "middle" }, "⟳ preflight cached"),
-    svg("text", { class: "cache-note-text", x: x + w / 2 + 8, y: y + 1 }, fit(text, right - x - w / 2 - 8)));
+    label("cache-note-text", x + w / 2 + 8, y + 1, fitted.lines[0] ?? "", fitted.cut && text));
 }
 
 /** Where a redirect points, short: "s3 /bucket/key?…" for our own origins. */
@@ -319,20 +409,78 @@ function describeLocation(location, originURLs, shortTarget) {
   return `${where} ${shortTarget(url.pathname)}${url.search ? "?…" : ""}`;
 }
 
-/** Splits text at a space so the first part fits in about `px` pixels. */
-function splitLine(text, px) {
-  const max = Math.max(4, Math.floor(px / 8.4));
-  const s = String(text ?? "");
-  if (s.length <= max) return [s, ""];
-  const cut = s.lastIndexOf(" ", max);
-  return cut > 0 ? [s.slice(0, cut), s.slice(cut + 1)] : [s, ""];
-}
+/**
+ * The fonts of the diagram's labels, as lab.css sets them for each class
+ * (they follow the projector's text size), and text measured in them.
+ * A probe <svg class="seq"> in the container reads the computed fonts; the
+ * drawing that replaces the container's children removes it.
+ */
+class Fonts {
+  constructor(container) {
+    this.probe = svg("svg", { class: "seq", width: 0, height: 0, "aria-hidden": "true" });
+    this.probe.style.position = "absolute";
+    container.append(this.probe);
+    this.fonts = new Map(); // class → {font, size}
+    this.ctx = document.createElement("canvas").getContext("2d");
+  }
 
-/** Cuts a label so it fits in about `px` pixels (monospace-ish estimate). */
-function fit(text, px) {
-  const max = Math.max(4, Math.floor(px / 8.4));
-  const s = String(text ?? "");
-  return s.length <= max ? s : s.slice(0, max - 1) + "…";
+  font(cls) {
+    if (!this.fonts.has(cls)) {
+      const text = svg("text", { class: cls }, "x");
+      this.probe.append(text);
+      const cs = getComputedStyle(text);
+      this.fonts.set(cls, { font: `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`, size: parseFloat(cs.fontSize) || 14 });
+    }
+    return this.fonts.get(cls);
+  }
+
+  /** The font size in pixels of a class's text. */
+  size(cls) {
+    return this.font(cls).size;
+  }
+
+  /** How wide text is, in pixels, in a class's font. */
+  width(cls, text) {
+    this.ctx.font = this.font(cls).font;
+    return this.ctx.measureText(text).width;
+  }
+
+  /**
+   * Fits text into lines of at most `room` pixels: broken at spaces, and
+   * a word longer than a line after a "/", "?", "&" or "=", else anywhere.
+   * More than maxLines: `short` if given and it fits, else the first
+   * lines, the last one cut with "…". Returns {lines, cut}.
+   */
+  wrap(cls, text, room, maxLines, short = "") {
+    const s = String(text ?? "");
+    const fits = (t) => this.width(cls, t) <= room;
+    if (fits(s)) return { lines: [s], cut: false };
+    const lines = [];
+    let current = "";
+    for (let token of s.split(/(?<= )|(?<=[/?&=])(?=.)/)) {
+      if (fits(current + token)) {
+        current += token;
+        continue;
+      }
+      if (current.trim()) lines.push(current.trimEnd());
+      current = "";
+      while (!fits(token.trimEnd()) && token.length > 1) {
+        let n = token.length - 1;
+        while (n > 1 && !fits(token.slice(0, n))) n--;
+        lines.push(token.slice(0, n));
+        token = token.slice(n);
+      }
+      current = token.trimStart();
+    }
+    if (current.trim()) lines.push(current.trimEnd());
+    if (lines.length <= maxLines) return { lines, cut: false };
+    if (short && fits(short)) return { lines: [short], cut: true };
+    const kept = lines.slice(0, maxLines);
+    let last = kept[kept.length - 1];
+    while (last.length > 0 && !fits(`${last}…`)) last = last.slice(0, -1);
+    kept[kept.length - 1] = `${last.trimEnd()}…`;
+    return { lines: kept, cut: true };
+  }
 }
 
 function hostPort(origin) {

@@ -10,7 +10,11 @@
 //   predict.js       "Predict: will JS get the response?" and the score
 //   refused.js       a request corslab itself refused (its rate limits):
 //                    said instead of any verdict
-//   curl.js          an exchange as a curl command ("Copy as curl" in the log)
+//   curl.js          a run's request or an exchange as a curl command (the
+//                    log's copy buttons)
+//   layout.js        skip links, the form's jump strip, the Why and "All in
+//                    full" toggles
+//   announce.js      the live region: each run's verdict, in a sentence
 //   signed.js        a signed URL the api handed out, as the next request
 //   lesson.js        on a lesson page: its goals, hints and progress
 //   workshop.js      in a class: the learner's name for the instructor,
@@ -43,6 +47,9 @@ import { copyText, confirmCopied } from "./clipboard.js";
 import { signedFollowUp } from "./signed.js";
 import { LessonGoals, Hints, iframeSnippet } from "./lesson.js";
 import { NicknameField, AnnouncementBanner } from "./workshop.js";
+import { wireSkipLinks, wireGoalsToggle, JumpStrip, WhyToggle } from "./layout.js";
+import { announce } from "./announce.js";
+import { verdictOf, stageWords } from "./verdict.js";
 
 const data = JSON.parse(document.getElementById("lab-data").textContent);
 const sessionId = data.sessionId;
@@ -65,6 +72,7 @@ const copyButton = $("copy-link");
 const copyFallback = $("copy-fallback");
 const shareInput = $("share-url");
 const explainEl = $("explain");
+const diagramText = $("diagram-text");
 const scoreEl = $("score");
 const predict = new PredictControl($("predict"));
 let shareURL = data.shareUrl;
@@ -152,6 +160,7 @@ function redraw() {
     if (!diagramEl) return; // the embed view draws no diagram
     const { request, setup } = form.read().scenario;
     drawDiagram(diagramEl, selection, {
+      describe: diagramText,
       originURLs: urls,
       shortTarget: (t) => log.shortTarget(t),
       outcome,
@@ -180,13 +189,18 @@ const log = new ExchangeLog($("log"), {
   onFollowUp: followSignedURL,
 });
 if (diagramEl) new ResizeObserver(redraw).observe(diagramEl);
+// The projector's text size (textsize.js) changes what fits in the diagram.
+document.addEventListener("corslab:textsize", redraw);
 
 // ----- the model's explanation and the score -----
 
 // The pane beside the diagram appears once we know the server explains
 // runs: it keeps a score, or a run came with a verdict. A corslab without
 // the engine shows nothing extra.
-const pane = explainEl ? new ExplainPane(explainEl, { onEnable: redraw }) : null;
+// Where the column is narrow, the pane takes the diagram's place on
+// request (layout.js).
+const why = $("why-toggle") ? new WhyToggle($("why-toggle"), $("diagram-row"), explainEl) : null;
+const pane = explainEl ? new ExplainPane(explainEl, { onEnable: () => { why?.sync(); redraw(); } }) : null;
 const score = new ScoreView(scoreEl, {
   load: async () => (await getSession(sessionId))?.score,
   onScore: () => { pane?.enable(); predict.enable(); },
@@ -311,6 +325,7 @@ async function run() {
     if (result.ok) {
       ownRuns.add(String(result.run.id));
       log.finishPending({ run: result.run });
+      announce(runSentence(result.run));
       score.show(result.score);
       // corslab refused one of the run's requests: the run has no verdict
       // and its prediction was not scored (refused.js).
@@ -332,6 +347,24 @@ async function run() {
     const { from, lookalikeHost } = form.read().scenario.request;
     runner.use(from, lookalikeHost);
   }
+}
+
+/**
+ * A recorded run in one sentence, for the live region: what the browser
+ * did (runOutcome() in log.js) and, when it was blocked and the model
+ * agrees, where:
+ *   "Run 3: JS read the response, 200 OK"
+ *   "Run 4: blocked by CORS at the preflight"
+ */
+function runSentence(run) {
+  const name = run?.id ? `Run ${run.id}` : "Run";
+  const outcome = runOutcome(run);
+  const model = verdictOf(run);
+  const stage = model?.agrees && !model.ok ? model.stage : "";
+  if (outcome.tone === "ok") return `${name}: ${outcome.text.replace(/^JS read the response: /, "JS read the response, ")}`;
+  if (outcome.tone === "blocked" && stage === "request") return `${name}: fetch() threw before sending anything`;
+  if (outcome.tone === "blocked" && stageWords(stage)) return `${name}: blocked by CORS ${stageWords(stage)}`;
+  return `${name}: ${outcome.text}`;
 }
 
 function setStatus(text, tone = "") {
@@ -407,8 +440,16 @@ if (lesson) {
     showAll.setAttribute("aria-pressed", String(on));
     showAll.textContent = on ? "Show only this lesson's settings" : "Show all settings";
     form.showAll(on);
+    jump?.refresh();
   });
 }
+
+// ----- getting around the page -----
+
+wireSkipLinks();
+wireGoalsToggle($("goals-full"));
+// The form's groups, one click each (after the lesson hid some).
+const jump = $("jump") ? new JumpStrip($("jump"), $("scenario").closest(".scenario-panel")) : null;
 
 // ----- start -----
 

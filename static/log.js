@@ -282,8 +282,8 @@ export class ExchangeLog {
     const head = el("button", { type: "button", class: "group-head", "aria-pressed": "false" },
       el("span", { class: "group-title" },
         el("strong", {}, title), " ",
-        el("span", { class: "mono" }, `${req.method ?? ""} ${req.path ?? ""}`), " ",
-        el("span", { class: "from" }, `from ${fromLabel(req.from)}`),
+        el("span", { class: "mono", title: `${req.method ?? ""} ${req.path ?? ""}` }, `${req.method ?? ""} ${req.path ?? ""}`), " ",
+        el("span", { class: "from", title: `from ${fromLabel(req.from)}` }, `from ${fromLabel(req.from)}`),
         run.at ? el("time", { datetime: run.at }, clock(run.at)) : null),
       el("span", { class: `verdict tone-${v.tone}` }, v.text));
     const noTraffic = el("p", { class: "no-traffic" }, "No request reached a server.");

@@ -294,8 +294,10 @@ function showCell(t, cell) {
   button.dataset.agrees = result && !result.error && !result.refused ? String(result.agrees) : "";
   button.classList.toggle("changed", Boolean(changed));
   button.disabled = !result?.run; // a cell with a recorded run opens it
-  button.setAttribute("aria-label", `${name}: ${words}`);
-  button.replaceChildren(...face.filter(Boolean));
+  // Its name is what it shows, then the row and column it is in (which
+  // the table's headers show): no aria-label that says it otherwise.
+  button.replaceChildren(...face.filter(Boolean), el("span", { class: "visually-hidden" }, ` (${name})`));
+  button.title = words;
 }
 
 /** The details pane: the selected cell's run, as the lab would show it. */

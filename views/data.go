@@ -48,10 +48,10 @@ type LabData struct {
 	Embed bool `json:"embed,omitempty"`
 	// Predict says whether predict mode starts on (it does in lessons).
 	Predict bool `json:"predict,omitempty"`
-	// Workshop is set when corslab serves a class (--listen beyond
-	// loopback, or --public-host): the page asks for a nickname the
-	// instructor's dashboard shows, and shows the instructor's
-	// announcements.
+	// Workshop is set whenever the instructor's dashboard is on (workshop
+	// mode, or --teach-token): an instructor could be looking, so the page
+	// asks for the nickname the dashboard shows, and tells its session
+	// whose it is (workshop.js).
 	Workshop bool `json:"workshop,omitempty"`
 	// ReadOnly is the instructor's view of a learner's lab
 	// (/teach/learners/{id}): it follows the session live, with every
@@ -444,3 +444,18 @@ func originPort(origin, uiOrigin string) string {
 	}
 	return origin
 }
+
+// formGroup is one fieldset of the scenario form: its id, the target of
+// the jump strip's link (lab.templ's groupNav), its legend, and the word
+// the strip names it by (the legend is the link's tooltip).
+type formGroup struct{ ID, Legend, Short string }
+
+var (
+	groupSetup   = formGroup{"group-setup", "Where things live", "Setup"}
+	groupRequest = formGroup{"group-request", "What the page asks for", "Request"}
+	groupAPI     = formGroup{"group-api", "What the server sends", "Server"}
+	groupBucket  = formGroup{"bucket-fields", "The bucket's CORS rules", "Bucket"}
+)
+
+// formGroups are the form's fieldsets, in the order the form shows them.
+var formGroups = []formGroup{groupSetup, groupRequest, groupAPI, groupBucket}

@@ -92,13 +92,6 @@ func labTitle(d LabData) string {
 	return "Lab " + shortID(d.SessionID)
 }
 
-func scenarioPanelLabel(d LabData) string {
-	if d.Lesson != nil {
-		return "The lesson and its settings"
-	}
-	return "Scenario"
-}
-
 func copyLinkTitle(d LabData) string {
 	if d.Lesson != nil {
 		return "Copy a link that opens this lesson, with your changes, in a new session"
