@@ -264,12 +264,7 @@ func abuseMain(ctx context.Context, cfg config, stdout, stderr io.Writer) int {
 			res.writeTable(stdout, cfg.Check)
 		}
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return 2
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "loadtest: interrupted; the numbers above are partial")
+	if unfinished(ctx, err, stderr) {
 		return 2
 	}
 	if cfg.Check && len(res.Failures) > 0 {
@@ -313,15 +308,8 @@ func runAbuse(ctx context.Context, cfg config, logw, progress io.Writer) (*abuse
 	}
 
 	// A server that dies ends the attack; the report says so.
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := srv.watch(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-srv.exited:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 
 	mem := newMemSampler(srv.pid())
 	if mem.sample() == 0 {

@@ -118,6 +118,13 @@ type server struct {
 // startServer starts bin on free ports and waits until all five accept
 // connections. extra are the -server-flags.
 func startServer(ctx context.Context, bin string, extra []string) (*server, error) {
+	return startProgram(ctx, bin, nil, extra)
+}
+
+// startProgram is startServer for a program whose serving command line
+// starts with sub, such as loadtest's own "baseline-server" (baseline.go):
+// bin sub… --port N --listen 127.0.0.1 extra…
+func startProgram(ctx context.Context, bin string, sub, extra []string) (*server, error) {
 	var lastErr error
 	for range 5 {
 		port, err := freePorts()
@@ -126,7 +133,7 @@ func startServer(ctx context.Context, bin string, extra []string) (*server, erro
 		}
 		s := &server{port: port, exited: make(chan struct{}), output: &tail{}}
 		s.args = append([]string{"--port", strconv.Itoa(port), "--listen", "127.0.0.1"}, extra...)
-		s.cmd = exec.Command(bin, s.args...)
+		s.cmd = exec.Command(bin, append(slices.Clip(sub), s.args...)...)
 		s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
 		start := time.Now()
 		if err := s.cmd.Start(); err != nil {
@@ -196,6 +203,31 @@ func (s *server) waitReady(ctx context.Context, start time.Time) error {
 func (s *server) url(i int) string { return "http://127.0.0.1:" + strconv.Itoa(s.port+i) }
 
 func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// watch returns a context that ends with ctx or when the server exits: a
+// server that dies under load ends the test.
+func (s *server) watch(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.exited:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}
+
+// exitError says that the server has exited, how, and its last lines; nil
+// while it runs.
+func (s *server) exitError() error {
+	select {
+	case <-s.exited:
+		return fmt.Errorf("the server exited during the test (%v):\n%s", s.cmd.ProcessState, lastLines(s.output.String(), 20))
+	default:
+		return nil
+	}
+}
 
 // stop asks the server to stop (SIGTERM: it says goodbye on every
 // websocket and waits up to 5 s for requests in flight), and kills it if it

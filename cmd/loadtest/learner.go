@@ -145,7 +145,11 @@ func (l *learner) visit(ctx context.Context, until time.Time) error {
 	}
 	s.learners.Add(1)
 	s.present.Add(1)
-	defer s.present.Add(-1)
+	arrived := time.Now()
+	defer func() {
+		s.present.Add(-1)
+		s.presence.Add(int64(time.Since(arrived)))
+	}()
 
 	wsCtx, closeWS := context.WithCancel(ctx)
 	watched := make(chan struct{})

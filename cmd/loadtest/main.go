@@ -8,6 +8,8 @@
 //	go run ./cmd/loadtest -soak                 100 coming and going, 30 min
 //	go run ./cmd/loadtest -idle 1000            the memory of an idle session
 //	go run ./cmd/loadtest -abuse -check         every attack of issue 12 at once, 60 s (abuse.go)
+//	go run ./cmd/loadtest -baseline             corslab against a minimal Go server, 3 paired rounds (baseline.go)
+//	go run ./cmd/loadtest baseline-server       that minimal server alone, on ports 9000-9004
 //	go run ./cmd/loadtest -target http://127.0.0.1:8080 -pid 1234
 //
 // By default it builds corslab from the module it runs in and starts it on
@@ -92,6 +94,10 @@ type config struct {
 	AbuseFrom string // one, many or both
 	Check     bool   // exit code 1 when a bound of issue 12 breaks
 	RSSAbort  string // a size: stop the attack when the server's RSS passes it; "" for the default
+
+	// The baseline mode (baseline.go).
+	Baseline bool
+	Rounds   int
 }
 
 func main() {
@@ -101,6 +107,11 @@ func main() {
 // mainCode runs the load test and returns the exit code: 0, 1 when a
 // limit was exceeded, 2 when the test could not be set up or run.
 func mainCode(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "baseline-server" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return baselineServerMain(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -113,6 +124,9 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	if cfg.Abuse {
 		return abuseMain(ctx, cfg, stdout, stderr)
+	}
+	if cfg.Baseline {
+		return baselineMain(ctx, cfg, stdout, stderr)
 	}
 
 	// Progress lines go where the human table goes, unless stdout is for JSON.
@@ -128,12 +142,7 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 			res.writeTable(stdout)
 		}
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "loadtest:", err)
-		return 2
-	}
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "loadtest: interrupted; the numbers above are partial")
+	if unfinished(ctx, err, stderr) {
 		return 2
 	}
 	if failures := res.check(cfg); len(failures) > 0 {
@@ -143,6 +152,20 @@ func mainCode(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// unfinished says on stderr why a test did not finish, if it did not: it
+// could not be set up or run (err), or it was interrupted (ctx is done).
+func unfinished(ctx context.Context, err error, stderr io.Writer) bool {
+	switch {
+	case err != nil:
+		fmt.Fprintln(stderr, "loadtest:", err)
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "loadtest: interrupted; the numbers above are partial")
+	default:
+		return false
+	}
+	return true
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -175,8 +198,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.AbuseFrom, "abuse-from", "both", "with -abuse: where the attacks come `from`: one (one address), many, or both at once")
 	fs.BoolVar(&cfg.Check, "check", false, "with -abuse: fail (exit code 1) when a bound breaks: peak RSS over the budget + 256 MiB, an honest learner who cannot create a session or waits over 1 s (p99), a crash or a panic")
 	fs.StringVar(&cfg.RSSAbort, "rss-abort", "", "with -abuse: stop the attack early when the server's RSS passes this `size`, to protect the machine (default: 4 × (budget + 256MiB), at most half the machine's memory)")
+	fs.BoolVar(&cfg.Baseline, "baseline", false, "baseline mode: run the learners against corslab and against a minimal Go server doing the same job, -rounds times each, paired, for -duration (default 15s) each, and print both servers' CPU per learner-second, allocations per request, RSS per session and the ratios")
+	fs.IntVar(&cfg.Rounds, "rounds", 3, "with -baseline: `rounds` of corslab and the baseline (1 to 20); each ratio is the median of the rounds'")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/loadtest [flags]\n\nSimulates learners against a corslab and reports latency, errors, lost events, memory and start-up time.\nWith -abuse, attacks it with every attack of issue 12 at once, next to a few honest learners.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: go run ./cmd/loadtest [flags]\n       go run ./cmd/loadtest baseline-server [--port 9000]\n\nSimulates learners against a corslab and reports latency, errors, lost events, memory and start-up time.\nWith -abuse, attacks it with every attack of issue 12 at once, next to a few honest learners.\nWith -baseline, compares corslab with a minimal Go server doing the same job (baseline-server).\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -199,6 +224,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 
+	if cfg.Baseline && !set["duration"] {
+		cfg.Duration = 15 * time.Second // two sides × 3 rounds stay within two minutes
+	}
 	if !set["ramp"] {
 		cfg.Ramp = min(cfg.Ramp, cfg.Duration/4) // short tests get a short ramp
 	}
@@ -261,6 +289,14 @@ func (cfg *config) validate() error {
 	if cfg.MemoryBudget != "" {
 		if _, err := parseSize(cfg.MemoryBudget); err != nil {
 			return fmt.Errorf("-memory-budget: %v", err)
+		}
+	}
+	if cfg.Baseline {
+		switch {
+		case cfg.Rounds < 1 || cfg.Rounds > maxRounds:
+			return fmt.Errorf("-rounds: must be 1 to %d, got %d", maxRounds, cfg.Rounds)
+		case cfg.Target != "" || cfg.Idle > 0 || cfg.Soak || cfg.Abuse:
+			return errors.New("-baseline: starts both servers itself and runs learners; not with -target, -idle, -soak or -abuse")
 		}
 	}
 	if err := cfg.validateAbuse(); err != nil {

@@ -49,22 +49,11 @@ func run(ctx context.Context, cfg config, logw, progress io.Writer) (res *result
 		// A server that dies under load ends the test, and says why.
 		outer := ctx
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
+		ctx, cancel = srv.watch(ctx)
 		defer cancel()
-		go func() {
-			select {
-			case <-srv.exited:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		defer func() {
-			select {
-			case <-srv.exited:
-				if outer.Err() == nil { // not Ctrl-C, which reaches the server too
-					err = errors.Join(err, fmt.Errorf("the server exited during the test (%v):\n%s", srv.cmd.ProcessState, lastLines(srv.output.String(), 20)))
-				}
-			default:
+			if outer.Err() == nil { // not Ctrl-C, which reaches the server too
+				err = errors.Join(err, srv.exitError())
 			}
 		}()
 	} else {

@@ -113,6 +113,7 @@ type stats struct {
 
 	learners       atomic.Int64 // sessions created and watched
 	present        atomic.Int64 // learners browsing right now
+	presence       atomic.Int64 // the learners' time present, summed, in ns: learner-seconds (baseline.go)
 	learnersFailed atomic.Int64 // gave up before sending anything
 	sequences      atomic.Int64 // browser-like request sequences done
 	requests       atomic.Int64 // requests sent to virtual origins
