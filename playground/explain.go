@@ -1,7 +1,6 @@
 package playground
 
 import (
-	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -13,8 +12,9 @@ import (
 )
 
 // explainer gives a posted run its verdict: the engine, for the browser the
-// page runs in, over the exchanges the run claimed.
-func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
+// page runs in, over the exchanges the run claimed, as the session kept
+// them for it when they were recorded.
+func (s *Server) explainer(r *http.Request, n *newRun) session.EngineExplainer {
 	o := s.originsFor(r)
 	req := cors.Request{
 		Origin:      o.pageOrigin(n.Request),
@@ -36,38 +36,20 @@ func (s *Server) explainer(r *http.Request, n *newRun) session.Explainer {
 	// ago. The preflight cache is judged as of then.
 	started := time.Now().Add(-time.Duration(n.Browser.DurationMs * float64(time.Millisecond)))
 
-	return func(raws []json.RawMessage, cache *cors.Cache) cors.Verdict {
-		exchanges := make([]cors.Exchange, 0, len(raws))
-		for _, raw := range raws {
-			var ex capture.Exchange
-			if err := json.Unmarshal(raw, &ex); err != nil {
-				s.log.Error("decoding a stored exchange", "err", err)
-				continue
-			}
-			if via, _ := ex.Request.Header("Via"); via == proxyVia {
+	return func(claimed []cors.Exchange, cache *cors.Cache) cors.Verdict {
+		exchanges := claimed[:0]
+		for _, ex := range claimed {
+			req := capture.Message{Headers: ex.RequestHeaders}
+			if via, _ := req.Header("Via"); via == proxyVia {
 				continue // the app origin's proxy made it, not the browser
 			}
-			exchanges = append(exchanges, engineExchange(&ex))
+			exchanges = append(exchanges, ex)
 		}
 		now := started
 		if len(exchanges) > 0 && exchanges[0].At.Before(now) {
 			now = exchanges[0].At
 		}
 		return cors.Explain(browser, req, exchanges, cache, now)
-	}
-}
-
-// engineExchange is a captured exchange as the engine reads it.
-func engineExchange(ex *capture.Exchange) cors.Exchange {
-	host, _ := ex.Request.Header("Host")
-	return cors.Exchange{
-		Seq:             ex.Seq,
-		At:              ex.Start,
-		Method:          ex.Request.Method,
-		URL:             "http://" + host + ex.Request.Target,
-		RequestHeaders:  ex.Request.Headers,
-		Status:          ex.Response.Status,
-		ResponseHeaders: ex.Response.Headers,
 	}
 }
 

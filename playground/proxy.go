@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/corslab/corslab/playground/scenario"
@@ -61,7 +62,8 @@ func (s *Server) cdnProxy() http.Handler {
 				pr.Out.Header.Set("Origin", sc.Proxy.AddOrigin)
 			}
 		},
-		Transport: transport,
+		Transport:  transport,
+		BufferPool: &proxyBuffers{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			http.Error(w, "corslab's proxy could not reach the origin behind it: "+err.Error(), http.StatusBadGateway)
 		},
@@ -87,3 +89,16 @@ func (s *Server) upstream(role Role) string {
 	}
 	return net.JoinHostPort(host, strconv.Itoa(s.ports[role]))
 }
+
+// proxyBuffers reuses the proxy's copy buffers, which it would otherwise
+// allocate, 32 KB each, for every response it passes on.
+type proxyBuffers struct{ pool sync.Pool }
+
+func (p *proxyBuffers) Get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return *b
+	}
+	return make([]byte, 32<<10)
+}
+
+func (p *proxyBuffers) Put(b []byte) { p.pool.Put(&b) }

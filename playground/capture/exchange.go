@@ -60,6 +60,10 @@ type Message struct {
 	// BodyDropped is set when corslab dropped the body later, to stay
 	// within its memory budget; BodySize still says how large it was.
 	BodyDropped bool `json:"bodyDropped,omitempty"`
+
+	// head is the raw head Headers were cut from, when capture parsed one:
+	// the engine's view keeps it rather than the list (EngineView).
+	head string
 }
 
 // BodyDropped stands for a body dropped to stay within the memory budget.
@@ -229,9 +233,13 @@ func classify(r *http.Request, status int) string {
 
 // parseHead splits a raw message head into its start line and headers,
 // keeping their order and case.
-func parseHead(head []byte) Message {
-	var m Message
-	lines := strings.Split(strings.TrimRight(string(head), "\r\n"), "\n")
+func parseHead(head []byte) Message { return parseHeadText(string(head)) }
+
+// parseHeadText is parseHead of a head already in a string, whose
+// substrings the headers are.
+func parseHeadText(head string) Message {
+	m := Message{head: head}
+	lines := strings.Split(strings.TrimRight(head, "\r\n"), "\n")
 	start := strings.TrimSuffix(lines[0], "\r")
 	if strings.HasPrefix(start, "HTTP/") {
 		proto, rest, _ := strings.Cut(start, " ")
@@ -380,6 +388,25 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// ReadFrom copies a body through Write in a pooled buffer. Without it,
+// io.Copy into the writer (gofakes3 serves every object so) allocates 32
+// KiB for each response, however small the object.
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	buf := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(buf)
+	// writerOnly hides ReadFrom, or io.CopyBuffer would call it again.
+	return io.CopyBuffer(writerOnly{w}, src, *buf)
+}
+
+type writerOnly struct{ io.Writer }
+
+// copyBuffers are ReadFrom's buffers: scratch memory shared by every
+// exchange, holding nothing between calls.
+var copyBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // Unwrap lets http.ResponseController reach the server's writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -711,6 +711,23 @@ func (w *corsWriter) Write(p []byte) (int, error) {
 	return w.ResponseWriter.Write(p)
 }
 
+// ReadFrom lets gofakes3's io.Copy of an object reach the capturing writer
+// underneath, which copies with a pooled buffer, instead of allocating
+// io.Copy's own 32 KB for every GET.
+func (w *corsWriter) ReadFrom(src io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{w}, src)
+}
+
+// writerOnly hides a writer's ReadFrom from io.Copy, which would call it
+// back.
+type writerOnly struct{ io.Writer }
+
 // finish sends the status line of an answer nobody wrote, so that its
 // headers are cleaned as well.
 func (w *corsWriter) finish() {

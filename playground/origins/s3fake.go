@@ -3,6 +3,7 @@ package origins
 import (
 	"bytes"
 	"encoding/xml"
+	"io"
 	"net/http"
 
 	"github.com/corslab/corslab/playground/s3err"
@@ -90,6 +91,18 @@ func (w *fakeWriter) Write(p []byte) (int, error) {
 		return w.ResponseWriter.Write(p)
 	}
 	return w.doc.Write(p)
+}
+
+// ReadFrom passes an object's body on to the writer underneath (see
+// corsWriter.ReadFrom); an error document being held goes through Write.
+func (w *fakeWriter) ReadFrom(src io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.WriteHeader(http.StatusOK)
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok && w.doc == nil {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{w}, src)
 }
 
 // release sends the held status line and body as gofakes3 wrote them, and

@@ -50,8 +50,15 @@ type Score struct {
 	Total int `json:"total"`
 }
 
-// Explainer runs the engine over a run's exchanges (their JSON, in order),
-// with the session's model of the browser's preflight cache.
+// An EngineExplainer runs the engine over a run's exchanges, in order, as
+// the engine reads them (kept beside each exchange's frame when it was
+// recorded: nothing is parsed again), with the session's model of the
+// browser's preflight cache. The exchanges' header lists are shared:
+// treat them as read-only.
+type EngineExplainer func(exchanges []cors.Exchange, cache *cors.Cache) cors.Verdict
+
+// Explainer is an EngineExplainer that reads the exchanges' stored JSON,
+// for AddRun.
 type Explainer func(exchanges []json.RawMessage, cache *cors.Cache) cors.Verdict
 
 // Browser is the outcome as the page observed it.
@@ -117,7 +124,46 @@ const maxRunExchanges = 42
 // then scored against the browser. A run during which corslab refused a
 // request (Refuse) gets neither: the browser saw corslab's refusal, not
 // the scenario's servers.
+//
+// AddRun hands explain the exchanges' JSON; AddExplainedRun, which the
+// API uses, hands the engine its view of them and returns the run's JSON.
 func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
+	var verdict func(first, n int) cors.Verdict
+	if explain != nil {
+		verdict = func(first, n int) cors.Verdict {
+			raws := make([]json.RawMessage, n)
+			for i := range raws {
+				raws[i] = s.exchanges[first+i].json()
+			}
+			return explain(raws, &s.cache)
+		}
+	}
+	run, _ := s.addRun(r, since, verdict)
+	return run
+}
+
+// AddExplainedRun is AddRun with the engine's view of the exchanges, kept
+// since they were recorded. It also returns the run's JSON, as every page
+// watching the session receives it: an answer is written from these bytes,
+// not encoded again. The JSON is shared: treat it as read-only.
+func (s *Session) AddExplainedRun(r Run, since uint64, explain EngineExplainer) (*Run, json.RawMessage) {
+	var verdict func(first, n int) cors.Verdict
+	if explain != nil {
+		verdict = func(first, n int) cors.Verdict {
+			exchanges := make([]cors.Exchange, n)
+			for i := range exchanges {
+				exchanges[i] = s.views[first+i].Exchange()
+			}
+			return explain(exchanges, &s.cache)
+		}
+	}
+	run, e := s.addRun(r, since, verdict)
+	return run, e.json()
+}
+
+// addRun is AddRun; verdict, if not nil, explains the run over the n
+// exchanges from index first of the ring, with s.mu held.
+func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Verdict) (*Run, stored) {
 	s.touch()
 	s.active.Store(true)
 	defer s.grown()
@@ -127,19 +173,16 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 	s.runID++
 	r.ID = s.runID
 	r.At = s.now().UTC()
-	r.Exchanges = []uint64{}
 	r.Browser.capRecord()
-	var claimed []json.RawMessage
-	for _, e := range s.exchangesSince(max(since, s.claimed)) {
-		if len(r.Exchanges) == maxRunExchanges {
-			break
-		}
-		r.Exchanges = append(r.Exchanges, e.id)
-		claimed = append(claimed, e.json())
+	first := s.indexAfter(max(since, s.claimed))
+	n := min(len(s.exchanges)-first, maxRunExchanges)
+	r.Exchanges = make([]uint64, n)
+	for i := range n {
+		r.Exchanges[i] = s.exchanges[first+i].id
 	}
 	r.Refused = s.claimRefusals(since)
-	if explain != nil && len(r.Refused) == 0 {
-		r.Verdict = &Verdict{Verdict: explain(claimed, &s.cache)}
+	if verdict != nil && len(r.Refused) == 0 {
+		r.Verdict = &Verdict{Verdict: verdict(first, n)}
 		r.Verdict.Agrees = r.Verdict.OK == r.Browser.OK
 		if p := r.Prediction; p != nil {
 			// The yes/no is scored on its own; where it fails, only when
@@ -151,7 +194,7 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 			}
 		}
 	}
-	if n := len(r.Exchanges); n > 0 {
+	if n > 0 {
 		s.claimed = r.Exchanges[n-1]
 	}
 	if r.Browser.Headers == nil {
@@ -168,7 +211,7 @@ func (s *Session) AddRun(r Run, since uint64, explain Explainer) *Run {
 		s.popRun()
 	}
 	s.broadcast(e.frame)
-	return &r
+	return &r, e
 }
 
 // Score is the session's prediction score.

@@ -17,7 +17,7 @@ import (
 // the store's Budget, which may shed it sooner.
 const (
 	MaxExchanges     = 1000    // the exchange ring, for replay after a reconnect
-	MaxExchangeBytes = 8 << 20 // …and the most encoded bytes it may hold
+	MaxExchangeBytes = 8 << 20 // …and the most bytes it may hold: frames and engine views
 	MaxRuns          = 200
 	MaxRunBytes      = 4 << 20 // the most encoded bytes the kept runs may hold
 	// MaxSubscriberBytes is how far, in encoded frames, a websocket may fall
@@ -57,19 +57,24 @@ type Session struct {
 	scenario  scenario.Scenario
 	policy    *scenario.Policy
 	exchanges []stored // oldest first, seqs consecutive
-	exBytes   int64    // encoded size of exchanges
-	seq       uint64   // last exchange seq
-	runs      []stored // oldest first, by run id
-	runBytes  int64    // encoded size of runs
-	scBytes   int64    // encoded size of the scenario
-	runID     int
-	claimed   uint64 // the newest exchange a run has claimed
-	cache     cors.Cache
-	score     Score
-	subs      map[*Subscriber]struct{}
-	closed    bool
-	learner   string // who this is, once their page says (SetLearner)
-	nickname  string
+	// views are the exchanges as the engine reads them, views[i] beside
+	// exchanges[i]: a run is explained without parsing its exchanges'
+	// JSON again. Shedding a body leaves a view as it is (the engine
+	// reads no body); forgetting an exchange forgets its view.
+	views    []capture.EngineView
+	exBytes  int64    // bytes of exchanges: frames and views
+	seq      uint64   // last exchange seq
+	runs     []stored // oldest first, by run id
+	runBytes int64    // encoded size of runs
+	scBytes  int64    // encoded size of the scenario
+	runID    int
+	claimed  uint64 // the newest exchange a run has claimed
+	cache    cors.Cache
+	score    Score
+	subs     map[*Subscriber]struct{}
+	closed   bool
+	learner  string // who this is, once their page says (SetLearner)
+	nickname string
 	// refusals are the requests corslab turned away since the last run,
 	// the newest maxRefusals of them.
 	refusals []Refusal
@@ -100,18 +105,38 @@ func (s stored) json() json.RawMessage {
 // newFrame encodes v as a websocket frame of the given type prefix. It does
 // not escape <, > and & as \u003c…: frames are read as JSON, never pasted
 // into HTML, and a body full of < would take six times the memory.
+//
+// The frame is kept as long as the ring keeps it, so it is encoded in a
+// scratch buffer and copied out at its exact size: a buffer grown by
+// doubling would keep up to twice the bytes the budget counts.
 func newFrame(prefix string, v any) stored {
-	var b bytes.Buffer
+	b := frameBuffers.Get().(*bytes.Buffer)
+	defer frameBuffers.Put(b)
+	b.Reset()
 	b.WriteString(prefix)
-	enc := json.NewEncoder(&b)
+	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Exchanges and runs hold only strings, numbers and booleans.
 		panic("session: encoding a frame: " + err.Error())
 	}
-	frame := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-	return stored{frame: append(frame, '}'), prefix: len(prefix)}
+	encoded := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	frame := make([]byte, len(encoded)+1)
+	copy(frame, encoded)
+	frame[len(encoded)] = '}'
+	if b.Cap() > maxFrameBuffer {
+		*b = bytes.Buffer{} // a frame with large bodies: let its buffer go
+	}
+	return stored{frame: frame, prefix: len(prefix)}
 }
+
+// frameBuffers are newFrame's scratch buffers: scratch memory shared by
+// every session, holding nothing between calls.
+var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxFrameBuffer is the largest scratch buffer kept for reuse: most frames
+// are a few KiB; one with 64 KiB bodies is rare.
+const maxFrameBuffer = 64 << 10
 
 func newSession(id string, sc scenario.Scenario, p *scenario.Policy, now func() time.Time, budget *Budget) *Session {
 	s := &Session{
@@ -182,8 +207,10 @@ func (s *Session) Record(ex *capture.Exchange) {
 	ex.Seq = s.seq
 	e := newFrame(exchangePrefix, ex)
 	e.id = ex.Seq
+	view := ex.Engine()
 	s.exchanges = append(s.exchanges, e)
-	s.grow(&s.exBytes, int64(len(e.frame)))
+	s.views = append(s.views, view)
+	s.grow(&s.exBytes, int64(len(e.frame))+view.Bytes())
 	for len(s.exchanges) > MaxExchanges || s.exBytes > MaxExchangeBytes && len(s.exchanges) > 1 {
 		s.popExchange()
 	}
@@ -206,11 +233,12 @@ func (s *Session) grown() {
 	}
 }
 
-// popExchange forgets the oldest exchange. Called with s.mu held.
+// popExchange forgets the oldest exchange and its view. Called with s.mu
+// held.
 func (s *Session) popExchange() {
-	s.grow(&s.exBytes, -int64(len(s.exchanges[0].frame)))
-	s.exchanges[0] = stored{}
-	s.exchanges = s.exchanges[1:]
+	s.grow(&s.exBytes, -int64(len(s.exchanges[0].frame))-s.views[0].Bytes())
+	s.exchanges[0], s.views[0] = stored{}, capture.EngineView{}
+	s.exchanges, s.views = s.exchanges[1:], s.views[1:]
 }
 
 // popRun forgets the oldest run. Called with s.mu held.
@@ -250,15 +278,17 @@ func pageOf(list []stored, limit int) (page []json.RawMessage, next uint64) {
 }
 
 func (s *Session) exchangesSince(since uint64) []stored {
+	return s.exchanges[s.indexAfter(since):]
+}
+
+// indexAfter is the index in the ring of the first exchange with a seq
+// above since (len(s.exchanges) when there is none). Called with s.mu held.
+func (s *Session) indexAfter(since uint64) int {
 	// The ring is ordered by seq, so the first kept seq tells where since falls.
 	if len(s.exchanges) == 0 || since < s.exchanges[0].id {
-		return s.exchanges
+		return 0
 	}
-	i := since - s.exchanges[0].id + 1
-	if i >= uint64(len(s.exchanges)) {
-		return nil
-	}
-	return s.exchanges[i:]
+	return int(min(since-s.exchanges[0].id+1, uint64(len(s.exchanges))))
 }
 
 // LastSeq is the sequence number of the newest exchange.
@@ -280,7 +310,7 @@ func (s *Session) close() {
 	s.grow(&s.exBytes, -s.exBytes)
 	s.grow(&s.runBytes, -s.runBytes)
 	s.grow(&s.scBytes, -s.scBytes)
-	s.exchanges, s.runs = nil, nil
+	s.exchanges, s.views, s.runs = nil, nil, nil
 }
 
 // ExchangesBySeq returns the JSON of the kept exchanges among seqs, in the

@@ -22,14 +22,13 @@ const unsignedPayload = "UNSIGNED-PAYLOAD"
 // docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
 // docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#create-canonical-request
 func canonicalRequest(r *http.Request, query url.Values, signedHeaders string) string {
-	return strings.Join([]string{
-		r.Method,
-		canonicalURI(r.URL),
-		canonicalQuery(query),
-		canonicalHeaders(r, signedHeaders),
-		signedHeaders,
-		unsignedPayload,
-	}, "\n")
+	return joinCanonical(r.Method, canonicalURI(r.URL), canonicalQuery(query), canonicalHeaders(r, signedHeaders), signedHeaders)
+}
+
+// joinCanonical lays the parts of a canonical request out, one per line, the payload hash last.
+// The verifier and the presigner both use it, so they cannot disagree on the layout.
+func joinCanonical(method, uri, query, headers, signedHeaders string) string {
+	return method + "\n" + uri + "\n" + query + "\n" + headers + "\n" + signedHeaders + "\n" + unsignedPayload
 }
 
 // canonicalURI is the path URI-encoded once, slashes kept: S3 does not double-encode.
@@ -46,7 +45,7 @@ func canonicalURI(u *url.URL) string {
 // as name=value with &. X-Amz-Signature is left out: it cannot sign itself.
 // docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
 func canonicalQuery(query url.Values) string {
-	var pairs [][2]string
+	pairs := make([][2]string, 0, len(query))
 	for name, values := range query {
 		if name == "X-Amz-Signature" {
 			continue
@@ -61,11 +60,16 @@ func canonicalQuery(query url.Values) string {
 		}
 		return strings.Compare(a[1], b[1])
 	})
-	joined := make([]string, len(pairs))
+	var b strings.Builder
 	for i, p := range pairs {
-		joined[i] = p[0] + "=" + p[1]
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(p[0])
+		b.WriteByte('=')
+		b.WriteString(p[1])
 	}
-	return strings.Join(joined, "&")
+	return b.String()
 }
 
 // canonicalHeaders lists each signed header as name:value\n, in the order SignedHeaders gives.
@@ -100,20 +104,29 @@ func trimAll(s string) string {
 // docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html ("UriEncode")
 func uriEncode(s string, encodeSlash bool) string {
 	const hexUpper = "0123456789ABCDEF"
-	var b strings.Builder
+	escapes := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9',
-			c == '-', c == '.', c == '_', c == '~', c == '/' && !encodeSlash:
-			b.WriteByte(c)
-		default:
-			b.WriteByte('%')
-			b.WriteByte(hexUpper[c>>4])
-			b.WriteByte(hexUpper[c&0x0f])
+		if !unreserved(s[i], encodeSlash) {
+			escapes++
 		}
 	}
-	return b.String()
+	if escapes == 0 {
+		return s // most names and values: no copy
+	}
+	b := make([]byte, 0, len(s)+2*escapes)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; unreserved(c, encodeSlash) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', hexUpper[c>>4], hexUpper[c&0x0f])
+		}
+	}
+	return string(b)
+}
+
+func unreserved(c byte, encodeSlash bool) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~' || c == '/' && !encodeSlash
 }
 
 // stringToSign is the algorithm, the request time, the credential scope and the hash of the
