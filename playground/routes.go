@@ -7,7 +7,6 @@ import (
 	"github.com/corslab/corslab/playground/capture"
 	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/session"
-	"github.com/corslab/corslab/static"
 )
 
 // routes is every route of the UI origin: pages, the JSON API and the
@@ -41,7 +40,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})
-	return mux
+	return gzipPages(mux)
 }
 
 // pageOrigin is the app or evil origin: the runner page the lab drives, and
@@ -117,13 +116,15 @@ func (s *Server) locate(r *http.Request, role, path string) (string, bool) {
 	return "", false
 }
 
+// staticFiles serves the static/ files under prefix (static.go). With
+// anyOrigin they say Access-Control-Allow-Origin: *, for the sandboxed
+// runner, whose origin is opaque.
 func staticFiles(prefix string, anyOrigin bool) http.Handler {
-	files := http.StripPrefix(prefix, http.FileServerFS(static.FS))
+	set := embeddedStatic()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-cache")
 		if anyOrigin {
 			w.Header().Set("Access-Control-Allow-Origin", "*")
 		}
-		files.ServeHTTP(w, r)
+		set.serve(w, r, strings.TrimPrefix(r.URL.Path, prefix))
 	})
 }

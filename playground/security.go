@@ -173,7 +173,7 @@ func (s *Server) runnerPage(role Role, next http.Handler) http.Handler {
 // learner says.
 //
 //	default-src 'none'        nothing else: no frames, fonts, workers…
-//	script-src, style-src     runner.js and lab.css, from /_corslab/static/
+//	script-src, style-src     runner.js and runner.css, from /_corslab/static/
 //	                          on this origin, named as well as 'self': the
 //	                          sandboxed runner's origin is opaque, so
 //	                          'self' may match nothing there (CSP Level 3

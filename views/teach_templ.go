@@ -48,7 +48,20 @@ func Teach(d TeachData) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "  <link rel=\"stylesheet\" href=\"/static/teach.css\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "  <link rel=\"stylesheet\" href=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var3 templ.SafeURL
+			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinURLErrs(staticURL("/static", "teach.css"))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 14, Col: 65}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -56,108 +69,121 @@ func Teach(d TeachData) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, " <header class=\"topbar teach-bar\"><h1 class=\"brand\">corslab</h1><span class=\"page-name\">Instructor's dashboard</span> <span class=\"conn\" id=\"conn\" data-state=\"connecting\"><span class=\"conn-dot\" aria-hidden=\"true\"></span> <span id=\"conn-text\">connecting…</span></span><p class=\"class-counts\" aria-live=\"polite\"><span id=\"count-learners\">")
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			var templ_7745c5c3_Var3 string
-			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(d.Class.Learners)))
-			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 24, Col: 67}
-			}
-			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
-			if templ_7745c5c3_Err != nil {
-				return templ_7745c5c3_Err
-			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</span> learners, <span id=\"count-online\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <header class=\"topbar teach-bar\"><h1 class=\"brand\">corslab</h1><span class=\"page-name\">Instructor's dashboard</span> <span class=\"conn\" id=\"conn\" data-state=\"connecting\"><span class=\"conn-dot\" aria-hidden=\"true\"></span> <span id=\"conn-text\">connecting…</span></span><p class=\"class-counts\" aria-live=\"polite\"><span id=\"count-learners\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(d.Class.Online))
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(len(d.Class.Learners)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 25, Col: 58}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 24, Col: 67}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</span> online, <span id=\"count-sessions\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</span> learners, <span id=\"count-online\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var5 string
-			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(d.Class.Sessions))
+			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(d.Class.Online))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 26, Col: 62}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 25, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</span> sessions</p><div class=\"actions learner-url\"><span class=\"label\">Learners open</span> <code id=\"learner-url\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "</span> online, <span id=\"count-sessions\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(d.LearnerURL)
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(d.Class.Sessions))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 30, Col: 41}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 26, Col: 62}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</code> <span class=\"copy-wrap\"><button type=\"button\" id=\"copy-learner-url\" class=\"secondary copy-link\">Copy</button> <span id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></span> <span id=\"copy-fallback\" class=\"copy-fallback\" hidden><label for=\"copy-field\">Press Ctrl+C (⌘C) to copy this address</label> <input id=\"copy-field\" type=\"text\" readonly value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</span> sessions</p><div class=\"actions learner-url\"><span class=\"label\">Learners open</span> <code id=\"learner-url\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(d.LearnerURL)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 36, Col: 70}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 30, Col: 41}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\"></span></span></div></header><p id=\"signed-out\" class=\"signed-out\" role=\"alert\" hidden>Signed out — reopen the link with the token that corslab printed when it started.</p><main class=\"teach\"><div class=\"teach-top\"><section class=\"panel announce-panel\" aria-labelledby=\"announce-title\"><h2 id=\"announce-title\">Ask everyone to open</h2><form id=\"announce-form\" class=\"announce-form\" novalidate><label for=\"announce-lesson\" class=\"visually-hidden\">Lesson</label> <select id=\"announce-lesson\" name=\"lesson\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "</code> <span class=\"copy-wrap\"><button type=\"button\" id=\"copy-learner-url\" class=\"secondary copy-link\">Copy</button> <span id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></span> <span id=\"copy-fallback\" class=\"copy-fallback\" hidden><label for=\"copy-field\">Press Ctrl+C (⌘C) to copy this address</label> <input id=\"copy-field\" type=\"text\" readonly value=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var8 string
+			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(d.LearnerURL)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 36, Col: 70}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\"></span></span></div></header><p id=\"signed-out\" class=\"signed-out\" role=\"alert\" hidden>Signed out — reopen the link with the token that corslab printed when it started.</p><main class=\"teach\"><div class=\"teach-top\"><section class=\"panel announce-panel\" aria-labelledby=\"announce-title\"><h2 id=\"announce-title\">Ask everyone to open</h2><form id=\"announce-form\" class=\"announce-form\" novalidate><label for=\"announce-lesson\" class=\"visually-hidden\">Lesson</label> <select id=\"announce-lesson\" name=\"lesson\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, l := range d.Class.Lessons {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<option value=\"")
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				var templ_7745c5c3_Var8 string
-				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(l.Slug)
-				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 52, Col: 30}
-				}
-				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
-				if templ_7745c5c3_Err != nil {
-					return templ_7745c5c3_Err
-				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
-				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(l.Number) + ". " + l.Title)
+				templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(l.Slug)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 52, Col: 74}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 52, Col: 30}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</option>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\">")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var10 string
+				templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(l.Number) + ". " + l.Title)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 52, Col: 74}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</option>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</select> <button type=\"submit\" id=\"announce-send\">Send</button> <button type=\"button\" id=\"announce-clear\" class=\"secondary\">Clear</button></form><p id=\"announce-current\" class=\"announce-current\" role=\"status\">Nothing asked yet.</p><p id=\"announce-error\" class=\"field-error\" role=\"alert\" hidden></p></section><section class=\"panel summary-panel\" aria-labelledby=\"summary-title\"><h2 id=\"summary-title\">Lessons</h2><table class=\"summary\"><thead><tr><th scope=\"col\">Lesson</th><th scope=\"col\" class=\"num\" title=\"Learners who opened it\">Started</th><th scope=\"col\" class=\"num\" title=\"Learners who met every goal\">Done</th><th scope=\"col\" class=\"num\" title=\"Runs on its pages since corslab started\">Runs</th><th scope=\"col\" class=\"num\" title=\"Runs where JavaScript did not get the response\">Blocked</th></tr></thead> <tbody id=\"summary-rows\"></tbody></table></section></div><section class=\"panel class-panel\" aria-labelledby=\"class-title\"><div class=\"panel-head\"><h2 id=\"class-title\">The class</h2><p class=\"hint\">One row per learner, with all their tabs and sessions; a column per lesson, with a dot per goal in order, filled when met. Hover a cell for the goals.</p></div><div class=\"grid-wrap\" tabindex=\"0\" aria-labelledby=\"class-title\"><table id=\"class-grid\" class=\"class-grid\"><thead id=\"grid-head\"></thead> <tbody id=\"grid-body\"></tbody></table></div><p id=\"grid-empty\" class=\"grid-empty\" hidden>No learner has opened a page yet. Give them the address above.</p></section></main><script type=\"module\" src=\"/static/teach.js\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</select> <button type=\"submit\" id=\"announce-send\">Send</button> <button type=\"button\" id=\"announce-clear\" class=\"secondary\">Clear</button></form><p id=\"announce-current\" class=\"announce-current\" role=\"status\">Nothing asked yet.</p><p id=\"announce-error\" class=\"field-error\" role=\"alert\" hidden></p></section><section class=\"panel summary-panel\" aria-labelledby=\"summary-title\"><h2 id=\"summary-title\">Lessons</h2><table class=\"summary\"><thead><tr><th scope=\"col\">Lesson</th><th scope=\"col\" class=\"num\" title=\"Learners who opened it\">Started</th><th scope=\"col\" class=\"num\" title=\"Learners who met every goal\">Done</th><th scope=\"col\" class=\"num\" title=\"Runs on its pages since corslab started\">Runs</th><th scope=\"col\" class=\"num\" title=\"Runs where JavaScript did not get the response\">Blocked</th></tr></thead> <tbody id=\"summary-rows\"></tbody></table></section></div><section class=\"panel class-panel\" aria-labelledby=\"class-title\"><div class=\"panel-head\"><h2 id=\"class-title\">The class</h2><p class=\"hint\">One row per learner, with all their tabs and sessions; a column per lesson, with a dot per goal in order, filled when met. Hover a cell for the goals.</p></div><div class=\"grid-wrap\" tabindex=\"0\" aria-labelledby=\"class-title\"><table id=\"class-grid\" class=\"class-grid\"><thead id=\"grid-head\"></thead> <tbody id=\"grid-body\"></tbody></table></div><p id=\"grid-empty\" class=\"grid-empty\" hidden>No learner has opened a page yet. Give them the address above.</p></section></main><script type=\"module\" src=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var11 string
+			templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(staticURL("/static", "teach.js"))
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/teach.templ`, Line: 91, Col: 62}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
