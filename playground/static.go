@@ -178,14 +178,28 @@ func acceptsGzip(header string) bool {
 // accepts it: the lab's page is some 30 KB of HTML, 6 KB gzipped. Only
 // text/html answers change; JSON, the websocket (an Upgrade request goes
 // straight through) and the static files (compressed once, above) do not.
+//
+// A gzip writer holds some 800 KB of tables, so they are reused, and at
+// most maxPageCompressors compress at once, whatever a flood of page
+// requests does: an answer beyond that goes uncompressed.
 func gzipPages(next http.Handler) http.Handler {
+	const maxPageCompressors = 8
+	slots := make(chan struct{}, maxPageCompressors)
+	var writers sync.Pool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet || r.Header.Get("Upgrade") != "" ||
 			!acceptsGzip(strings.Join(r.Header.Values("Accept-Encoding"), ",")) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		gw := &gzipPageWriter{ResponseWriter: w}
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			next.ServeHTTP(w, r)
+			return
+		}
+		gw := &gzipPageWriter{ResponseWriter: w, writers: &writers}
 		defer gw.close()
 		next.ServeHTTP(gw, r)
 	})
@@ -195,6 +209,7 @@ func gzipPages(next http.Handler) http.Handler {
 // a body, not already encoded, is compressed.
 type gzipPageWriter struct {
 	http.ResponseWriter
+	writers     *sync.Pool // of *gzip.Writer
 	zw          *gzip.Writer
 	wroteHeader bool
 }
@@ -211,7 +226,12 @@ func (g *gzipPageWriter) WriteHeader(code int) {
 		h.Del("Content-Length")
 		h.Set("Content-Encoding", "gzip")
 		h.Add("Vary", "Accept-Encoding")
-		g.zw = gzip.NewWriter(g.ResponseWriter)
+		if zw, ok := g.writers.Get().(*gzip.Writer); ok {
+			zw.Reset(g.ResponseWriter)
+			g.zw = zw
+		} else {
+			g.zw = gzip.NewWriter(g.ResponseWriter)
+		}
 	}
 	g.ResponseWriter.WriteHeader(code)
 }
@@ -242,5 +262,7 @@ func (g *gzipPageWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter 
 func (g *gzipPageWriter) close() {
 	if g.zw != nil {
 		g.zw.Close()
+		g.zw.Reset(nil)
+		g.writers.Put(g.zw)
 	}
 }

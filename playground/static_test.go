@@ -6,9 +6,12 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/corslab/corslab/static"
 )
@@ -211,5 +214,66 @@ func TestStaticPagesGzipped(t *testing.T) {
 	resp, _ = rawGet(t, srv.testURL(UI)+"/api/lessons", "Accept-Encoding", "gzip")
 	if resp.Header.Get("Content-Encoding") != "" {
 		t.Errorf("JSON was encoded: %q", resp.Header.Get("Content-Encoding"))
+	}
+}
+
+// However many pages are asked for at once, at most a few are compressed
+// at a time (each compressor holds large tables); the others go plain,
+// whole and correct.
+func TestGzipPagesIsBounded(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 100)
+	page := gzipPages(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if r.URL.Path == "/slow" {
+			started <- struct{}{}
+			<-release
+		}
+		io.WriteString(w, strings.Repeat("<p>corslab</p>", 100))
+	}))
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		page.ServeHTTP(rec, req)
+		return rec
+	}
+	var wg sync.WaitGroup
+	const busy = 20
+	encodings := make(chan string, busy)
+	for range busy {
+		wg.Go(func() { encodings <- get("/slow").Header().Get("Content-Encoding") })
+	}
+	// The ones beyond the bound answer at once, plain; wait for the rest.
+	for range busy {
+		select {
+		case <-started:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the pages did not start")
+		}
+	}
+	if rec := get("/now"); rec.Header().Get("Content-Encoding") != "" || rec.Body.String() != strings.Repeat("<p>corslab</p>", 100) {
+		t.Errorf("a page beyond the bound: %q encoding, %d bytes, want it plain and whole", rec.Header().Get("Content-Encoding"), rec.Body.Len())
+	}
+	close(release)
+	wg.Wait()
+	close(encodings)
+	gzipped := 0
+	for e := range encodings {
+		if e == "gzip" {
+			gzipped++
+		}
+	}
+	if gzipped == 0 || gzipped > 8 {
+		t.Errorf("%d of %d pages asked for at once were gzipped, want 1 to 8", gzipped, busy)
+	}
+	// Once they are done, a page is compressed again, by a reused writer.
+	rec := get("/now")
+	zr, err := gzip.NewReader(rec.Body)
+	if err != nil || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("after the burst: %q, %v", rec.Header().Get("Content-Encoding"), err)
+	}
+	if body, _ := io.ReadAll(zr); string(body) != strings.Repeat("<p>corslab</p>", 100) {
+		t.Errorf("after the burst the page reads %q", body)
 	}
 }
