@@ -64,16 +64,29 @@ type shedder struct {
 // the bodies of the oldest half of their exchanges; the oldest half of
 // their exchanges and runs; every body; everything but their newest
 // exchange and run, so that a learner always sees their last result. It
-// reports whether it got below the high watermark.
-func (st *Store) shed() bool {
+// reports whether it got below the high watermark. While another pass is
+// at work it returns at once: that pass frees the memory.
+func (st *Store) shed() bool { return st.shedPass(false) }
+
+// shedAndWait is shed for one who needs the room now (a new session):
+// while another pass is at work it waits for it, rather than judge the
+// budget full halfway through a pass that is freeing it.
+func (st *Store) shedAndWait() bool { return st.shedPass(true) }
+
+func (st *Store) shedPass(wait bool) bool {
 	b := st.budget
 	if b.Used() <= b.high() {
 		return true
 	}
-	if !st.shedding.mu.TryLock() {
+	if wait {
+		st.shedding.mu.Lock()
+	} else if !st.shedding.mu.TryLock() {
 		return false // another pass is at work
 	}
 	defer st.shedding.mu.Unlock()
+	if b.Used() <= b.high() {
+		return true // the pass waited for made the room
+	}
 	all := st.All()
 	// Slow websockets first: a page that has fallen far behind reconnects
 	// and loses nothing the rings hold.

@@ -101,6 +101,32 @@ func TestBudgetFullRefusesNewSessions(t *testing.T) {
 	}
 }
 
+// A new session asked for while a shedding pass is at work waits for that
+// pass, and is created when it made the room: under attack passes run all
+// the time, and an honest learner was refused halfway through one.
+func TestNewSessionWaitsForTheSheddingPass(t *testing.T) {
+	st := newBudgetStore(t, 10, 1<<20)
+	a, _ := st.Create(scenario.Default())
+	st.SetStored(a.ID, 1<<20)
+	st.shedding.mu.Lock() // another pass is at work
+	created := make(chan error, 1)
+	go func() {
+		_, err := st.Create(scenario.Default())
+		created <- err
+	}()
+	select {
+	case err := <-created:
+		st.shedding.mu.Unlock()
+		t.Fatalf("Create returned during the pass: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	st.SetStored(a.ID, 0) // what the pass freed
+	st.shedding.mu.Unlock()
+	if err := <-created; err != nil {
+		t.Fatalf("after the pass made room: %v", err)
+	}
+}
+
 // A websocket that never reads pins at most MaxSubscriberBytes, counted
 // against the budget until it is dropped.
 func TestSubscriberQueueIsBoundedInBytes(t *testing.T) {

@@ -129,7 +129,7 @@ func (st *Store) CreateFor(sc scenario.Scenario, lesson string) (*Session, error
 		}
 	}
 	if b := st.budget; b.Used() > int64(float64(b.limit)*newRoom) {
-		st.shed()
+		st.shedAndWait()
 		if b.Used() > int64(float64(b.limit)*newRoom) {
 			return nil, ErrBudget
 		}
