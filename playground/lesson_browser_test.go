@@ -15,7 +15,6 @@ import (
 	"github.com/corslab/corslab/lessons"
 	"github.com/corslab/corslab/playground/lesson"
 	"github.com/corslab/corslab/playground/scenario"
-	"github.com/corslab/corslab/playground/session"
 )
 
 // Every built-in lesson can be done: its solution, applied step by step
@@ -101,14 +100,7 @@ var unreachableGoals = map[string]map[string]string{
 func openLabTab(t *testing.T, tab browsertest.Tab, u string) string {
 	t.Helper()
 	open(t, tab, u)
-	waitFor(t, "the Run button", func() bool {
-		return jsValue[bool](t, tab, `(() => { const b = document.querySelector("#run"); return Boolean(b && !b.disabled); })()`)
-	})
-	id := jsValue[string](t, tab, "location.pathname.split('/').pop()")
-	if !session.ValidID(id) {
-		t.Fatalf("no session id in %s", jsValue[string](t, tab, "location.href"))
-	}
-	return id
+	return waitLessonPage(t, tab)
 }
 
 // lessonOrigins are the origins a lesson's placeholders name: on its own
