@@ -365,7 +365,18 @@ func parseLimit(r *http.Request) (int, error) {
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
+	body := http.MaxBytesReader(w, r.Body, maxAPIBody)
+	var data []byte
+	var err error
+	if n := r.ContentLength; n > 0 && n <= maxAPIBody {
+		// The usual case: a body of announced length, read into a buffer
+		// of that size rather than one grown by doubling. net/http ends
+		// the body there.
+		data = make([]byte, n)
+		_, err = io.ReadFull(body, data)
+	} else {
+		data, err = io.ReadAll(body)
+	}
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):

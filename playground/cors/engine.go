@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -103,7 +104,7 @@ func Explain(b *Browser, req Request, exchanges []Exchange, cache *Cache, now ti
 		cache = &Cache{}
 	}
 	e := &explainer{b: b, req: req, exchanges: exchanges, cache: cache, now: now}
-	e.v = Verdict{Browser: b.Name, Verified: b.Verified, About: b.About, Steps: []Step{}, Exposed: []string{}}
+	e.v = Verdict{Browser: b.Name, Verified: b.Verified, About: b.About, Steps: make([]Step, 0, 16), Exposed: []string{}}
 	e.run()
 	return e.v
 }
@@ -132,8 +133,20 @@ type explainer struct {
 }
 
 func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format string, args ...any) *Step {
-	e.v.Steps = append(e.v.Steps, Step{OK: ok, Stage: stage, Text: fmt.Sprintf(format, args...), Spec: Spec + "#" + anchor, Seq: seq})
+	e.v.Steps = append(e.v.Steps, Step{OK: ok, Stage: stage, Text: fmt.Sprintf(format, args...), Spec: specURL(anchor), Seq: seq})
 	return &e.v.Steps[len(e.v.Steps)-1]
+}
+
+// specURLs holds the Fetch standard's URL of each anchor a step has cited:
+// a few dozen strings, made once rather than on every step of every run.
+var specURLs sync.Map // anchor → Spec + "#" + anchor
+
+func specURL(anchor string) string {
+	if u, ok := specURLs.Load(anchor); ok {
+		return u.(string)
+	}
+	u, _ := specURLs.LoadOrStore(anchor, Spec+"#"+anchor)
+	return u.(string)
 }
 
 // surprise records that the traffic differed from the model's prediction.

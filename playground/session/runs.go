@@ -203,7 +203,7 @@ func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Ve
 	if r.Request.Headers == nil {
 		r.Request.Headers = map[string]string{}
 	}
-	e := newFrame(runPrefix, &r)
+	e := appendFrame(runPrefix, r.appendJSON)
 	e.id = uint64(r.ID)
 	s.runs = append(s.runs, e)
 	s.grow(&s.runBytes, int64(len(e.frame)))

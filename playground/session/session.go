@@ -1,7 +1,6 @@
 package session
 
 import (
-	"bytes"
 	"encoding/json"
 	"sync"
 	"sync/atomic"
@@ -102,37 +101,28 @@ func (s stored) json() json.RawMessage {
 	return s.frame[s.prefix : len(s.frame)-1]
 }
 
-// newFrame encodes v as a websocket frame of the given type prefix. It does
-// not escape <, > and & as \u003c…: frames are read as JSON, never pasted
-// into HTML, and a body full of < would take six times the memory.
+// appendFrame makes a websocket frame of the given type prefix, with the
+// JSON appendJSON appends: an exchange's or a run's, written by hand as
+// encoding/json would write them without escaping <, > and & (frames are
+// read as JSON, never pasted into HTML, and a body full of < would take six
+// times the memory), several times faster.
 //
-// The frame is kept as long as the ring keeps it, so it is encoded in a
+// The frame is kept as long as the ring keeps it, so it is made in a
 // scratch buffer and copied out at its exact size: a buffer grown by
 // doubling would keep up to twice the bytes the budget counts.
-func newFrame(prefix string, v any) stored {
-	b := frameBuffers.Get().(*bytes.Buffer)
-	defer frameBuffers.Put(b)
-	b.Reset()
-	b.WriteString(prefix)
-	enc := json.NewEncoder(b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Exchanges and runs hold only strings, numbers and booleans.
-		panic("session: encoding a frame: " + err.Error())
-	}
-	encoded := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
-	frame := make([]byte, len(encoded)+1)
-	copy(frame, encoded)
-	frame[len(encoded)] = '}'
-	if b.Cap() > maxFrameBuffer {
-		*b = bytes.Buffer{} // a frame with large bodies: let its buffer go
+func appendFrame(prefix string, appendJSON func([]byte) []byte) stored {
+	b := appendBuffers.Get().(*[]byte)
+	defer appendBuffers.Put(b)
+	*b = append(appendJSON(append((*b)[:0], prefix...)), '}')
+	frame := make([]byte, len(*b)) // exact: the ring keeps it
+	copy(frame, *b)
+	if cap(*b) > maxFrameBuffer {
+		*b = nil // a frame with large bodies: let its buffer go
 	}
 	return stored{frame: frame, prefix: len(prefix)}
 }
 
-// frameBuffers are newFrame's scratch buffers: scratch memory shared by
-// every session, holding nothing between calls.
-var frameBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var appendBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // maxFrameBuffer is the largest scratch buffer kept for reuse: most frames
 // are a few KiB; one with 64 KiB bodies is rare.
@@ -205,7 +195,7 @@ func (s *Session) Record(ex *capture.Exchange) {
 	s.mu.Lock()
 	s.seq++
 	ex.Seq = s.seq
-	e := newFrame(exchangePrefix, ex)
+	e := appendFrame(exchangePrefix, ex.AppendJSON)
 	e.id = ex.Seq
 	view := ex.Engine()
 	s.exchanges = append(s.exchanges, e)

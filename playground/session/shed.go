@@ -46,7 +46,7 @@ func (s *Session) dropBodies(want int64, all bool) {
 			e.bare = true
 			continue
 		}
-		bare := newFrame(exchangePrefix, &ex)
+		bare := appendFrame(exchangePrefix, ex.AppendJSON)
 		bare.id, bare.bare = e.id, true
 		s.shedUpTo = max(s.shedUpTo, e.id)
 		freed += int64(len(e.frame) - len(bare.frame))

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // unsignedPayload is the payload hash of every presigned request: the body is not known when the
@@ -141,12 +142,32 @@ func stringToSign(amzDate, scope, canonical string) string {
 // then signs the string to sign with it.
 // docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html#derive-signing-key
 func signature(secret string, c credential, toSign string) string {
+	return hex.EncodeToString(hmacSHA256(signingKey(secret, c), toSign))
+}
+
+// signingKey derives the key that signs for c's day, region and service:
+// four HMACs, the same for every URL signed or checked that day, so the
+// last one is kept (one entry: a request naming another day costs four
+// HMACs and nothing more).
+func signingKey(secret string, c credential) []byte {
+	if k := lastKey.Load(); k != nil && k.secret == secret && k.scope == c {
+		return k.key
+	}
 	key := hmacSHA256([]byte("AWS4"+secret), c.date)
 	key = hmacSHA256(key, c.region)
 	key = hmacSHA256(key, c.service)
 	key = hmacSHA256(key, c.terminal)
-	return hex.EncodeToString(hmacSHA256(key, toSign))
+	lastKey.Store(&derivedKey{secret: secret, scope: c, key: key})
+	return key
 }
+
+type derivedKey struct {
+	secret string
+	scope  credential
+	key    []byte
+}
+
+var lastKey atomic.Pointer[derivedKey]
 
 func hmacSHA256(key []byte, data string) []byte {
 	h := hmac.New(sha256.New, key)
