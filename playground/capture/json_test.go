@@ -26,7 +26,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		Start: time.Date(2026, 12, 6, 1, 2, 3, 456789000, time.UTC), DurationMs: 0.125,
 		Request: Message{Method: "OPTIONS", Target: "/s/users?x=<1>&y=\"2\"", Proto: "HTTP/1.1",
 			Headers: [][2]string{{"Host", "127.0.0.1:8082"}, {"Origin", "null"}, {"X-Odd", "tab\there \xff \u2028"}},
-			Body: "", BodySize: 0},
+			Body:    "", BodySize: 0},
 		Response: Message{Proto: "HTTP/1.1", Status: 204, Reason: "No Content",
 			Headers: [][2]string{}, Body: "AAEC", BodySize: 3, BodyTruncated: true, BodyEncoding: "base64", BodyDropped: true},
 		Raw: Raw{Request: "OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\n", Response: "HTTP/1.1 204 No Content\r\n\r\n"},
