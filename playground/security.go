@@ -26,7 +26,9 @@ import (
 // checks this).
 
 // uiSecurity wraps the UI origin's handler: every response it gives, of
-// every kind, carries these headers.
+// every kind, carries these headers, except a static file that is only
+// ever a part of a page (staticSubresource: a script, a stylesheet), which
+// carries nosniff alone (see below).
 //
 //	Content-Security-Policy     what the page may load, connect to and frame
 //	                            (uiCSP); an injected <script> or
@@ -43,12 +45,26 @@ import (
 //
 // The embed view, /embed/…, is made to be framed by any site, so it gets
 // neither X-Frame-Options nor frame-ancestors (README "Lessons").
+//
+// All but nosniff are about a document: what it may load, the Referer of
+// its requests, its window, who may frame it. A script or a stylesheet is
+// never a document: the page that loads it is, and that page's headers
+// rule (its policy, for one, covers every script it runs and each request
+// those scripts make). On a static file they would be some 430 bytes
+// that do nothing, on each of the twenty files the lab loads (HTTP/1.1
+// does not compress headers): a tenth of its first load
+// (TestStaticTransferInBrowser). nosniff stays: it is what makes the
+// browser refuse such a file served as another type.
 func (s *Server) uiSecurity(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		embed := isEmbedPath(r.URL.Path)
 		h := w.Header()
-		h.Set("Content-Security-Policy", s.uiCSP(r, embed))
 		h.Set("X-Content-Type-Options", "nosniff")
+		if staticSubresource(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		embed := isEmbedPath(r.URL.Path)
+		h.Set("Content-Security-Policy", s.uiCSP(r, embed))
 		h.Set("Referrer-Policy", "no-referrer")
 		// The lab opens no window it talks to: every link it opens in a
 		// new tab is rel="noopener", and its runners are iframes, which

@@ -5,6 +5,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,7 +31,8 @@ func uiCSPFor(srv *Server, host string, embed bool) string {
 
 // Every response of the UI origin, of every kind, carries the security
 // headers; the embed view, which other sites frame, carries no
-// X-Frame-Options and no frame-ancestors.
+// X-Frame-Options and no frame-ancestors. A static script or stylesheet,
+// never a document, carries nosniff alone (TestStaticFileHeaders).
 func TestUISecurityHeaders(t *testing.T) {
 	c := newLessonClient(t, 20) // Host: localhost:<ui>
 	_, labLoc, _ := c.get("/lab")
@@ -60,8 +62,7 @@ func TestUISecurityHeaders(t *testing.T) {
 		{"API: HAR", "/api/sessions/" + labID + "/har", http.StatusOK, false},
 		{"API: not found", "/api/no-such-thing", http.StatusNotFound, false},
 		{"websocket without an upgrade", "/api/sessions/" + labID + "/ws", http.StatusBadRequest, false},
-		{"static script", "/static/lab.js", http.StatusOK, false},
-		{"static stylesheet", "/static/lab.css", http.StatusOK, false},
+		{"static, not a file", "/static/", http.StatusNotFound, false},
 		{"health check", "/healthz", http.StatusOK, false},
 		{"not found", "/no-such-page", http.StatusNotFound, false},
 	}
@@ -96,6 +97,71 @@ func TestUISecurityHeaders(t *testing.T) {
 				t.Errorf("embed view %v, but the policy is %s", tt.embed, csp)
 			}
 		})
+	}
+}
+
+// A static script or stylesheet has the headers below, and no other:
+// nosniff, and what caching and compression need (and Content-Length or
+// chunks, as its size goes). The document headers (TestUISecurityHeaders)
+// belong to the page that loads it.
+func TestStaticFileHeaders(t *testing.T) {
+	srv := startServer(t, 1)
+	v := "/static/v/" + static.Version
+	tests := []struct {
+		desc, path string
+		status     int
+		want       []string
+	}{
+		{"versioned script", v + "/lab.js", http.StatusOK, []string{
+			"Accept-Ranges", "Cache-Control", "Content-Encoding", "Content-Type", "Date", "Etag", "Vary", "X-Content-Type-Options"}},
+		{"versioned stylesheet", v + "/lab.css", http.StatusOK, []string{
+			"Accept-Ranges", "Cache-Control", "Content-Encoding", "Content-Type", "Date", "Etag", "Vary", "X-Content-Type-Options"}},
+		{"plain URL", "/static/dom.js", http.StatusOK, []string{
+			"Accept-Ranges", "Cache-Control", "Content-Encoding", "Content-Type", "Date", "Etag", "Vary", "X-Content-Type-Options"}},
+		{"a script not there", "/static/nope.js", http.StatusNotFound, []string{
+			"Content-Type", "Date", "X-Content-Type-Options"}},
+	}
+	for _, tt := range tests {
+		resp, _ := rawGet(t, srv.testURL(UI)+tt.path, "Accept-Encoding", "gzip")
+		var got []string
+		for name := range resp.Header {
+			if name != "Content-Length" {
+				got = append(got, name)
+			}
+		}
+		sort.Strings(got)
+		if resp.StatusCode != tt.status || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("%s: GET %s: %d, headers\n %v\nwant %d, headers\n %v", tt.desc, tt.path, resp.StatusCode, got, tt.status, tt.want)
+		}
+		if v := resp.Header.Get("X-Content-Type-Options"); v != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options %q, want nosniff", tt.desc, v)
+		}
+	}
+}
+
+// Which UI paths are static files that only a page uses, and so carry
+// nosniff alone. A file a browser makes a document of (HTML, SVG) keeps a
+// page's headers, should static/ ever hold one.
+func TestStaticSubresource(t *testing.T) {
+	for _, tt := range []struct {
+		path string
+		want bool
+	}{
+		{"/static/v/0123456789/lab.js", true},
+		{"/static/lab.css", true},
+		{"/static/data.json", true},
+		{"/static/nope.js", true},
+		{"/static/page.html", false},
+		{"/static/v/0123456789/icon.svg", false},
+		{"/static/", false},
+		{"/static/v/0123456789/", false},
+		{"/lab", false},
+		{"/lessons/lab.js", false},
+		{"/_corslab/static/runner.js", false}, // not the UI's: noSniff
+	} {
+		if got := staticSubresource(tt.path); got != tt.want {
+			t.Errorf("staticSubresource(%q) = %v, want %v", tt.path, got, tt.want)
+		}
 	}
 }
 

@@ -42,19 +42,35 @@ import (
 // about a quarter), compressed once at start-up. Each representation has
 // its own strong ETag, and every answer says Vary: Accept-Encoding.
 
-// staticTypes are the types of the files static/ may hold, and whether
-// gzip helps them. A file of another type fails the start-up.
+// staticTypes are the types of the files static/ may hold, whether gzip
+// helps them, and whether a browser that opens one in a tab or a frame
+// makes a document of it that runs script (HTML, SVG): such a file gets a
+// page's security headers (uiSecurity). A file of another type fails the
+// start-up.
 var staticTypes = map[string]struct {
 	contentType string
 	compress    bool
+	document    bool
 }{
-	".js":    {"text/javascript; charset=utf-8", true},
-	".css":   {"text/css; charset=utf-8", true},
-	".svg":   {"image/svg+xml", true},
-	".json":  {"application/json", true},
-	".html":  {"text/html; charset=utf-8", true},
-	".png":   {"image/png", false},
-	".woff2": {"font/woff2", false},
+	".js":    {"text/javascript; charset=utf-8", true, false},
+	".css":   {"text/css; charset=utf-8", true, false},
+	".svg":   {"image/svg+xml", true, true},
+	".json":  {"application/json", true, false},
+	".html":  {"text/html; charset=utf-8", true, true},
+	".png":   {"image/png", false, false},
+	".woff2": {"font/woff2", false, false},
+}
+
+// staticSubresource reports whether a UI path names a static file that is
+// only ever a part of a page (a script, a stylesheet, an image, a font),
+// under either of its URLs. Opened on its own, such a file is shown as
+// text or as an image, and runs nothing.
+func staticSubresource(urlPath string) bool {
+	if !strings.HasPrefix(urlPath, "/static/") {
+		return false
+	}
+	typ, ok := staticTypes[path.Ext(urlPath)]
+	return ok && !typ.document
 }
 
 const immutable = "public, max-age=31536000, immutable"

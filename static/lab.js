@@ -20,6 +20,9 @@
 //   workshop.js      in a class: the learner's name for the instructor,
 //                    and the instructor's "everyone, open lesson X"
 //
+// lesson.js and workshop.js are imported only by the pages that use them
+// (see "parts for some pages" below).
+//
 // Pressing Run: save the scenario, ask the runner to fetch, record the run
 // with the learner's prediction (POST /api/sessions/{id}/runs), and show it.
 //
@@ -45,8 +48,6 @@ import { PredictControl, ScoreView } from "./predict.js";
 import { REFUSED_TEXT, refusalsOf } from "./refused.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 import { signedFollowUp } from "./signed.js";
-import { LessonGoals, Hints, iframeSnippet } from "./lesson.js";
-import { NicknameField, AnnouncementBanner } from "./workshop.js";
 import { wireSkipLinks, wireGoalsToggle, JumpStrip, WhyToggle } from "./layout.js";
 import { announce } from "./announce.js";
 import { verdictOf, stageWords } from "./verdict.js";
@@ -61,6 +62,22 @@ for (const o of data.origins ?? []) {
   urls[o.role] = o.url;
   bases[o.role] = o.base;
 }
+
+// ----- parts for some pages -----
+
+// Two parts of the page are for some pages only, and only those load them:
+// a first visit to the plain lab downloads some 13 KB less.
+//
+//   lesson.js    a lesson page (with progress.js and embed-cookies.js,
+//                which it imports)
+//   workshop.js  a class: the instructor's dashboard is on (data.workshop),
+//                and it is the one source of announcements
+//
+// A page that needs them names them in <link rel="modulepreload">
+// (views/lab.templ): they arrive with the other modules, so these awaits
+// cost nothing, and everything below runs as it would with static imports.
+const { LessonGoals, Hints, iframeSnippet } = lesson ? await import("./lesson.js") : {};
+const { NicknameField, AnnouncementBanner } = data.workshop ? await import("./workshop.js") : {};
 
 const $ = (id) => document.getElementById(id);
 const runButton = $("run");
@@ -237,9 +254,11 @@ function followSignedURL(next) {
 
 // ----- the workshop -----
 
-// The instructor's announcement shows on every page but their own
-// read-only view; in a class, the header asks for the learner's name.
-const banner = readOnly ? null : new AnnouncementBanner({ lesson: lesson?.slug ?? "", embed: Boolean(data.embed) });
+// In a class, the instructor's announcement shows on every page but their
+// own read-only view, and the header asks for the learner's name.
+const banner = data.workshop && !readOnly
+  ? new AnnouncementBanner({ lesson: lesson?.slug ?? "", embed: Boolean(data.embed) })
+  : null;
 const topbar = document.querySelector(".topbar"); // the embed view has none
 if (data.workshop && !readOnly && topbar) new NicknameField(topbar, sessionId);
 
