@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Security headers, and where corslab sends them.
@@ -64,7 +65,7 @@ func (s *Server) uiSecurity(next http.Handler) http.Handler {
 			return
 		}
 		embed := isEmbedPath(r.URL.Path)
-		h.Set("Content-Security-Policy", s.uiCSP(r, embed))
+		h.Set("Content-Security-Policy", s.lastCSP.get(s.originsFor(r).host, embed, func() string { return s.uiCSP(r, embed) }))
 		h.Set("Referrer-Policy", "no-referrer")
 		// The lab opens no window it talks to: every link it opens in a
 		// new tab is rel="noopener", and its runners are iframes, which
@@ -253,4 +254,25 @@ func noSniff(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// cspCache keeps the last policy made for each of the two kinds of page
+// (embed or not), with the host it was made for: nearly every request to
+// a corslab names the same host, and its policy is a dozen strings joined.
+// One entry each, so a stream of odd hosts costs nothing but the making.
+type cspCache [2]atomic.Pointer[cspEntry]
+
+type cspEntry struct{ host, policy string }
+
+func (c *cspCache) get(host string, embed bool, build func() string) string {
+	slot := &c[0]
+	if embed {
+		slot = &c[1]
+	}
+	if e := slot.Load(); e != nil && e.host == host {
+		return e.policy
+	}
+	policy := build()
+	slot.Store(&cspEntry{host: host, policy: policy})
+	return policy
 }

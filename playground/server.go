@@ -99,6 +99,7 @@ const DefaultMemoryBudget = 1 << 30
 
 // Server is a running corslab.
 type Server struct {
+	lastCSP   cspCache // uiSecurity's
 	cfg       Config
 	log       *slog.Logger
 	sessions  *session.Store
