@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -122,6 +123,27 @@ func presignURL(ctx context.Context, client *s3.Client, method, endpoint, bucket
 	return presignURLAt(ctx, client, method, endpoint, bucket, key, expires, time.Now())
 }
 
+// signingOptions is what presignURLAt needs of client's options, read
+// once per client: Options() copies the whole set, its middleware lists
+// included, and grew the stack of every /files request.
+func signingOptions(client *s3.Client) presignOptions {
+	if o, ok := clientOptions.Load(client); ok {
+		return o.(presignOptions)
+	}
+	opts := client.Options()
+	o, _ := clientOptions.LoadOrStore(client, presignOptions{Credentials: opts.Credentials, Region: opts.Region})
+	return o.(presignOptions)
+}
+
+type presignOptions struct {
+	Credentials aws.CredentialsProvider
+	Region      string
+}
+
+// clientOptions holds each client's presignOptions: corslab makes one
+// client per server.
+var clientOptions sync.Map // *s3.Client → presignOptions
+
 // presignURLAt is presignURL signing at now.
 func presignURLAt(ctx context.Context, client *s3.Client, method, endpoint, bucket, key string, expires time.Duration, now time.Time) (string, error) {
 	// As the SDK: no duration means its default of 15 minutes, a negative one is an error.
@@ -142,7 +164,7 @@ func presignURLAt(ctx context.Context, client *s3.Client, method, endpoint, buck
 	if err != nil {
 		return "", fmt.Errorf("the s3 endpoint %q: %w", endpoint, err)
 	}
-	opts := client.Options()
+	opts := signingOptions(client)
 	creds, err := opts.Credentials.Retrieve(ctx)
 	if err != nil {
 		return "", err
