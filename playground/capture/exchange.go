@@ -64,7 +64,7 @@ type Message struct {
 	BodyDropped bool `json:"bodyDropped,omitempty"`
 
 	// head is the raw head Headers were cut from, when capture parsed one:
-	// the engine's view keeps it rather than the list (EngineView).
+	// a session keeps it rather than the list (Kept).
 	head string
 }
 

@@ -44,7 +44,7 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	}
 	var backlog [][]byte
 	for _, e := range s.exchangesSince(since) {
-		backlog = append(backlog, e.frame)
+		backlog = append(backlog, e.frame())
 	}
 	for _, r := range s.runsAfter(runsSince) {
 		backlog = append(backlog, r.frame)

@@ -152,7 +152,7 @@ func (s *Session) AddExplainedRun(r Run, since uint64, explain EngineExplainer) 
 		verdict = func(first, n int) cors.Verdict {
 			exchanges := make([]cors.Exchange, n)
 			for i := range exchanges {
-				exchanges[i] = s.views[first+i].Exchange()
+				exchanges[i] = s.exchanges[first+i].Engine()
 			}
 			return explain(exchanges, &s.cache)
 		}
@@ -178,7 +178,7 @@ func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Ve
 	n := min(len(s.exchanges)-first, maxRunExchanges)
 	r.Exchanges = make([]uint64, n)
 	for i := range n {
-		r.Exchanges[i] = s.exchanges[first+i].id
+		r.Exchanges[i] = s.exchanges[first+i].id()
 	}
 	r.Refused = s.claimRefusals(since)
 	if verdict != nil && len(r.Refused) == 0 {

@@ -16,7 +16,7 @@ import (
 // the store's Budget, which may shed it sooner.
 const (
 	MaxExchanges     = 1000    // the exchange ring, for replay after a reconnect
-	MaxExchangeBytes = 8 << 20 // …and the most bytes it may hold: frames and engine views
+	MaxExchangeBytes = 8 << 20 // …and the most bytes it may hold (capture.Kept.Bytes)
 	MaxRuns          = 200
 	MaxRunBytes      = 4 << 20 // the most encoded bytes the kept runs may hold
 	// MaxSubscriberBytes is how far, in encoded frames, a websocket may fall
@@ -55,13 +55,11 @@ type Session struct {
 	mu        sync.Mutex
 	scenario  scenario.Scenario
 	policy    *scenario.Policy
-	exchanges []stored // oldest first, seqs consecutive
-	// views are the exchanges as the engine reads them, views[i] beside
-	// exchanges[i]: a run is explained without parsing its exchanges'
-	// JSON again. Shedding a body leaves a view as it is (the engine
-	// reads no body); forgetting an exchange forgets its view.
-	views    []capture.EngineView
-	exBytes  int64    // bytes of exchanges: frames and views
+	// exchanges are kept compactly (capture.Kept): each header and body
+	// once. Their frames are made again for a page that reconnects; the
+	// engine's view of each, for every run.
+	exchanges []exchange // oldest first, seqs consecutive
+	exBytes   int64      // bytes the exchanges hold
 	seq      uint64   // last exchange seq
 	runs     []stored // oldest first, by run id
 	runBytes int64    // encoded size of runs
@@ -81,16 +79,29 @@ type Session struct {
 	shedUpTo uint64 // the newest exchange whose body or whole was shed
 }
 
-// stored is an exchange or a run kept as its websocket frame, the one
-// copy corslab keeps; the exchange's or run's own JSON is the frame
-// without its prefix and final brace.
+// stored is a run kept as its websocket frame, the one copy corslab
+// keeps; the run's own JSON is the frame without its prefix and final
+// brace. appendFrame makes exchanges' frames too, sent and not kept.
 type stored struct {
-	id     uint64 // an exchange's seq, a run's id
+	id     uint64 // a run's id (an exchange's seq, for a frame not kept)
 	frame  []byte
 	prefix int // len of the frame's prefix
+}
+
+// exchange is an exchange as the session keeps it.
+type exchange struct {
+	capture.Kept
 	// bare is set once shedding dropped the bodies of the exchange.
 	bare bool
 }
+
+func (e *exchange) id() uint64 { return e.Seq() }
+
+// json is the exchange's JSON, made again.
+func (e *exchange) json() json.RawMessage { return e.AppendJSON(nil) }
+
+// frame is the exchange's websocket frame, made again.
+func (e *exchange) frame() []byte { return appendFrame(exchangePrefix, e.AppendJSON).frame }
 
 const (
 	exchangePrefix = `{"type":"exchange","exchange":`
@@ -196,11 +207,8 @@ func (s *Session) Record(ex *capture.Exchange) {
 	s.seq++
 	ex.Seq = s.seq
 	e := appendFrame(exchangePrefix, ex.AppendJSON)
-	e.id = ex.Seq
-	view := ex.Engine()
-	s.exchanges = append(s.exchanges, e)
-	s.views = append(s.views, view)
-	s.grow(&s.exBytes, int64(len(e.frame))+view.Bytes())
+	s.exchanges = append(s.exchanges, exchange{Kept: capture.Keep(ex)})
+	s.grow(&s.exBytes, s.exchanges[len(s.exchanges)-1].Bytes())
 	for len(s.exchanges) > MaxExchanges || s.exBytes > MaxExchangeBytes && len(s.exchanges) > 1 {
 		s.popExchange()
 	}
@@ -223,12 +231,11 @@ func (s *Session) grown() {
 	}
 }
 
-// popExchange forgets the oldest exchange and its view. Called with s.mu
-// held.
+// popExchange forgets the oldest exchange. Called with s.mu held.
 func (s *Session) popExchange() {
-	s.grow(&s.exBytes, -int64(len(s.exchanges[0].frame))-s.views[0].Bytes())
-	s.exchanges[0], s.views[0] = stored{}, capture.EngineView{}
-	s.exchanges, s.views = s.exchanges[1:], s.views[1:]
+	s.grow(&s.exBytes, -s.exchanges[0].Bytes())
+	s.exchanges[0] = exchange{}
+	s.exchanges = s.exchanges[1:]
 }
 
 // popRun forgets the oldest run. Called with s.mu held.
@@ -251,11 +258,19 @@ func (s *Session) Exchanges(since uint64) []json.RawMessage {
 func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage, next uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return pageOf(s.exchangesSince(since), limit)
+	list := s.exchangesSince(since)
+	if len(list) > limit {
+		list, next = list[:limit], list[limit-1].id()
+	}
+	page = make([]json.RawMessage, len(list))
+	for i := range list {
+		page[i] = list[i].json()
+	}
+	return page, next
 }
 
-// pageOf is the JSON of at most limit of list, and the id of its last
-// when more follow.
+// pageOf is the JSON of at most limit of the runs list, and the id of its
+// last when more follow.
 func pageOf(list []stored, limit int) (page []json.RawMessage, next uint64) {
 	if len(list) > limit {
 		list, next = list[:limit], list[limit-1].id
@@ -267,7 +282,7 @@ func pageOf(list []stored, limit int) (page []json.RawMessage, next uint64) {
 	return page, next
 }
 
-func (s *Session) exchangesSince(since uint64) []stored {
+func (s *Session) exchangesSince(since uint64) []exchange {
 	return s.exchanges[s.indexAfter(since):]
 }
 
@@ -275,10 +290,10 @@ func (s *Session) exchangesSince(since uint64) []stored {
 // above since (len(s.exchanges) when there is none). Called with s.mu held.
 func (s *Session) indexAfter(since uint64) int {
 	// The ring is ordered by seq, so the first kept seq tells where since falls.
-	if len(s.exchanges) == 0 || since < s.exchanges[0].id {
+	if len(s.exchanges) == 0 || since < s.exchanges[0].id() {
 		return 0
 	}
-	return int(min(since-s.exchanges[0].id+1, uint64(len(s.exchanges))))
+	return int(min(since-s.exchanges[0].id()+1, uint64(len(s.exchanges))))
 }
 
 // LastSeq is the sequence number of the newest exchange.
@@ -300,7 +315,7 @@ func (s *Session) close() {
 	s.grow(&s.exBytes, -s.exBytes)
 	s.grow(&s.runBytes, -s.runBytes)
 	s.grow(&s.scBytes, -s.scBytes)
-	s.exchanges, s.views, s.runs = nil, nil, nil
+	s.exchanges, s.runs = nil, nil
 }
 
 // ExchangesBySeq returns the JSON of the kept exchanges among seqs, in the
@@ -310,10 +325,10 @@ func (s *Session) ExchangesBySeq(seqs []uint64) []json.RawMessage {
 	defer s.mu.Unlock()
 	var out []json.RawMessage
 	for _, seq := range seqs {
-		if len(s.exchanges) == 0 || seq < s.exchanges[0].id {
+		if len(s.exchanges) == 0 || seq < s.exchanges[0].id() {
 			continue
 		}
-		if i := seq - s.exchanges[0].id; i < uint64(len(s.exchanges)) {
+		if i := seq - s.exchanges[0].id(); i < uint64(len(s.exchanges)) {
 			out = append(out, s.exchanges[i].json())
 		}
 	}

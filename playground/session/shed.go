@@ -1,7 +1,6 @@
 package session
 
 import (
-	"encoding/json"
 	"strings"
 
 	"github.com/corslab/corslab/playground/capture"
@@ -36,21 +35,17 @@ func (s *Session) dropBodies(want int64, all bool) {
 		if e.bare {
 			continue
 		}
-		var ex capture.Exchange
-		if json.Unmarshal(e.json(), &ex) != nil {
-			continue
-		}
+		ex := e.Exchange()
 		req := dropBody(&ex.Request, &ex.Raw.Request)
 		resp := dropBody(&ex.Response, &ex.Raw.Response)
 		if !req && !resp {
 			e.bare = true
 			continue
 		}
-		bare := appendFrame(exchangePrefix, ex.AppendJSON)
-		bare.id, bare.bare = e.id, true
-		s.shedUpTo = max(s.shedUpTo, e.id)
-		freed += int64(len(e.frame) - len(bare.frame))
-		s.grow(&s.exBytes, int64(len(bare.frame)-len(e.frame)))
+		bare := exchange{Kept: capture.Keep(&ex), bare: true}
+		s.shedUpTo = max(s.shedUpTo, e.id())
+		freed += e.Bytes() - bare.Bytes()
+		s.grow(&s.exBytes, bare.Bytes()-e.Bytes())
 		*e = bare
 	}
 	s.shedNotice(freed)
@@ -84,7 +79,7 @@ func (s *Session) dropOldest(want int64, all bool) {
 		return n / 2
 	}
 	for n := keep(len(s.exchanges)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {
-		s.shedUpTo = max(s.shedUpTo, s.exchanges[0].id)
+		s.shedUpTo = max(s.shedUpTo, s.exchanges[0].id())
 		s.popExchange()
 	}
 	for n := keep(len(s.runs)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {

@@ -8,32 +8,31 @@ import (
 	"github.com/corslab/corslab/playground/scenario"
 )
 
-// heldByRing adds up what the ring keeps: each exchange's frame and the
-// engine's view beside it.
+// heldByRing adds up what the ring keeps of each exchange.
 func heldByRing(s *Session) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var n int64
 	for i := range s.exchanges {
-		n += int64(len(s.exchanges[i].frame)) + s.views[i].Bytes()
+		n += s.exchanges[i].Bytes()
 	}
 	return n
 }
 
-// The budget counts each exchange's engine view beside its frame, and gets
-// every byte back when the ring forgets the exchange, when shedding drops
+// The budget counts what the ring keeps of each exchange, and gets every
+// byte back when the ring forgets the exchange, when shedding drops
 // bodies or whole exchanges, and when the session closes.
-func TestEngineViewsCountAgainstTheBudget(t *testing.T) {
+func TestKeptExchangesCountAgainstTheBudget(t *testing.T) {
 	st := newBudgetStore(t, 10, 1<<30)
 	s, _ := st.Create(scenario.Default())
 	base := st.Budget().Used() // the scenario
 	check := func(when string) {
 		t.Helper()
 		s.mu.Lock()
-		exBytes, aligned := s.exBytes, len(s.views) == len(s.exchanges)
+		exBytes := s.exBytes
 		s.mu.Unlock()
-		if ring := heldByRing(s); exBytes != ring || !aligned {
-			t.Errorf("%s: exBytes %d, the ring holds %d (views beside every exchange: %v)", when, exBytes, ring, aligned)
+		if ring := heldByRing(s); exBytes != ring {
+			t.Errorf("%s: exBytes %d, the ring holds %d", when, exBytes, ring)
 		}
 		if st.Budget().Used() != held(s) {
 			t.Errorf("%s: budget %d, session %d", when, st.Budget().Used(), held(s))
@@ -47,10 +46,10 @@ func TestEngineViewsCountAgainstTheBudget(t *testing.T) {
 	}
 	check("past the ring's length")
 	s.mu.Lock()
-	first, firstView := s.exchanges[0].id, s.views[0].Seq()
+	first := s.exchanges[0].id()
 	s.mu.Unlock()
-	if first != 11 || firstView != 11 {
-		t.Errorf("the ring starts at exchange %d, its views at %d; want 11", first, firstView)
+	if first != 11 {
+		t.Errorf("the ring starts at exchange %d; want 11", first)
 	}
 
 	s.dropBodies(1<<30, true)
@@ -64,7 +63,7 @@ func TestEngineViewsCountAgainstTheBudget(t *testing.T) {
 	}
 }
 
-// AddExplainedRun hands the engine the views of exactly the exchanges the
+// AddExplainedRun hands the engine exactly the exchanges the
 // run claims, shed bodies or not, and returns the JSON the session keeps
 // and sends.
 func TestAddExplainedRun(t *testing.T) {
