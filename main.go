@@ -39,16 +39,28 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "corslab:", err)
-			os.Exit(1)
-		}
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return
 	}
+	code := 1
+	var exit *exitError
+	if errors.As(err, &exit) {
+		code = exit.code
+	}
+	if msg := err.Error(); msg != "" {
+		fmt.Fprintln(os.Stderr, "corslab:", msg)
+	}
+	stop()
+	os.Exit(code)
 }
 
-// run starts corslab and serves until ctx is done.
+// run starts corslab and serves until ctx is done; `corslab check …`
+// probes a URL instead (check.go).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "check" {
+		return runCheck(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("corslab", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	port := fs.Int("port", 8080, "`port` of the playground UI; the app, api, s3 and evil origins take the next four")
@@ -68,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n       corslab check URL --origin O [flags] (see corslab check --help)\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

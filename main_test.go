@@ -6,16 +6,22 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	jub0bs "github.com/jub0bs/cors"
+	rs "github.com/rs/cors"
 )
 
 func TestRunFlags(t *testing.T) {
@@ -384,5 +390,293 @@ func TestRunServesOnlyInstructorLessons(t *testing.T) {
 func TestDefaultMemoryBudget(t *testing.T) {
 	if b := defaultMemoryBudget(); b < minMemoryBudget || b > 1<<30 {
 		t.Errorf("default budget %d", b)
+	}
+}
+
+// checkAPI is an httptest server on 127.0.0.1 behind a CORS middleware
+// nobody here wrote. It records the preflight headers each request
+// arrived with, as "METHOD ACRM ACRH Origin".
+type checkAPI struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen []string
+}
+
+func (a *checkAPI) got() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.seen...)
+}
+
+func newCheckAPI(t *testing.T, mw func(http.Handler) http.Handler, h http.HandlerFunc) *checkAPI {
+	t.Helper()
+	if h == nil {
+		h = func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"items":[]}`)
+		}
+	}
+	a := &checkAPI{}
+	inner := mw(h)
+	a.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.seen = append(a.seen, strings.Join([]string{r.Method, r.Header.Get("Access-Control-Request-Method"), r.Header.Get("Access-Control-Request-Headers"), r.Header.Get("Origin")}, " "))
+		a.mu.Unlock()
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(a.Close)
+	return a
+}
+
+func jub0bsMiddleware(t *testing.T, c jub0bs.Config, debug bool) func(http.Handler) http.Handler {
+	t.Helper()
+	m, err := jub0bs.NewMiddleware(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.SetDebug(debug)
+	return m.Wrap
+}
+
+// exitCode is the exit status main gives for what run returned.
+func exitCode(err error) int {
+	var e *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &e):
+		return e.code
+	}
+	return 1
+}
+
+const devOrigin = "http://localhost:5173"
+
+// issueArgs are the issue's own command line, against url.
+func issueArgs(url string) []string {
+	return []string{"check", url, "--origin", devOrigin, "--method", "PUT", "--header", "Content-Type: application/json", "--credentials", "include"}
+}
+
+func TestCheck(t *testing.T) {
+	goodRS := rs.New(rs.Options{AllowedOrigins: []string{devOrigin}, AllowCredentials: true, AllowedMethods: []string{"GET", "PUT"}, AllowedHeaders: []string{"Content-Type"}}).Handler
+	tests := []struct {
+		desc     string
+		mw       func(t *testing.T) func(http.Handler) http.Handler
+		args     func(url string) []string
+		wantCode int
+		wantOut  []string // in stdout
+		wantSeen []string // what the server got
+	}{
+		{
+			desc: "the issue's command against rs/cors configured well: exit 0",
+			mw:   func(*testing.T) func(http.Handler) http.Handler { return goodRS },
+			args: issueArgs, wantCode: 0,
+			wantOut: []string{
+				"OPTIONS /api/items HTTP/1.1\n", "Access-Control-Request-Method: PUT\n", "Access-Control-Request-Headers: content-type\n",
+				"PUT /api/items HTTP/1.1\n", "HTTP/1.1 200 OK\n", `{"items":[]}`,
+				"Verdict: OK, JS reads the response.", "✓ preflight #1: `Access-Control-Allow-Methods: PUT` allows `PUT`.",
+				"https://fetch.spec.whatwg.org/#cors-preflight-fetch", "the probe has none of them", "--cookie 'name=value'",
+				"predicted by corslab's model of Chromium; no browser ran this.",
+			},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin, "PUT   " + devOrigin},
+		},
+		{
+			desc: "the issue's command against jub0bs/cors configured well: exit 0",
+			mw: func(t *testing.T) func(http.Handler) http.Handler {
+				return jub0bsMiddleware(t, jub0bs.Config{Origins: []string{devOrigin}, Credentialed: true, Methods: []string{"PUT"}, RequestHeaders: []string{"Content-Type"}}, false)
+			},
+			args: issueArgs, wantCode: 0,
+			wantOut:  []string{"Verdict: OK"},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin, "PUT   " + devOrigin},
+		},
+		{
+			desc: "an origin rs/cors does not allow: exit 1 at the preflight",
+			mw: func(*testing.T) func(http.Handler) http.Handler {
+				return rs.New(rs.Options{AllowedOrigins: []string{"https://app.example.com"}, AllowCredentials: true, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"Content-Type"}}).Handler
+			},
+			args: issueArgs, wantCode: 1,
+			wantOut:  []string{"Verdict: BLOCKED at the preflight stage, exchange 1", "Reason: Blocked at the preflight: the preflight's answer has no `Access-Control-Allow-Origin`"},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin},
+		},
+		{
+			desc: "a simple GET from an origin rs/cors does not allow: exit 1 at the response",
+			mw: func(*testing.T) func(http.Handler) http.Handler {
+				return rs.New(rs.Options{AllowedOrigins: []string{"https://app.example.com"}}).Handler
+			},
+			args:     func(u string) []string { return []string{"check", "--origin", devOrigin, u} },
+			wantCode: 1,
+			wantOut:  []string{"Verdict: BLOCKED at the response stage, exchange 1", "has no `Access-Control-Allow-Origin`"},
+			wantSeen: []string{"GET   " + devOrigin},
+		},
+		{
+			desc: "jub0bs/cors (debug) refuses the method: exit 1 at the preflight, and the PUT is never sent",
+			mw: func(t *testing.T) func(http.Handler) http.Handler {
+				return jub0bsMiddleware(t, jub0bs.Config{Origins: []string{devOrigin}, Credentialed: true, Methods: []string{"POST"}, RequestHeaders: []string{"Content-Type"}}, true)
+			},
+			args: issueArgs, wantCode: 1,
+			wantOut:  []string{"Verdict: BLOCKED at the preflight stage", "the page asked to use `PUT`, but `Access-Control-Allow-Methods` was absent"},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin},
+		},
+		{
+			desc: "Firefox's rules, and the label says so",
+			mw:   func(*testing.T) func(http.Handler) http.Handler { return goodRS },
+			args: func(u string) []string { return append(issueArgs(u), "--browser", "firefox") },
+			wantOut: []string{
+				"User-Agent: corslab-probe (model of Firefox; no browser)", "predicted by corslab's model of Firefox; no browser ran this.",
+			},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin, "PUT   " + devOrigin},
+		},
+		{
+			desc: "a cookie goes on the request, not the preflight",
+			mw:   func(*testing.T) func(http.Handler) http.Handler { return goodRS },
+			args: func(u string) []string {
+				return append(issueArgs(u), "--cookie", "session=abc", "--cookie", "theme=dark")
+			},
+			wantOut: []string{
+				"PUT /api/items HTTP/1.1\nHost: ", "\nCookie: session=abc; theme=dark\n",
+			},
+			wantSeen: []string{"OPTIONS PUT content-type " + devOrigin, "PUT   " + devOrigin},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.desc, func(t *testing.T) {
+			api := newCheckAPI(t, tt.mw(t), nil)
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tt.args(api.URL+"/api/items"), nil, &stdout, &stderr)
+			if got := exitCode(err); got != tt.wantCode {
+				t.Errorf("exit %d (%v), want %d\n%s", got, err, tt.wantCode, stdout.String())
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(stdout.String(), want) {
+					t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+				}
+			}
+			if got := api.got(); strings.Join(got, "|") != strings.Join(tt.wantSeen, "|") {
+				t.Errorf("the server got %q, want %q", got, tt.wantSeen)
+			}
+			if strings.Contains(stdout.String(), "\nCookie:") != slices.Contains(tt.args(""), "--cookie") {
+				t.Errorf("a Cookie header went out unasked, or not when asked")
+			}
+		})
+	}
+}
+
+func TestCheckJSON(t *testing.T) {
+	api := newCheckAPI(t, rs.New(rs.Options{AllowedOrigins: []string{devOrigin}, AllowCredentials: true, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"Content-Type"}}).Handler, nil)
+	var stdout bytes.Buffer
+	err := run(context.Background(), append(issueArgs(api.URL+"/api/items"), "--json"), nil, &stdout, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Label     string
+		Browser   string
+		Exchanges []struct {
+			Seq         uint64
+			Preflight   bool
+			Status      int
+			RawRequest  string
+			RawResponse string
+		}
+		Verdict *struct {
+			OK     bool
+			Stage  string
+			Reason string
+		}
+		Steps []struct{ Text, Spec string }
+		Notes []string
+	}
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&out); err != nil || dec.More() {
+		t.Fatalf("not one JSON object: %v", err)
+	}
+	if out.Label != "predicted by corslab's model of Chromium; no browser ran this" || out.Browser != "chromium" {
+		t.Errorf("label %q, browser %q", out.Label, out.Browser)
+	}
+	if len(out.Exchanges) != 2 || !out.Exchanges[0].Preflight || out.Exchanges[1].Status != 200 ||
+		!strings.Contains(out.Exchanges[0].RawRequest, "\r\nAccess-Control-Request-Headers: content-type\r\n") ||
+		!strings.HasPrefix(out.Exchanges[1].RawResponse, "HTTP/1.1 200 OK\r\n") {
+		t.Errorf("exchanges: %+v", out.Exchanges)
+	}
+	if out.Verdict == nil || !out.Verdict.OK || !strings.Contains(out.Verdict.Reason, "JS reads the `200` response") {
+		t.Errorf("verdict: %+v", out.Verdict)
+	}
+	if len(out.Steps) == 0 || !strings.HasPrefix(out.Steps[0].Spec, "https://fetch.spec.whatwg.org/#") || len(out.Notes) != 2 {
+		t.Errorf("steps %d, notes %q", len(out.Steps), out.Notes)
+	}
+}
+
+func TestCheckRedirect(t *testing.T) {
+	// The other API is on localhost, the first on 127.0.0.1: another host.
+	other := newCheckAPI(t, rs.New(rs.Options{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"*"}}).Handler, nil)
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/v2/items"
+	api := newCheckAPI(t, rs.New(rs.Options{AllowedOrigins: []string{devOrigin}, AllowedMethods: []string{"PUT"}, AllowedHeaders: []string{"Content-Type"}}).Handler,
+		func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, otherURL, http.StatusPermanentRedirect)
+		})
+	args := []string{"check", api.URL + "/api/items", "--origin", devOrigin, "--method", "PUT", "--header", "Content-Type: application/json"}
+
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, nil, &stdout, &stderr)
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "add --allow-redirect localhost") || len(other.got()) != 0 {
+		t.Errorf("to a host not allowed: exit %d, %v; the other host got %q", exitCode(err), err, other.got())
+	}
+
+	stdout.Reset()
+	err = run(context.Background(), append(args, "--allow-redirect", "localhost"), nil, &stdout, &stderr)
+	if exitCode(err) != 0 {
+		t.Errorf("exit %d (%v)\n%s", exitCode(err), err, stdout.String())
+	}
+	// A redirect to a third origin taints the request's origin: the
+	// preflight and the request to it say null.
+	if want := []string{"OPTIONS PUT content-type null", "PUT   null"}; strings.Join(other.got(), "|") != strings.Join(want, "|") {
+		t.Errorf("the other host got %q, want %q", other.got(), want)
+	}
+	if !strings.Contains(stdout.String(), "taints the request's origin") {
+		t.Errorf("no step explains the taint:\n%s", stdout.String())
+	}
+}
+
+func TestCheckErrors(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + l.Addr().String() + "/api/items"
+	l.Close()
+	tests := []struct {
+		desc string
+		args []string
+		want string
+	}{
+		{"a closed port", []string{"check", closed, "--origin", devOrigin}, "connection refused"},
+		{"no URL", []string{"check", "--origin", devOrigin}, "URL: which URL to check?"},
+		{"two URLs", []string{"check", "http://a/", "http://b/", "--origin", devOrigin}, "URL: one URL at a time"},
+		{"a relative URL", []string{"check", "/api/items", "--origin", devOrigin}, "URL: must be an absolute http or https URL"},
+		{"no origin", []string{"check", "http://a/"}, "--origin: is required"},
+		{"an origin without a scheme", []string{"check", "http://a/", "--origin", "localhost:5173"}, "--origin: must be an origin such as https://app.example.com"},
+		{"an origin with a slash", []string{"check", "http://a/", "--origin", devOrigin + "/"}, `--origin: an origin has no path, not even /: use "http://localhost:5173"`},
+		{"a method that is not a token", []string{"check", "http://a/", "--origin", devOrigin, "--method", "P T"}, "--method: must be an HTTP method"},
+		{"a header without a colon", []string{"check", "http://a/", "--origin", devOrigin, "--header", "Content-Type application/json"}, "--header: must be 'Name: value'"},
+		{"a header name with a space", []string{"check", "http://a/", "--origin", devOrigin, "--header", "X A: 1"}, "--header: the name must be a token"},
+		{"credentials yes", []string{"check", "http://a/", "--origin", devOrigin, "--credentials", "yes"}, `--credentials: must be omit, same-origin or include, got "yes"`},
+		{"an unknown browser", []string{"check", "http://a/", "--origin", devOrigin, "--browser", "safari"}, `--browser: must be chromium, firefox or webkit, got "safari"`},
+		{"a body with GET", []string{"check", "http://a/", "--origin", devOrigin, "--body", "x"}, "--body: fetch() refuses a body with GET"},
+		{"a cookie without =", []string{"check", "http://a/", "--origin", devOrigin, "--cookie", "abc"}, "--cookie: must be one 'name=value'"},
+		{"an allowed host with a port", []string{"check", "http://a/", "--origin", devOrigin, "--allow-redirect", "a:80"}, "--allow-redirect: must be a bare host name"},
+		{"an unknown flag", []string{"check", "http://a/", "--origin", devOrigin, "--verbose"}, "flag provided but not defined: -verbose"},
+		{"a zero timeout", []string{"check", "http://a/", "--origin", devOrigin, "--timeout", "0s"}, "--timeout: must be more than 0"},
+	}
+	for _, tt := range tests {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), tt.args, nil, &stdout, &stderr)
+		if exitCode(err) != 2 || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: exit %d, %v; want 2 and %q", tt.desc, exitCode(err), err, tt.want)
+		}
+	}
+	var stderr bytes.Buffer
+	err = run(context.Background(), []string{"check", "--help"}, nil, &bytes.Buffer{}, &stderr)
+	if !errors.Is(err, flag.ErrHelp) || !strings.Contains(stderr.String(), "Exit status: 0 when JS would read the response, 1 when the browser would") {
+		t.Errorf("--help: %v, printed %q", err, stderr.String())
 	}
 }

@@ -130,6 +130,9 @@ type explainer struct {
 	preflighted bool
 	tainting    string // basic, cors or opaque: fetch.spec.whatwg.org/#concept-request-response-tainting
 	redirects   int
+	// missing is the method of the request the model looked for when the
+	// recorded exchanges ran out: what the browser sends next (Next).
+	missing string
 }
 
 func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format string, args ...any) *Step {
@@ -883,6 +886,9 @@ func (e *explainer) peek() *Exchange {
 // to the current URL.
 func (e *explainer) take(method string) (Exchange, bool) {
 	next := e.peek()
+	if next == nil {
+		e.missing = method
+	}
 	if next == nil || next.Method != method || !sameURL(next.URL, e.url) {
 		return Exchange{}, false
 	}
