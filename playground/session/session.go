@@ -52,26 +52,26 @@ type Session struct {
 
 	setMu sync.Mutex // one SetScenario at a time, so what apply did matches the scenario
 
-	mu        sync.Mutex
-	scenario  scenario.Scenario
-	policy    *scenario.Policy
+	mu       sync.Mutex
+	scenario scenario.Scenario
+	policy   *scenario.Policy
 	// exchanges are kept compactly (capture.Kept): each header and body
 	// once. Their frames are made again for a page that reconnects; the
 	// engine's view of each, for every run.
 	exchanges []exchange // oldest first, seqs consecutive
 	exBytes   int64      // bytes the exchanges hold
-	seq      uint64   // last exchange seq
-	runs     []stored // oldest first, by run id
-	runBytes int64    // encoded size of runs
-	scBytes  int64    // encoded size of the scenario
-	runID    int
-	claimed  uint64 // the newest exchange a run has claimed
-	cache    cors.Cache
-	score    Score
-	subs     map[*Subscriber]struct{}
-	closed   bool
-	learner  string // who this is, once their page says (SetLearner)
-	nickname string
+	seq       uint64     // last exchange seq
+	runs      []stored   // oldest first, by run id
+	runBytes  int64      // encoded size of runs
+	scBytes   int64      // encoded size of the scenario
+	runID     int
+	claimed   uint64 // the newest exchange a run has claimed
+	cache     cors.Cache
+	score     Score
+	subs      map[*Subscriber]struct{}
+	closed    bool
+	learner   string // who this is, once their page says (SetLearner)
+	nickname  string
 	// refusals are the requests corslab turned away since the last run,
 	// the newest maxRefusals of them.
 	refusals []Refusal
