@@ -111,8 +111,9 @@ type server struct {
 	exited chan struct{} // closed once the process has exited
 	output *tail         // its stdout and stderr, the last lines
 	// Startup is the time from exec to every port accepting connections,
-	// and Healthy to the first answer of GET /healthz.
-	Startup, Healthy time.Duration
+	// and Healthy to the first answer of GET /healthz; HealthyCPU is the
+	// CPU time (user + system) the process had used by then.
+	Startup, Healthy, HealthyCPU time.Duration
 }
 
 // startServer starts bin on free ports and waits until all five accept
@@ -186,6 +187,7 @@ func (s *server) waitReady(ctx context.Context, start time.Time) error {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				s.Healthy = time.Since(start)
+				s.HealthyCPU, _ = cpuTime(s.cmd.Process.Pid)
 				return nil
 			}
 		}
@@ -250,19 +252,21 @@ func (s *server) stop() {
 // measureStartups starts bin k times, stopping it each time, and returns
 // the start-up times (exec → five ports accepting) and the times to the
 // first /healthz answer, each sorted.
-func measureStartups(ctx context.Context, bin string, extra []string, k int) (ports, healthy []time.Duration, err error) {
+func measureStartups(ctx context.Context, bin string, extra []string, k int) (ports, healthy, cpu []time.Duration, err error) {
 	for range k {
 		s, err := startServer(ctx, bin, extra)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		s.stop()
 		ports = append(ports, s.Startup)
 		healthy = append(healthy, s.Healthy)
+		cpu = append(cpu, s.HealthyCPU)
 	}
 	slices.Sort(ports)
 	slices.Sort(healthy)
-	return ports, healthy, nil
+	slices.Sort(cpu)
+	return ports, healthy, cpu, nil
 }
 
 // tail keeps the last 64 KiB a process wrote, for error messages, and

@@ -30,11 +30,11 @@ func run(ctx context.Context, cfg config, logw, progress io.Writer) (res *result
 		defer cleanup()
 		if cfg.Startups > 0 {
 			logf("measuring start-up, %d times", cfg.Startups)
-			ports, healthy, err := measureStartups(ctx, bin, args, cfg.Startups)
+			ports, healthy, cpu, err := measureStartups(ctx, bin, args, cfg.Startups)
 			if err != nil {
 				return nil, err
 			}
-			res.Startup = newStartup(ports, healthy)
+			res.Startup = newStartup(ports, healthy, cpu)
 		}
 		srv, err := startServer(ctx, bin, args)
 		if err != nil {

@@ -139,7 +139,7 @@ func (s *S3) CreateBucket(name string) error {
 	samples := []struct{ key, contentType, body string }{
 		{"hello.txt", "text/plain", HelloText},
 		{"data.json", "application/json", dataJSON},
-		{"corslab.png", "image/png", string(samplePNG)},
+		{"corslab.png", "image/png", string(samplePNG())},
 	}
 	for _, o := range samples {
 		meta := map[string]string{"Content-Type": o.contentType, "Cache-Control": "no-store"}

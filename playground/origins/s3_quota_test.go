@@ -370,7 +370,7 @@ func (u *usageLog) lastOf(bucket string) (int64, int) {
 // the two metadata entries CreateBucket gives them, and objectOverhead.
 func sampleUsage() int64 {
 	meta := int64(len("Content-Type") + len("Cache-Control") + len("no-store"))
-	n := 3*(meta+objectOverhead) + int64(len(HelloText)+len(dataJSON)+len(samplePNG))
+	n := 3*(meta+objectOverhead) + int64(len(HelloText)+len(dataJSON)+len(samplePNG()))
 	for _, s := range []string{"hello.txt", "text/plain", "data.json", "application/json", "corslab.png", "image/png"} {
 		n += int64(len(s))
 	}

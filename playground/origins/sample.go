@@ -5,12 +5,15 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"sync"
 )
 
 // samplePNG is corslab.png, the image every bucket starts with: a 64×64
 // picture of two overlapping squares, two origins, drawn here rather than
-// stored, so the repository holds no binary files.
-var samplePNG = drawSample()
+// stored, so the repository holds no binary files. It is drawn when the
+// first bucket is made, not at start-up: PNG's encoder takes 850 KB of
+// scratch memory to compress it.
+var samplePNG = sync.OnceValue(drawSample)
 
 func drawSample() []byte {
 	const size = 64
