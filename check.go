@@ -15,6 +15,7 @@ import (
 
 	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/probe"
+	"github.com/corslab/corslab/playground/scan"
 )
 
 // Exit statuses of corslab check, for a project's CI.
@@ -41,7 +42,12 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func usageError(format string, args ...any) error {
-	return &exitError{exitUsage, fmt.Errorf(format+" (see corslab check --help)", args...)}
+	return commandUsageError("check", format, args...)
+}
+
+// commandUsageError is a usage error of `corslab cmd`.
+func commandUsageError(cmd, format string, args ...any) error {
+	return &exitError{exitUsage, fmt.Errorf(format+" (see corslab "+cmd+" --help)", args...)}
 }
 
 // listFlag is a flag that may be given more than once.
@@ -84,23 +90,10 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
-	// The URL may come before the flags, after them or between them.
-	var urls []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return err
-			}
-			return &exitError{exitUsage, err}
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		urls = append(urls, fs.Arg(0))
-		rest = fs.Args()[1:]
+	urls, set, err := parseURLsAndFlags(fs, args)
+	if err != nil {
+		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	switch {
 	case len(urls) == 0:
 		return usageError("URL: which URL to check? e.g. corslab check http://localhost:3000/api/items --origin http://localhost:5173")
@@ -120,12 +113,8 @@ Flags:
 	if *timeout <= 0 {
 		return usageError("--timeout: must be more than 0, got %s", *timeout)
 	}
-	for _, h := range headers {
-		name, value, ok := strings.Cut(h, ":")
-		if !ok || strings.TrimSpace(name) == "" {
-			return usageError("--header: must be 'Name: value', got %q", h)
-		}
-		cfg.Headers = append(cfg.Headers, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
+	if cfg.Headers, err = parseHeaders("check", headers); err != nil {
+		return err
 	}
 	for _, c := range cookies {
 		name, _, ok := strings.Cut(c, "=")
@@ -164,6 +153,41 @@ Flags:
 	return nil
 }
 
+// parseURLsAndFlags parses a sub-command's flags and returns its
+// arguments, the URLs, and the names of the flags set. The URL may come
+// before the flags, after them or between them.
+func parseURLsAndFlags(fs *flag.FlagSet, args []string) (urls []string, set map[string]bool, err error) {
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, err
+			}
+			return nil, nil, &exitError{exitUsage, err}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		urls = append(urls, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	set = map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return urls, set, nil
+}
+
+// parseHeaders cuts each --header 'Name: value' at its colon.
+func parseHeaders(cmd string, headers []string) ([][2]string, error) {
+	var out [][2]string
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		if !ok || strings.TrimSpace(name) == "" {
+			return nil, commandUsageError(cmd, "--header: must be 'Name: value', got %q", h)
+		}
+		out = append(out, [2]string{strings.TrimSpace(name), strings.TrimSpace(value)})
+	}
+	return out, nil
+}
+
 // engineNamed is the browser table of that name, nil if none.
 func engineNamed(name string) *cors.Browser {
 	for _, b := range cors.Engines {
@@ -176,7 +200,10 @@ func engineNamed(name string) *cors.Browser {
 
 // flagErrors words the probe's config errors with the flags that set
 // each field: every problem, one a line.
-func flagErrors(err error) error {
+func flagErrors(err error) error { return commandFlagErrors("check", err) }
+
+// commandFlagErrors is flagErrors for `corslab cmd`.
+func commandFlagErrors(cmd string, err error) error {
 	list := []error{err}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		list = j.Unwrap()
@@ -197,7 +224,7 @@ func flagErrors(err error) error {
 		}
 		out = append(out, name+": "+fe.Problem)
 	}
-	return errors.New(strings.Join(out, "\n") + " (see corslab check --help)")
+	return errors.New(strings.Join(out, "\n") + " (see corslab " + cmd + " --help)")
 }
 
 // reason is the step that decided the verdict: the last that failed, or
@@ -283,10 +310,13 @@ func writeText(w io.Writer, res *probe.Result, runErr error) {
 }
 
 // writeRaw prints a raw head with LF line ends, without its empty line.
-func writeRaw(w io.Writer, head string) {
+func writeRaw(w io.Writer, head string) { writeIndented(w, "", head) }
+
+// writeIndented is writeRaw with each line indented.
+func writeIndented(w io.Writer, indent, head string) {
 	head = strings.TrimRight(strings.ReplaceAll(head, "\r\n", "\n"), "\n")
 	if head != "" {
-		fmt.Fprintln(w, head)
+		fmt.Fprintln(w, indent+strings.ReplaceAll(head, "\n", "\n"+indent))
 	}
 }
 
@@ -399,4 +429,159 @@ func writeJSON(w io.Writer, res *probe.Result, runErr error) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// Exit statuses of corslab scan, for a project's CI; a usage or network
+// error is exitUsage, as for check.
+const (
+	exitNoFindings = 0 // no finding of medium severity or above
+	exitFindings   = 1 // a finding of medium severity or above
+)
+
+// runScan is `corslab scan URL --origin O …`: it looks for the CORS
+// misconfigurations of URL (playground/scan), prints each finding with
+// its evidence and fix, and returns an *exitError when one is of medium
+// severity or above.
+func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("corslab scan", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	origin := fs.String("origin", "", "the `origin` of your app's pages, the one the URL should allow, e.g. https://app.example.com (required)")
+	method := fs.String("method", "GET", "the `method` your app passes to fetch(); the scan asks preflights about it and never sends it")
+	var headers, allow listFlag
+	fs.Var(&headers, "header", "a request header your app sets, as `'Name: value'` (repeatable); only its name goes out, in preflights")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	fs.Var(&allow, "allow-redirect", "a `host` a redirect may lead to besides the URL's own (repeatable); the scan sends nothing to any other")
+	timeout := fs.Duration("timeout", probe.DefaultTimeout, "how `long` to wait for each request")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: corslab scan URL --origin O [--method M] [--header 'N: v']… [--allow-redirect host]… [--json]
+
+Looks for the CORS misconfigurations a security reviewer looks for: asks URL,
+as a browser would, whether pages of other origins may read it (any origin,
+null, look-alikes of O, O over http), with and without credentials, and
+checks Vary, preflights and exposed headers. Prints each finding with its
+severity, the raw exchange that shows it, and a fix.
+
+It sends at most %d requests, only GET and preflights (OPTIONS), with no
+cookie or token; --method and --header are asked about in preflights and
+never sent.
+
+Exit status: 0 when no finding is of medium severity or above, 1 when one
+is, 2 on a usage or network error.
+
+Flags:
+`, scan.DefaultMaxRequests)
+		fs.PrintDefaults()
+	}
+	urls, set, err := parseURLsAndFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(urls) == 0:
+		return commandUsageError("scan", "URL: which URL to scan? e.g. corslab scan https://api.example.com/items --origin https://app.example.com")
+	case len(urls) > 1:
+		return commandUsageError("scan", "URL: one URL at a time, got %q", urls)
+	case !set["origin"]:
+		return commandUsageError("scan", "--origin: is required: the origin of your app's pages, e.g. https://app.example.com")
+	case *timeout <= 0:
+		return commandUsageError("scan", "--timeout: must be more than 0, got %s", *timeout)
+	}
+	cfg := scan.Config{URL: urls[0], Origin: *origin, Method: *method, AllowHosts: allow, Timeout: *timeout}
+	if cfg.Headers, err = parseHeaders("scan", headers); err != nil {
+		return err
+	}
+
+	rep, err := scan.Run(ctx, cfg)
+	var refused *probe.RedirectRefusedError
+	switch {
+	case rep == nil && err != nil:
+		return &exitError{exitUsage, commandFlagErrors("scan", err)}
+	case errors.As(err, &refused):
+		err = fmt.Errorf("%w; to follow it, add --allow-redirect %s", err, refused.Host)
+	}
+	if *asJSON {
+		out := struct {
+			*scan.Report
+			Error string `json:"error,omitempty"`
+		}{Report: rep}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if werr := enc.Encode(out); werr != nil {
+			return &exitError{exitUsage, werr}
+		}
+	} else {
+		writeScanText(stdout, rep, err)
+	}
+	switch {
+	case err != nil:
+		return &exitError{exitUsage, fmt.Errorf("scan: %w", err)}
+	case rep.Worst().Rank() >= scan.Medium.Rank():
+		return &exitError{exitFindings, nil}
+	}
+	return nil
+}
+
+// outcomeMarks mark each check's outcome in the text output.
+var outcomeMarks = map[string]string{
+	scan.Found: "✗", scan.Clean: "✓", scan.NotApplicable: "·", scan.Implied: "·", scan.NotRun: "?",
+}
+
+// writeScanText prints a scan's findings and checks for a person.
+func writeScanText(w io.Writer, rep *scan.Report, runErr error) {
+	app := rep.Method
+	if len(rep.Headers) > 0 {
+		app += " with " + strings.Join(rep.Headers, ", ")
+	}
+	fmt.Fprintf(w, "corslab scan: %s, called by pages of %s (%s); %d requests\n", rep.Target, rep.Origin, app, rep.Requests)
+	for _, n := range rep.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	for _, f := range rep.Findings {
+		fmt.Fprintf(w, "\n%s  %s: %s\n\n  %s\n\n  Fix: %s\n", strings.ToUpper(string(f.Severity)), f.ID, f.Title, f.Explanation, f.Fix)
+		for _, ev := range f.Evidence {
+			kind := "request"
+			if ev.Preflight {
+				kind = "preflight"
+			}
+			fmt.Fprintf(w, "\n  Evidence: exchange %d, a %s from a page of %s\n\n", ev.Seq, kind, ev.Origin)
+			writeIndented(w, "    ", ev.RawRequest)
+			fmt.Fprintln(w)
+			writeIndented(w, "    ", ev.RawResponse)
+			fmt.Fprintf(w, "    → %s\n", ev.Verdict)
+		}
+	}
+	fmt.Fprintf(w, "\nChecked:\n")
+	for _, c := range rep.Checks {
+		origin := ""
+		if c.Origin != "" {
+			origin = " " + c.Origin
+		}
+		fmt.Fprintf(w, "  %s %s%s: %s\n", outcomeMarks[c.Outcome], c.ID, origin, c.Detail)
+	}
+	fmt.Fprintln(w)
+	if runErr != nil {
+		fmt.Fprintf(w, "Stopped: %v\n", runErr)
+	}
+	count := map[scan.Severity]int{}
+	for _, f := range rep.Findings {
+		count[f.Severity]++
+	}
+	var parts []string
+	for _, s := range []scan.Severity{scan.High, scan.Medium, scan.Low, scan.Info} {
+		if count[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", count[s], s))
+		}
+	}
+	switch len(rep.Findings) {
+	case 0:
+		fmt.Fprintf(w, "No findings.\n")
+	case 1:
+		fmt.Fprintf(w, "1 finding: %s.\n", strings.Join(parts, ", "))
+	default:
+		fmt.Fprintf(w, "%d findings: %s.\n", len(rep.Findings), strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(w, "%s.\n", rep.Label)
 }
