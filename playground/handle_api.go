@@ -133,8 +133,9 @@ func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess 
 	}
 	// Every page watching the session follows it: the instructor's
 	// read-only view of it, or the learner's other tab.
-	sess.Send(s.scenarioFrame(r, sess))
-	writeJSON(w, http.StatusOK, s.describe(r, sess))
+	d := s.describe(r, sess)
+	sess.Send(scenarioFrame(d))
+	writeJSON(w, http.StatusOK, d)
 }
 
 // Pages of GET /exchanges and GET /runs: limit defaults to defaultPage and
@@ -323,8 +324,7 @@ func writeRun(w http.ResponseWriter, run json.RawMessage, score session.Score) {
 }
 
 // scenarioFrame is the session's scenario as a websocket frame.
-func (s *Server) scenarioFrame(r *http.Request, sess *session.Session) []byte {
-	d := s.describe(r, sess)
+func scenarioFrame(d sessionJSON) []byte {
 	frame, _ := json.Marshal(struct {
 		Type     string            `json:"type"`
 		Scenario scenario.Scenario `json:"scenario"`

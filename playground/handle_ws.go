@@ -42,7 +42,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 		// have missed scenario changes while it was away.
 		sess.Watchers.Add(1)
 		defer sess.Watchers.Add(-1)
-		backlog = append(backlog, s.scenarioFrame(r, sess))
+		backlog = append(backlog, scenarioFrame(s.describe(r, sess)))
 	}
 	if err != nil {
 		writeJSONError(w, http.StatusTooManyRequests, fmt.Sprintf("%s: at most %d pages may watch one session; close some tabs", err, session.MaxSubscribers))
