@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"reflect"
@@ -757,5 +758,20 @@ func TestExtraHeadersReplacePolicyHeaders(t *testing.T) {
 	a.ExtraHeaders = map[string]string{"Content-Length": "5"}
 	if _, err := NewPolicy(a); err == nil || !strings.Contains(err.Error(), "api.extraHeaders") {
 		t.Errorf("a framing header was accepted: %v", err)
+	}
+}
+
+// BenchmarkDecode is PUT /scenario's decoding of a whole scenario, as the
+// lab sends it on every change: strict, with every field named in errors.
+func BenchmarkDecode(b *testing.B) {
+	doc, err := json.Marshal(Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Decode(doc); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
