@@ -56,14 +56,18 @@ func main() {
 }
 
 // run starts corslab and serves until ctx is done; `corslab check …`
-// probes a URL instead, and `corslab scan …` looks for misconfigurations
-// (check.go).
+// probes a URL instead, `corslab scan …` looks for misconfigurations
+// (check.go), and `corslab need …` works out the policy a page needs
+// (need.go).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "check" {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "scan" {
 		return runScan(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "need" {
+		return runNeed(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("corslab", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -84,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n       corslab check URL --origin O [flags] (see corslab check --help)\n       corslab scan URL --origin O [flags] (see corslab scan --help)\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
+		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n       corslab check URL --origin O [flags] (see corslab check --help)\n       corslab scan URL --origin O [flags] (see corslab scan --help)\n       corslab need --origin O [flags] (see corslab need --help)\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
