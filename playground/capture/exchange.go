@@ -464,20 +464,7 @@ func (m *Message) appendJSON(b []byte) []byte {
 	if m.Reason != "" {
 		b = jsonw.String(jsonw.Key(b, "reason"), m.Reason)
 	}
-	b = jsonw.Key(b, "headers")
-	if m.Headers == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, h := range m.Headers {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(jsonw.String(append(b, '['), h[0]), ',')
-			b = append(jsonw.String(b, h[1]), ']')
-		}
-		b = append(b, ']')
-	}
+	b = jsonw.Pairs(jsonw.Key(b, "headers"), m.Headers)
 	b = jsonw.String(jsonw.Key(b, "body"), m.Body)
 	b = jsonw.Int(jsonw.Key(b, "bodySize"), m.BodySize)
 	b = jsonw.Bool(jsonw.Key(b, "bodyTruncated"), m.BodyTruncated)

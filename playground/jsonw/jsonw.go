@@ -113,6 +113,23 @@ func Key(dst []byte, key string) []byte {
 	return append(dst, '"', ':')
 }
 
+// Pairs appends a list of [name, value] pairs (header lists) as an array
+// of two-string arrays, or null for a nil list.
+func Pairs(dst []byte, pairs [][2]string) []byte {
+	if pairs == nil {
+		return append(dst, "null"...)
+	}
+	dst = append(dst, '[')
+	for i, p := range pairs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(String(append(dst, '['), p[0]), ',')
+		dst = append(String(dst, p[1]), ']')
+	}
+	return append(dst, ']')
+}
+
 // Bool appends true or false.
 func Bool(dst []byte, v bool) []byte { return strconv.AppendBool(dst, v) }
 

@@ -101,7 +101,7 @@ func (br *Browser) appendJSON(b []byte) []byte {
 	b = jsonw.String(jsonw.Key(b, "type"), br.Type)
 	b = jsonw.Bool(jsonw.Key(b, "redirected"), br.Redirected)
 	b = jsonw.String(jsonw.Key(b, "url"), br.URL)
-	b = appendPairs(jsonw.Key(b, "headers"), br.Headers)
+	b = jsonw.Pairs(jsonw.Key(b, "headers"), br.Headers)
 	b = jsonw.String(jsonw.Key(b, "body"), br.Body)
 	b = jsonw.Bool(jsonw.Key(b, "bodyTruncated"), br.BodyTruncated)
 	if br.HeadersTruncated {
@@ -109,21 +109,6 @@ func (br *Browser) appendJSON(b []byte) []byte {
 	}
 	b = jsonw.Float(jsonw.Key(b, "durationMs"), br.DurationMs)
 	return append(b, '}')
-}
-
-func appendPairs(b []byte, pairs [][2]string) []byte {
-	if pairs == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, p := range pairs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(jsonw.String(append(b, '['), p[0]), ',')
-		b = append(jsonw.String(b, p[1]), ']')
-	}
-	return append(b, ']')
 }
 
 func appendVerdict(b []byte, v *cors.Verdict) []byte {
