@@ -32,6 +32,7 @@ import (
 	"github.com/corslab/corslab/lessons"
 	"github.com/corslab/corslab/playground"
 	"github.com/corslab/corslab/playground/lesson"
+	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/ratelimit"
 	"github.com/corslab/corslab/playground/session"
 )
@@ -71,7 +72,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fs := flag.NewFlagSet("corslab", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	port := fs.Int("port", 8080, "`port` of the playground UI; the app, api, s3 and evil origins take the next four")
+	port := fs.Int("port", 8080, "`port` of the playground UI; the app, api, s3, evil and yours origins take the next five")
 	listen := fs.String("listen", "127.0.0.1", "`address` to listen on")
 	open := fs.Bool("open", false, "open the lab in the default browser")
 	maxSessions := fs.Int("max-sessions", 2000, "the most learner sessions alive at once")
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ipSessions := fs.Int("ip-sessions", 300, "`sessions` one client address may open a minute, all at once if need be; a class behind one NAT address shares it (0: no limit)")
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
+	allowTargets := fs.String("allow-targets", "", "the `hosts` and networks the yours origin may forward to, comma-separated: api.example.com,10.1.2.0/24 (in workshop mode it is off without them)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n       corslab check URL --origin O [flags] (see corslab check --help)\n       corslab scan URL --origin O [flags] (see corslab scan --help)\n       corslab need --origin O [flags] (see corslab need --help)\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -97,8 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch {
 	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
-	case *port != 0 && (*port < 1 || *port > 65535-4):
-		return fmt.Errorf("--port: must be from 1 to 65531 (corslab uses the port and the next four), got %d", *port)
+	case *port != 0 && (*port < 1 || *port > 65535-5):
+		return fmt.Errorf("--port: must be from 1 to 65530 (corslab uses the port and the next five), got %d", *port)
 	case net.ParseIP(*listen) == nil && *listen != "localhost":
 		return fmt.Errorf("--listen: must be an IP address such as 127.0.0.1 or 0.0.0.0, got %q", *listen)
 	case *maxSessions < 1:
@@ -121,6 +123,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err := checkToken(*teachToken); err != nil {
 		return err
+	}
+	var targets *origins.Targets
+	if *allowTargets != "" {
+		t, err := origins.ParseTargets(*allowTargets)
+		if err != nil {
+			return fmt.Errorf("--allow-targets: %w", err)
+		}
+		targets = t
 	}
 	if *pprofAddr != "" {
 		host, _, err := net.SplitHostPort(*pprofAddr)
@@ -154,6 +164,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Replica:      replicaPrefix(*replica),
 		IPSessions:   *ipSessions,
 		MemoryBudget: memoryBudget.n,
+		AllowTargets: targets,
 	})
 	if err != nil {
 		return err
@@ -185,6 +196,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		{playground.API, "the API whose CORS headers you set"},
 		{playground.S3, "a fake S3, one bucket per session"},
 		{playground.Evil, "the attacker's site"},
+		{playground.Yours, yoursLine(workshop, targets)},
 	} {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", o.role, origin(o.role), o.what)
 	}
@@ -203,6 +215,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	err = srv.Serve(ctx)
 	fmt.Fprintln(stdout, "corslab stopped.")
 	return err
+}
+
+// yoursLine says in the start-up table where the yours origin forwards.
+func yoursLine(workshop bool, targets *origins.Targets) string {
+	switch {
+	case targets != nil:
+		return "forwards to your server (yours.baseUrl), only to " + targets.String()
+	case workshop:
+		return "off in a workshop: --allow-targets names the servers it may forward to"
+	}
+	return "forwards to your server (yours.baseUrl)"
 }
 
 // servePprof serves the profiler until ctx is done.

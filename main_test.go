@@ -32,7 +32,7 @@ func TestRunFlags(t *testing.T) {
 	}{
 		{"help", []string{"--help"}, "flag: help requested"},
 		{"stray argument", []string{"serve"}, `unexpected argument "serve"`},
-		{"port out of range", []string{"--port", "65534"}, "--port: must be from 1 to 65531"},
+		{"port out of range", []string{"--port", "65534"}, "--port: must be from 1 to 65530"},
 		{"listen not an address", []string{"--listen", "my laptop"}, "--listen: must be an IP address"},
 		{"no sessions", []string{"--max-sessions", "0"}, "--max-sessions: must be at least 1"},
 		{"idle too short", []string{"--session-idle", "1s"}, "--session-idle: must be from 10s to 168h"},
@@ -48,6 +48,9 @@ func TestRunFlags(t *testing.T) {
 		{"replica out of range", []string{"--replica", "32"}, "--replica: must be from 0 to 31, got 32"},
 		{"short token", []string{"--teach-token", "secret"}, "--teach-token: must be 16 to 128 characters"},
 		{"token with a space", []string{"--teach-token", "a token with spaces"}, "--teach-token: may hold only"},
+		{"allow-targets with a URL", []string{"--allow-targets", "https://api.example.com"}, `--allow-targets: "https://api.example.com" is not`},
+		{"allow-targets with a bad network", []string{"--allow-targets", "api.example.com,10.0.0.0/40"}, `--allow-targets: "10.0.0.0/40" is not a network`},
+		{"allow-targets empty", []string{"--allow-targets", ","}, "--allow-targets: names no host or network"},
 	}
 	for _, tt := range tests {
 		var stdout, stderr bytes.Buffer
@@ -63,7 +66,7 @@ func TestRunFlags(t *testing.T) {
 	}
 }
 
-// freeBase finds five consecutive free loopback ports.
+// freeBase finds six consecutive free loopback ports.
 func freeBase(t *testing.T) int {
 	t.Helper()
 	for range 50 {
@@ -73,11 +76,11 @@ func freeBase(t *testing.T) int {
 		}
 		base := l.Addr().(*net.TCPAddr).Port
 		l.Close()
-		if base > 65531 {
+		if base > 65530 {
 			continue
 		}
 		ok := true
-		for i := range 5 {
+		for i := range 6 {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
 			if err != nil {
 				ok = false
@@ -89,7 +92,7 @@ func freeBase(t *testing.T) int {
 			return base
 		}
 	}
-	t.Fatal("no five consecutive free ports")
+	t.Fatal("no six consecutive free ports")
 	return 0
 }
 
@@ -136,7 +139,7 @@ func TestRunServesAndStops(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	out := stdout.String()
-	for i, role := range []string{"ui", "app", "api", "s3", "evil"} {
+	for i, role := range []string{"ui", "app", "api", "s3", "evil", "yours"} {
 		line := regexp.MustCompile(`(?m)^  ` + role + ` +http://127\.0\.0\.1:` + strconv.Itoa(base+i) + ` `)
 		if !line.MatchString(out) {
 			t.Errorf("banner lacks the %s origin on port %d:\n%s", role, base+i, out)
@@ -183,6 +186,7 @@ func TestRunWorkshopBanner(t *testing.T) {
 		"▀", // the QR code's half blocks
 		ui + "/teach?token=workshop-token-123456",
 		"--public-host <the address learners use>", // localhost reaches no one else
+		"off in a workshop: --allow-targets",       // the yours origin
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)

@@ -151,24 +151,28 @@ func isLoopbackHost(h string) bool {
 
 // bases maps each virtual origin's role to the session's base URL on it.
 func (o originSet) bases(id string) map[string]string {
-	m := make(map[string]string, 4)
-	for _, r := range []Role{App, API, S3, Evil} {
+	m := make(map[string]string, 5)
+	for _, r := range virtualRoles {
 		m[r.String()] = o.base(r, id)
 	}
 	return m
 }
 
+// virtualRoles are the virtual origins, in the order pages list them.
+var virtualRoles = []Role{App, API, S3, Evil, Yours}
+
 var originLabels = map[Role]string{
-	App:  "app — the frontend, where your fetch() runs",
-	API:  "api — the server whose CORS headers you set",
-	S3:   "s3 — a fake S3, one bucket per session",
-	Evil: "evil — the attacker's site",
+	App:   "app — the frontend, where your fetch() runs",
+	API:   "api — the server whose CORS headers you set",
+	S3:    "s3 — a fake S3, one bucket per session",
+	Evil:  "evil — the attacker's site",
+	Yours: "yours — forwards to your own server (yours.baseUrl)",
 }
 
 // views lists the virtual origins for a page; id may be empty.
 func (o originSet) views(id string) []views.Origin {
 	var list []views.Origin
-	for _, r := range []Role{App, API, S3, Evil} {
+	for _, r := range virtualRoles {
 		v := views.Origin{Role: r.String(), Label: originLabels[r], URL: o.url(r)}
 		if id != "" {
 			v.Base = o.base(r, id)

@@ -74,6 +74,35 @@ func (s *Server) apiOrigin() http.Handler {
 	return mux
 }
 
+// yoursOrigin is the yours origin: every request under a session's path
+// goes on to the session's yours.baseUrl (origins.Yours), captured like any
+// origin's. It serves no runner: the learner's page runs on app, evil, a
+// sandbox or a look-alike, and the request comes here cross-origin.
+//
+// In workshop mode (Config.Workshop) it is an open proxy for the whole
+// network unless --allow-targets says where it may go, so it is off
+// without them; on loopback it goes anywhere.
+func (s *Server) yoursOrigin() http.Handler {
+	cfg := origins.YoursConfig{
+		Targets: s.cfg.AllowTargets,
+		Timeout: s.cfg.YoursTimeout,
+		Refused: func(r *http.Request, status int, msg string) {
+			if sess := session.FromContext(r.Context()); sess != nil {
+				sess.Refuse(session.Refusal{Origin: Yours.String(), Method: r.Method, Target: r.URL.RequestURI(), Status: status, Reason: msg})
+			}
+		},
+	}
+	if s.cfg.Workshop && s.cfg.AllowTargets == nil {
+		cfg.Off = "corslab: the yours origin is off. corslab serves a workshop (--listen beyond loopback, or --public-host), " +
+			"and a server that forwards requests to any URL would be an open proxy into this network. " +
+			"The instructor can allow the servers the class may check: start corslab with --allow-targets api.example.com,10.1.2.0/24."
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleOriginHome(Yours))
+	mux.Handle("/", s.captured(Yours, origins.Yours(cfg)))
+	return mux
+}
+
 // runnerRoutes serves the runner page and its script on a virtual origin.
 // They sit outside any session's path, so they are not captured.
 func (s *Server) runnerRoutes(mux *http.ServeMux, role Role) {

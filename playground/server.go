@@ -1,6 +1,6 @@
 // Package playground runs corslab: the UI with its JSON API and websocket,
-// and the virtual origins (app, api, s3, evil), each on its own port so the
-// browser sees genuinely different origins.
+// and the virtual origins (app, api, s3, evil, yours), each on its own port
+// so the browser sees genuinely different origins.
 package playground
 
 import (
@@ -30,7 +30,7 @@ import (
 )
 
 // Role names one of the servers corslab runs. Their ports follow the UI's in
-// this order: ui N, app N+1, api N+2, s3 N+3, evil N+4.
+// this order: ui N, app N+1, api N+2, s3 N+3, evil N+4, yours N+5.
 type Role int
 
 const (
@@ -39,15 +39,17 @@ const (
 	API
 	S3
 	Evil
+	// Yours forwards to the learner's own server (scenario.Yours).
+	Yours
 	numRoles
 )
 
-var roleNames = [numRoles]string{"ui", "app", "api", "s3", "evil"}
+var roleNames = [numRoles]string{"ui", "app", "api", "s3", "evil", "yours"}
 
 func (r Role) String() string { return roleNames[r] }
 
 // Config is what a Server needs. Port 0 lets the system pick a free port for
-// every role (tests do this); otherwise the roles take Port to Port+4.
+// every role (tests do this); otherwise the roles take Port to Port+5.
 type Config struct {
 	Listen      string // address to listen on, e.g. 127.0.0.1
 	Port        int
@@ -86,6 +88,15 @@ type Config struct {
 	// MaxConns is how many connections each server holds at once; 0 is
 	// DefaultMaxConns.
 	MaxConns int
+	// AllowTargets are the upstreams the yours origin may reach in
+	// workshop mode (--allow-targets). A server that fetches any URL is an
+	// open proxy, so in workshop mode the yours origin is off without
+	// them; otherwise (corslab on loopback) it reaches any upstream, and
+	// AllowTargets, if given, still limits it.
+	AllowTargets *origins.Targets
+	// YoursTimeout bounds an exchange of the yours origin with the
+	// upstream; 0 is origins.DefaultYoursTimeout.
+	YoursTimeout time.Duration
 }
 
 // uiReadTimeout bounds how long the UI waits for a whole request: its
@@ -154,7 +165,7 @@ func Listen(cfg Config) (*Server, error) {
 		if err != nil {
 			s.closeListeners()
 			if errors.Is(err, syscall.EADDRINUSE) {
-				return nil, fmt.Errorf("port %d (%s) is already in use; move corslab with --port N (it uses N to N+4)", port, role)
+				return nil, fmt.Errorf("port %d (%s) is already in use; move corslab with --port N (it uses N to N+5)", port, role)
 			}
 			return nil, fmt.Errorf("listening for %s on %s: %w", role, net.JoinHostPort(cfg.Listen, strconv.Itoa(port)), err)
 		}
@@ -184,11 +195,12 @@ func Listen(cfg Config) (*Server, error) {
 	s.s3.OnUsage(s.sessions.SetStored)
 
 	handlers := [numRoles]http.Handler{
-		UI:   s.uiSecurity(s.routes()),
-		App:  s.pageOrigin(App),
-		API:  s.apiOrigin(),
-		S3:   s.captured(S3, s.s3),
-		Evil: s.pageOrigin(Evil),
+		UI:    s.uiSecurity(s.routes()),
+		App:   s.pageOrigin(App),
+		API:   s.apiOrigin(),
+		S3:    s.captured(S3, s.s3),
+		Evil:  s.pageOrigin(Evil),
+		Yours: s.yoursOrigin(),
 	}
 	for role, h := range handlers {
 		srv := &http.Server{

@@ -107,10 +107,17 @@ export function pageComment(scenario, urlsByRole) {
 }
 
 /** What the target does with the request, where that is worth a line. */
-function targetComment({ setup, request, api }) {
+function targetComment(scenario) {
+  const { setup, request, api } = scenario;
   const path = request.path ?? "";
   if (request.target === "s3") {
     return setup === "one-origin" ? "" : "// to the s3 origin: an object in the session's bucket";
+  }
+  if (request.target === "yours") {
+    const base = scenario.yours?.baseUrl;
+    return base
+      ? `// to the yours origin, which forwards it to ${base}${path}\n// (your server sees its own Host, and none of the browser's cookies)`
+      : "// to the yours origin, which forwards to your server: set its base URL";
   }
   if (/^\/files\//.test(path)) {
     // In one-origin the api points the URL at the proxy's /files/ instead.
@@ -269,6 +276,7 @@ export class ScenarioForm {
       "api.signedUrlExpires": api.signedUrlExpires,
       "api.cookieSameSite": api.cookieSameSite,
       "proxy.addOrigin": scenario.proxy?.addOrigin,
+      "yours.baseUrl": scenario.yours?.baseUrl,
     };
     for (const [name, value] of Object.entries(values)) {
       if (f[name]) f[name].value = value ?? "";
@@ -354,6 +362,8 @@ export class ScenarioForm {
     this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
     const lookalike = this.form.querySelector("#lookalike-fields");
     if (lookalike) lookalike.hidden = f["request.from"].value !== "lookalike";
+    const yours = this.form.querySelector("#yours-fields");
+    if (yours) yours.hidden = f["request.target"].value !== "yours";
     // The path box suggests paths of the chosen target (views/lab.templ's datalists).
     f["request.path"].setAttribute("list", `path-presets-${f["request.target"].value}`);
     this.requestHeaders.relabel();
@@ -448,8 +458,9 @@ export class ScenarioForm {
     Object.assign(localErrors, bucketErrors);
     const bucket = { ...this.base.bucket, cors };
     const proxy = { ...this.base.proxy, addOrigin: f["proxy.addOrigin"].value };
+    const yours = { ...this.base.yours, baseUrl: f["yours.baseUrl"]?.value ?? this.base.yours?.baseUrl ?? "" };
     const setup = f["setup"].value;
-    return { scenario: { ...this.base, setup, request, api, bucket, proxy }, localErrors };
+    return { scenario: { ...this.base, setup, request, api, bucket, proxy, yours }, localErrors };
   }
 
   /** Saves now (cancelling the debounce) and resolves to true if the server has the form's scenario. */

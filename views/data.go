@@ -224,6 +224,7 @@ var (
 	targetOptions = []option{
 		{"api", "api — the user API"},
 		{"s3", "s3 — an object in the session's bucket"},
+		{"yours", "yours — your own server, through corslab"},
 	}
 	methodOptions      = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 	credentialsOptions = []option{
@@ -459,3 +460,32 @@ var (
 
 // formGroups are the form's fieldsets, in the order the form shows them.
 var formGroups = []formGroup{groupSetup, groupRequest, groupAPI, groupBucket}
+
+// yoursHint says what the yours origin does with a request, and plainly
+// what forwarding changes (README "Check your own API").
+func yoursHint(d LabData) string {
+	at := "The yours origin"
+	if u := roleURL(d, "yours"); u != "" {
+		at += " (" + u + ")"
+	}
+	return at + " sends each request, path and query added to this URL, to your server, and passes its answer back as it came; both are in the log. " +
+		"What forwarding changes: your server sees its own Host, not corslab's; the browser's cookies here are corslab's, so none are forwarded; " +
+		"hop-by-hop headers (Connection, Keep-Alive…) are dropped and Via: 1.1 corslab-yours is added. " +
+		"A redirect to an absolute URL takes the browser to your server itself, which corslab does not see."
+}
+
+// headerOrigins are the origins the lab's header links to: all of them in
+// the lab, and on a lesson's page all but yours, which no lesson uses (and
+// for which the lesson's header has no room at 1366×768).
+func headerOrigins(d LabData) []Origin {
+	if d.Lesson == nil {
+		return d.Origins
+	}
+	var list []Origin
+	for _, o := range d.Origins {
+		if o.Role != "yours" {
+			list = append(list, o)
+		}
+	}
+	return list
+}

@@ -19,9 +19,14 @@ import (
 	"time"
 )
 
-// roles are corslab's five servers, in port order: ui N, app N+1, api N+2,
-// s3 N+3, evil N+4.
+// roles are the servers the load test drives, in port order: ui N, app
+// N+1, api N+2, s3 N+3, evil N+4. corslab also binds yours on N+5, which
+// the load test does not use (portsNeeded).
 var roles = [5]string{"ui", "app", "api", "s3", "evil"}
+
+// portsNeeded is how many consecutive ports corslab binds: the roles and
+// its yours origin.
+const portsNeeded = len(roles) + 1
 
 // moduleRoot walks up from the working directory to the one holding go.mod.
 func moduleRoot() (string, error) {
@@ -79,14 +84,14 @@ func buildTemp(ctx context.Context, args []string, logf func(string, ...any)) (b
 	return bin, known, cleanup, nil
 }
 
-// freePorts finds N such that N to N+4 can all be bound on 127.0.0.1 right
+// freePorts finds N such that N to N+5 can all be bound on 127.0.0.1 right
 // now. Another process may still take one before the server does;
 // startServer then tries again.
 func freePorts() (int, error) {
 	for range 200 {
-		base := 20000 + rand.IntN(40000-5)
+		base := 20000 + rand.IntN(40000-portsNeeded)
 		var ls []net.Listener
-		for i := range len(roles) {
+		for i := range portsNeeded {
 			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
 			if err != nil {
 				break
@@ -96,11 +101,11 @@ func freePorts() (int, error) {
 		for _, l := range ls {
 			l.Close()
 		}
-		if len(ls) == len(roles) {
+		if len(ls) == portsNeeded {
 			return base, nil
 		}
 	}
-	return 0, errors.New("found no 5 consecutive free ports in 20000-60000")
+	return 0, fmt.Errorf("found no %d consecutive free ports in 20000-60000", portsNeeded)
 }
 
 // server is a corslab the load test started and will stop.

@@ -94,6 +94,7 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 		s.Bucket.query(q)
 	}
 	str("proxy.addOrigin", s.Proxy.AddOrigin, d.Proxy.AddOrigin)
+	str("yours.baseUrl", s.Yours.BaseURL, d.Yours.BaseURL)
 	return q
 }
 
@@ -276,6 +277,8 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setString(&a.CookieSameSite)
 	case "proxy.addOrigin":
 		return setString(&s.Proxy.AddOrigin)
+	case "yours.baseUrl":
+		return setString(&s.Yours.BaseURL)
 	}
 	return nil
 }

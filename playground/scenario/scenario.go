@@ -32,6 +32,17 @@ type Scenario struct {
 	API     API     `json:"api"`
 	Bucket  Bucket  `json:"bucket"`
 	Proxy   Proxy   `json:"proxy"`
+	Yours   Yours   `json:"yours"`
+}
+
+// Yours is the learner's own server, which the yours origin forwards every
+// request to (request.target "yours").
+type Yours struct {
+	// BaseURL is an http or https URL, such as https://api.example.com/v1:
+	// a request for /<session>/users on the yours origin goes to
+	// <BaseURL>/users. Empty: the yours origin answers 404 and says to set
+	// it.
+	BaseURL string `json:"baseUrl"`
 }
 
 // Bucket is the session's S3 bucket.
@@ -80,9 +91,10 @@ type Request struct {
 	// any host. The app's port, because a real look-alike shares the
 	// victim's port (443). Empty is allowed unless From is lookalike.
 	LookalikeHost string `json:"lookalikeHost"`
-	// Target is the origin the request goes to: api, or s3 to fetch an
-	// object of the session's bucket directly. In the one-origin setup both
-	// are reached through the app origin's proxy.
+	// Target is the origin the request goes to: api, s3 to fetch an object
+	// of the session's bucket directly, or yours, which forwards the
+	// request to Yours.BaseURL. In the one-origin setup api and s3 are
+	// reached through the app origin's proxy; yours has no place there.
 	Target string `json:"target"`
 	// Method is passed to fetch() as written. fetch() upper-cases only
 	// DELETE, GET, HEAD, OPTIONS, POST and PUT; "patch" stays "patch".

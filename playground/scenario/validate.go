@@ -3,8 +3,10 @@ package scenario
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -39,7 +41,7 @@ func Setups() []string { return []string{"three-origins", "two-origins", "one-or
 func froms() []string {
 	return []string{"app", "sandbox", "sandbox-same-origin", "data", "srcdoc", "evil", "api", "lookalike"}
 }
-func targets() []string     { return []string{"api", "s3"} }
+func targets() []string     { return []string{"api", "s3", "yours"} }
 func credentials() []string { return []string{"omit", "same-origin", "include"} }
 func modes() []string       { return []string{"cors", "no-cors", "same-origin"} }
 func redirects() []string   { return []string{"follow", "error", "manual"} }
@@ -91,6 +93,12 @@ func (s Scenario) Validate() FieldErrors {
 	s.Bucket.validate(errs)
 	if msg := checkHeaderValue(s.Proxy.AddOrigin, maxAllowlistEntryLen); msg != "" {
 		errs.add("proxy.addOrigin", msg)
+	}
+	if msg := CheckBaseURL(s.Yours.BaseURL); msg != "" {
+		errs.add("yours.baseUrl", msg)
+	}
+	if s.Request.Target == "yours" && s.Setup == "one-origin" {
+		errs.add("request.target", `the one-origin setup's proxy reaches only api and s3; use three-origins or two-origins for "yours"`)
 	}
 	if len(errs) == 0 {
 		return nil
@@ -463,4 +471,51 @@ func dnsLabel(l string) bool {
 		}
 	}
 	return true
+}
+
+// maxBaseURLLen bounds yours.baseUrl; a request's path is added to it.
+const maxBaseURLLen = 2048
+
+// CheckBaseURL checks the yours origin's upstream, yours.baseUrl: empty, or
+// an absolute http or https URL with a host, and no user name or password
+// (the yours origin would send them upstream on every request), query or
+// fragment (the request's path, which may carry a query, is appended to
+// it). It returns "" when u is one, and what is wrong otherwise.
+func CheckBaseURL(u string) string {
+	const rule = "must be an http or https URL such as https://api.example.com or http://localhost:3000/v1"
+	if u == "" {
+		return ""
+	}
+	if len(u) > maxBaseURLLen {
+		return fmt.Sprintf("must be at most %d bytes; got %d", maxBaseURLLen, len(u))
+	}
+	if msg := checkText(u); msg != "" {
+		return msg
+	}
+	for i := range len(u) {
+		if c := u[i]; isCTL(c) || c == ' ' {
+			return fmt.Sprintf("%s, without spaces or control characters; got %q", rule, u)
+		}
+	}
+	p, err := url.Parse(u)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s; got %q", rule, u)
+	case !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://"):
+		return fmt.Sprintf("%s: the scheme must be http or https, in lower case; got %q", rule, u)
+	case p.Opaque != "" || p.Host == "" || p.Hostname() == "":
+		return fmt.Sprintf("%s: it needs a host after the //; got %q", rule, u)
+	case p.User != nil:
+		return fmt.Sprintf("%s, without a user name or password (they would go upstream on every request); got %q", rule, u)
+	case p.RawQuery != "" || p.ForceQuery:
+		return fmt.Sprintf("%s, without a ?query: put the query in request.path; got %q", rule, u)
+	case p.Fragment != "" || strings.Contains(u, "#"):
+		return fmt.Sprintf("%s, without a #fragment (a fragment is never sent to a server); got %q", rule, u)
+	}
+	if port := p.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("%s: the port must be from 1 to 65535; got %q", rule, u)
+		}
+	}
+	return ""
 }

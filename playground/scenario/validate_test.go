@@ -349,7 +349,7 @@ func TestValidate(t *testing.T) {
 		{
 			desc: "unknown target",
 			edit: func(s *Scenario) { s.Request.Target = "evil" },
-			want: FieldErrors{"request.target": `must be one of api, s3; got "evil"`},
+			want: FieldErrors{"request.target": `must be one of api, s3, yours; got "evil"`},
 		},
 		{
 			desc: "the bucket is a target",
@@ -358,7 +358,7 @@ func TestValidate(t *testing.T) {
 		{
 			desc: "targets are case-sensitive",
 			edit: func(s *Scenario) { s.Request.Target = "S3" },
-			want: FieldErrors{"request.target": `must be one of api, s3; got "S3"`},
+			want: FieldErrors{"request.target": `must be one of api, s3, yours; got "S3"`},
 		},
 		{
 			desc: "empty method",
@@ -934,7 +934,7 @@ func TestValidate(t *testing.T) {
 				"version":              "unsupported version 0; this server reads version 1",
 				"setup":                `must be one of three-origins, two-origins, one-origin; got ""`,
 				"request.from":         `must be one of app, sandbox, sandbox-same-origin, data, srcdoc, evil, api, lookalike; got ""`,
-				"request.target":       `must be one of api, s3; got ""`,
+				"request.target":       `must be one of api, s3, yours; got ""`,
 				"request.method":       "must not be empty; fetch() needs a method such as GET",
 				"request.path":         `must be a path such as /users, optionally with ?query, without spaces, control characters or #; got ""`,
 				"request.credentials":  `must be one of omit, same-origin, include; got ""`,
