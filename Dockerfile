@@ -28,8 +28,9 @@ COPY --from=build /corslab /corslab
 # Numeric, so that Kubernetes' runAsNonRoot can check it.
 USER 65532:65532
 # ui, app, api, s3, evil. The browser sees them as five origins because the
-# ports differ, so publish all five on the same host ports (-p 8080-8084:8080-8084).
-EXPOSE 8080 8081 8082 8083 8084
+# ports differ, so publish all five on the same host ports (-p 8080-8084:8080-8084);
+# the sixth, yours (8085), only with --allow-targets.
+EXPOSE 8080 8081 8082 8083 8084 8085
 # No HEALTHCHECK: the image has no shell or HTTP client to run one.
 # Orchestrators should probe GET /healthz on the ui port (8080) instead.
 # Stop with SIGTERM (docker stop does): corslab closes its websockets and
