@@ -98,6 +98,10 @@ var embeddedStatic = sync.OnceValue(func() *staticSet {
 // loadStatic reads every file of fsys and prepares its answers.
 func loadStatic(fsys fs.FS, version string) (*staticSet, error) {
 	set := &staticSet{version: version, files: map[string]*staticFile{}}
+	// One compressor for every file: each new one takes some 800 KB of
+	// scratch memory, which was most of corslab's start-up.
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -114,14 +118,14 @@ func loadStatic(fsys fs.FS, version string) (*staticSet, error) {
 		hash := hex.EncodeToString(sum[:])[:10]
 		f := &staticFile{contentType: typ.contentType, body: body, etag: `"` + hash + `"`}
 		if typ.compress {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+			buf.Reset()
+			zw.Reset(&buf)
 			zw.Write(body)
 			if err := zw.Close(); err != nil {
 				return fmt.Errorf("static/%s: gzip: %w", name, err)
 			}
 			if buf.Len() < len(body) {
-				f.gz, f.gzTag = buf.Bytes(), `"`+hash+`-gzip"`
+				f.gz, f.gzTag = bytes.Clone(buf.Bytes()), `"`+hash+`-gzip"`
 			}
 		}
 		set.files[name] = f
