@@ -133,7 +133,7 @@ function targetComment(scenario) {
 /**
  * Does a lesson's list of field paths (LessonView.Show or .Lock) take in
  * the field at `path`? An entry names one field ("request.method",
- * "api.allowOrigin") or a group: "request", "api", "bucket", "proxy", or
+ * "api.allowOrigin") or a group: "request", "api", "bucket", "proxy", "yours", or
  * "bucket.cors" for every field of every bucket rule
  * ("bucket.cors.0.allowedOrigins").
  */

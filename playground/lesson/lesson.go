@@ -372,15 +372,15 @@ func firstKey(errs scenario.FieldErrors) string {
 }
 
 // fields are the scenario's field paths a lesson may show or lock; a
-// group ("request", "api", "bucket") stands for all its fields.
+// group ("request", "api", "bucket", "yours") stands for all its fields.
 var fields = []string{
-	"setup", "request", "api", "bucket", "proxy",
+	"setup", "request", "api", "bucket", "proxy", "yours",
 	"request.from", "request.target", "request.method", "request.path", "request.headers",
 	"request.body", "request.credentials", "request.mode", "request.redirect", "request.lookalikeHost",
 	"api.allowOrigin", "api.allowlist", "api.match", "api.allowCredentials", "api.allowMethods",
 	"api.allowHeaders", "api.exposeHeaders", "api.maxAge", "api.vary", "api.preflightStatus",
 	"api.extraHeaders", "api.redirect", "api.signedUrlExpires", "api.requireLogin", "api.cookieSameSite",
-	"bucket.cors", "proxy.addOrigin",
+	"bucket.cors", "proxy.addOrigin", "yours.baseUrl",
 }
 
 func knownField(p string) bool { return slices.Contains(fields, p) }
