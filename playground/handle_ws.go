@@ -42,7 +42,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 		// have missed scenario changes while it was away.
 		sess.Watchers.Add(1)
 		defer sess.Watchers.Add(-1)
-		backlog = append(backlog, scenarioFrame(s.describe(r, sess)))
+		backlog.Add(scenarioFrame(s.describe(r, sess)))
 	}
 	if err != nil {
 		writeJSONError(w, http.StatusTooManyRequests, fmt.Sprintf("%s: at most %d pages may watch one session; close some tabs", err, session.MaxSubscribers))
@@ -61,7 +61,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request, sess *session.
 	defer s.sockets.Done()
 	closed := readUntilClosed(conn)
 
-	for _, frame := range backlog {
+	for frame := range backlog.All() {
 		if !writeFrame(conn, websocket.TextMessage, frame) {
 			return
 		}

@@ -275,12 +275,12 @@ func (t *teacher) announce(a *class.Announcement, sessions []*session.Session) {
 
 // subscribe subscribes to sess, adding the current announcement (if there
 // has been one) to the backlog: a page that (re)connects learns it.
-func (t *teacher) subscribe(sess *session.Session, since uint64, runsSince int) (*session.Subscriber, [][]byte, error) {
+func (t *teacher) subscribe(sess *session.Session, since uint64, runsSince int) (*session.Subscriber, *session.Backlog, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sub, backlog, err := sess.Subscribe(since, runsSince)
 	if err == nil && t.announced > 0 {
-		backlog = append(backlog, announceFrame(t.announced, t.announcement))
+		backlog.Add(announceFrame(t.announced, t.announcement))
 	}
 	return sub, backlog, err
 }

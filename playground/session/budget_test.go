@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,7 +308,8 @@ func TestAPageThatWasAwayIsToldOfShedding(t *testing.T) {
 	}{{0, true}, {4, true}, {5, false}, {10, false}} {
 		sub, backlog, _ := s.Subscribe(tc.since, 0)
 		s.Unsubscribe(sub)
-		told := len(backlog) > 0 && strings.Contains(string(backlog[len(backlog)-1]), "older traffic")
+		frames := slices.Collect(backlog.All())
+		told := len(frames) > 0 && strings.Contains(string(frames[len(frames)-1]), "older traffic")
 		if told != tc.told {
 			t.Errorf("since %d: told %v, want %v", tc.since, told, tc.told)
 		}

@@ -3,6 +3,8 @@ package session
 import (
 	"encoding/json"
 	"errors"
+	"iter"
+	"slices"
 	"sync"
 )
 
@@ -32,9 +34,10 @@ var ErrTooManyWatchers = errors.New("too many pages watch this session")
 
 // Subscribe registers a subscriber and returns it with the backlog: every
 // kept exchange with seq > since and every kept run with id > runsSince, in
-// order, and a notice if shedding took some of what the page asks for. Taking the backlog and registering happen under one lock, so
-// nothing falls between them and nothing arrives twice.
-func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte, error) {
+// order, and a notice if shedding took some of what the page asks for.
+// Taking the backlog and registering happen under one lock, so nothing
+// falls between them and nothing arrives twice.
+func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog, error) {
 	sub := &Subscriber{ready: make(chan struct{}, 1), gone: make(chan struct{}), budget: s.budget}
 	sub.Ready, sub.Gone = sub.ready, sub.gone
 	s.mu.Lock()
@@ -42,17 +45,14 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	if len(s.subs) >= MaxSubscribers {
 		return nil, nil, ErrTooManyWatchers
 	}
-	var backlog [][]byte
-	for _, e := range s.exchangesSince(since) {
-		backlog = append(backlog, e.frame())
-	}
+	backlog := &Backlog{exchanges: slices.Clone(s.exchangesSince(since))}
 	for _, r := range s.runsAfter(runsSince) {
-		backlog = append(backlog, r.frame)
+		backlog.Add(r.frame)
 	}
 	if since < s.shedUpTo {
 		// Some of what this page asks for was shed while it was away:
 		// say so, as the pages that were watching were told.
-		backlog = append(backlog, shedFrame)
+		backlog.Add(shedFrame)
 	}
 	if s.closed {
 		close(sub.gone)
@@ -60,6 +60,38 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, [][]byte,
 	}
 	s.subs[sub] = struct{}{}
 	return sub, backlog, nil
+}
+
+// Backlog is what a page that (re)connects is sent before the live
+// frames: the kept exchanges it asks for, whose frames are made one at a
+// time as they are sent (a page asking for 1,000 exchanges costs one
+// frame's memory at a time, not 2 MB), then the other frames in the order
+// they were added.
+type Backlog struct {
+	exchanges []exchange // copies: a kept exchange's text is never changed
+	frames    [][]byte
+}
+
+// Add puts frame at the end of the backlog.
+func (b *Backlog) Add(frame []byte) { b.frames = append(b.frames, frame) }
+
+// Len is the number of frames in the backlog.
+func (b *Backlog) Len() int { return len(b.exchanges) + len(b.frames) }
+
+// All yields the backlog's frames in order.
+func (b *Backlog) All() iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		for i := range b.exchanges {
+			if !yield(b.exchanges[i].frame()) {
+				return
+			}
+		}
+		for _, f := range b.frames {
+			if !yield(f) {
+				return
+			}
+		}
+	}
 }
 
 // Next takes the oldest waiting frame, if there is one. The writer takes

@@ -195,7 +195,7 @@ func TestSubscribeBacklogThenLive(t *testing.T) {
 	sub, backlog, _ := s.Subscribe(1, 0)
 	defer s.Unsubscribe(sub)
 	var kinds []string
-	for _, f := range backlog {
+	for f := range backlog.All() {
 		kinds = append(kinds, frameSummary(t, f))
 	}
 	s.Record(&capture.Exchange{})
