@@ -81,10 +81,10 @@ func Keep(ex *Exchange) Kept {
 	if ex.Raw.Response != ex.Response.head+rawBody(&ex.Response) {
 		respRaw, k.flags = ex.Raw.Response, k.flags|fRespRawKept
 	}
-	// A message without a head, or with a reason or status its head does
-	// not give, keeps its lists as they are.
-	if !fromHead(&ex.Request) || !fromHead(&ex.Response) || ex.Request.Reason != "" || ex.Request.Status != 0 ||
-		ex.Response.Method != "" || ex.Response.Target != "" {
+	// A message without a head (made by hand, or a response that never
+	// came) keeps its lists as they are. A request's reason and status and
+	// a response's method and target are not kept: neither has them.
+	if !fromHead(&ex.Request) || !fromHead(&ex.Response) {
 		k.lists = &[2][][2]string{ex.Request.Headers, ex.Response.Headers}
 	}
 	pieces := [numPieces]string{
