@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -238,5 +239,43 @@ func TestCaptureWhenNoResponseIsWritten(t *testing.T) {
 	}
 	if ex.Response.Status != 0 || ex.Raw.Response != noResponse {
 		t.Errorf("no response was written, yet the exchange shows %d %q", ex.Response.Status, ex.Raw.Response)
+	}
+}
+
+// A request after a body on the same connection keeps its raw head. A body
+// need not end a line (JSON does not), and it may hold what looks like the
+// next request line: neither may cost the next request its raw head.
+func TestCaptureRawHeadAfterABody(t *testing.T) {
+	addr, got := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/unread" {
+			return // Go's server reads and drops the body itself
+		}
+		io.Copy(io.Discard, r.Body)
+	}))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+
+	fake := "x\r\nGET /next HTTP/1.1\r\nhost: fake\r\n\r\n" // a request line inside a body
+	bodies := []struct {
+		desc, request string
+	}{
+		{"a JSON body", "PUT /users/1 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n{\"a\":\"ada\"}"},
+		{"an unread body", "PUT /unread HTTP/1.1\r\nHost: x\r\ncontent-length: 3\r\n\r\nabc"},
+		{"a body holding a request line", "POST /users HTTP/1.1\r\nHost: x\r\nContent-Length: " + strconv.Itoa(len(fake)) + "\r\n\r\n" + fake},
+		{"a chunked body", "POST /users HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"},
+	}
+	for _, b := range bodies {
+		method, _, _ := strings.Cut(b.request, " ")
+		roundTrip(t, c, br, b.request, method)
+		next(t, got)
+		const head = "GET /next HTTP/1.1\r\nhost: real\r\nx-after: " + "1\r\nACCEPT: */*\r\n\r\n"
+		roundTrip(t, c, br, head, "GET")
+		if ex := next(t, got); ex.Raw.Request != head {
+			t.Errorf("after %s, the next request's raw head is\n%q\nwant what was sent\n%q", b.desc, ex.Raw.Request, head)
+		}
 	}
 }

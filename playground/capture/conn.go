@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"strconv"
 	"sync"
 )
 
@@ -59,9 +60,14 @@ type conn struct {
 	net.Conn
 
 	mu sync.Mutex
-	// in holds bytes read since the last request head was taken: the unread
-	// tail of the previous body, then the next head, then read-ahead.
+	// in holds bytes read since the last request head was taken, less its
+	// body when the head gave its length: the next head, then read-ahead.
 	in []byte
+	// skip is how much of the last request's body is still to come, to be
+	// dropped as it is read. A body need not end a line, so the next
+	// request line cannot be found by looking for a line start after it;
+	// and a body may itself hold what looks like a request line.
+	skip int64
 	// waiting is the exchange whose response head is being written, if any.
 	waiting *recording
 	out     []byte // the part of the response head written so far
@@ -71,7 +77,12 @@ func (c *conn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.mu.Lock()
-		c.in = appendBounded(c.in, p[:n], maxBuffered)
+		b := p[:n]
+		if c.skip > 0 {
+			drop := min(c.skip, int64(len(b)))
+			b, c.skip = b[drop:], c.skip-drop
+		}
+		c.in = appendBounded(c.in, b, maxBuffered)
 		c.mu.Unlock()
 	}
 	return n, err
@@ -108,8 +119,10 @@ func (c *conn) Close() error {
 }
 
 // takeRequestHead returns the raw head of the request whose request line is
-// "method target HTTP/…", and forgets everything read up to its end. The
-// bytes before it are the unread tail of the previous request's body.
+// "method target HTTP/…", and forgets everything read up to its end and
+// the body that follows when the head gives its Content-Length. Bytes
+// before the head are the end of a previous body of unknown length
+// (chunked bodies end a line, so the next head starts one).
 func (c *conn) takeRequestHead(method, target string) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -122,8 +135,37 @@ func (c *conn) takeRequestHead(method, target string) []byte {
 		return nil
 	}
 	head = bytes.Clone(head)
-	c.in = c.in[:copy(c.in, c.in[start+n:])]
+	rest := c.in[start+n:]
+	if size := bodySize(head); size > 0 {
+		drop := min(size, int64(len(rest)))
+		rest, c.skip = rest[drop:], size-drop
+	}
+	c.in = c.in[:copy(c.in, rest)]
 	return head
+}
+
+// bodySize is the length of the body that follows head: its Content-Length,
+// or 0 when it has none, or a Transfer-Encoding (which wins, RFC 9112
+// section 6.3), or a value Go's server would refuse anyway.
+func bodySize(head []byte) int64 {
+	var size int64
+	for line := range bytes.Lines(head) {
+		name, value, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		switch {
+		case bytes.EqualFold(name, []byte("transfer-encoding")):
+			return 0
+		case bytes.EqualFold(name, []byte("content-length")):
+			n, err := strconv.ParseInt(string(bytes.TrimSpace(value)), 10, 64)
+			if err != nil || n < 0 {
+				return 0
+			}
+			size = n
+		}
+	}
+	return size
 }
 
 // awaitResponse makes r the recording that receives the next response head
