@@ -842,7 +842,7 @@ func (e *explainer) explainCookies(ex Exchange) {
 		// httpwg.org/http-extensions/draft-ietf-httpbis-rfc6265bis.html#name-samesite-cookies
 		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows. The page is on `%s`, the server on `%s`: if they are two sites (two registrable domains), cookies marked `SameSite=Lax` or `Strict` stay behind, and a browser that blocks third-party cookies keeps `SameSite=None` ones too. %s", hostOf(e.req.Origin), hostOf(ex.URL), carried)
 	default:
-		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows (ports do not matter to cookies, so corslab's origins are one site). %s", carried)
+		e.step(true, stage, "concept-request-credentials-mode", ex.Seq, "Credentials `include`: the browser sends the cookies it has for this host that `SameSite` allows (cookies ignore ports: pages on other ports of the same host share them). %s", carried)
 	}
 }
 
