@@ -45,10 +45,7 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog,
 	if len(s.subs) >= MaxSubscribers {
 		return nil, nil, ErrTooManyWatchers
 	}
-	backlog := &Backlog{exchanges: slices.Clone(s.exchangesSince(since))}
-	for _, r := range s.runsAfter(runsSince) {
-		backlog.Add(r.frame)
-	}
+	backlog := &Backlog{exchanges: slices.Clone(s.exchangesSince(since)), runs: slices.Clone(s.runsAfter(runsSince))}
 	if since < s.shedUpTo {
 		// Some of what this page asks for was shed while it was away:
 		// say so, as the pages that were watching were told.
@@ -63,12 +60,13 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog,
 }
 
 // Backlog is what a page that (re)connects is sent before the live
-// frames: the kept exchanges it asks for, whose frames are made one at a
-// time as they are sent (a page asking for 1,000 exchanges costs one
-// frame's memory at a time, not 2 MB), then the other frames in the order
-// they were added.
+// frames: the kept exchanges and runs it asks for, whose frames are made
+// one at a time as they are sent (a page asking for 1,000 exchanges costs
+// one frame's memory at a time, not 2 MB), then the other frames in the
+// order they were added.
 type Backlog struct {
 	exchanges []exchange // copies: a kept exchange's text is never changed
+	runs      []keptRun  // nor is a kept run
 	frames    [][]byte
 }
 
@@ -76,13 +74,18 @@ type Backlog struct {
 func (b *Backlog) Add(frame []byte) { b.frames = append(b.frames, frame) }
 
 // Len is the number of frames in the backlog.
-func (b *Backlog) Len() int { return len(b.exchanges) + len(b.frames) }
+func (b *Backlog) Len() int { return len(b.exchanges) + len(b.runs) + len(b.frames) }
 
 // All yields the backlog's frames in order.
 func (b *Backlog) All() iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
 		for i := range b.exchanges {
 			if !yield(b.exchanges[i].frame()) {
+				return
+			}
+		}
+		for _, r := range b.runs {
+			if !yield(r.frame()) {
 				return
 			}
 		}

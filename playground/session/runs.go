@@ -204,8 +204,9 @@ func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Ve
 		r.Request.Headers = map[string]string{}
 	}
 	e := appendFrame(runPrefix, r.appendJSON)
-	e.id = uint64(r.ID)
-	s.runs = append(s.runs, e)
+	kept := r
+	s.strs.shareRun(&kept)
+	s.runs = append(s.runs, keptRun{run: &kept, size: int64(len(e.frame))})
 	s.grow(&s.runBytes, int64(len(e.frame)))
 	for len(s.runs) > MaxRuns || s.runBytes > MaxRunBytes && len(s.runs) > 1 {
 		s.popRun()
@@ -225,18 +226,16 @@ func (s *Session) Score() Score {
 func (s *Session) Runs() []*Run { return s.RunsAfter(0) }
 
 // RunsAfter returns the kept runs with an id above after, oldest first:
-// for work that looks at each run once (a lesson's goals). Runs are kept
-// only as JSON, so this decodes them.
+// for work that looks at each run once (a lesson's goals). Each is a copy
+// of the kept run, sharing its slices and maps: treat them as read-only.
 func (s *Session) RunsAfter(after int) []*Run {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	list := s.runsAfter(after)
-	s.mu.Unlock()
-	out := make([]*Run, 0, len(list))
-	for _, e := range list {
-		var r Run
-		if json.Unmarshal(e.json(), &r) == nil {
-			out = append(out, &r)
-		}
+	out := make([]*Run, len(list))
+	for i, k := range list {
+		r := *k.run
+		out[i] = &r
 	}
 	return out
 }
@@ -258,7 +257,7 @@ func (s *Session) LastRun() int {
 }
 
 // runsAfter is the kept runs with an id above after. Called with s.mu held.
-func (s *Session) runsAfter(after int) []stored {
-	i := sort.Search(len(s.runs), func(i int) bool { return s.runs[i].id > uint64(max(after, 0)) })
+func (s *Session) runsAfter(after int) []keptRun {
+	i := sort.Search(len(s.runs), func(i int) bool { return s.runs[i].id() > uint64(max(after, 0)) })
 	return s.runs[i:]
 }

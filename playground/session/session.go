@@ -58,12 +58,13 @@ type Session struct {
 	// exchanges are kept compactly (capture.Kept): each header and body
 	// once. Their frames are made again for a page that reconnects; the
 	// engine's view of each, for every run.
-	exchanges []exchange // oldest first, seqs consecutive
-	exBytes   int64      // bytes the exchanges hold
-	seq       uint64     // last exchange seq
-	runs      []stored   // oldest first, by run id
-	runBytes  int64      // encoded size of runs
-	scBytes   int64      // encoded size of the scenario
+	exchanges []exchange    // oldest first, seqs consecutive
+	exBytes   int64         // bytes the exchanges hold
+	seq       uint64        // last exchange seq
+	runs      []keptRun     // oldest first, by run id
+	runBytes  int64         // encoded size of runs
+	strs      sharedStrings // the runs' strings, each once
+	scBytes   int64         // encoded size of the scenario
 	runID     int
 	claimed   uint64 // the newest exchange a run has claimed
 	cache     cors.Cache
@@ -79,14 +80,31 @@ type Session struct {
 	shedUpTo uint64 // the newest exchange whose body or whole was shed
 }
 
-// stored is a run kept as its websocket frame, the one copy corslab
-// keeps; the run's own JSON is the frame without its prefix and final
-// brace. appendFrame makes exchanges' frames too, sent and not kept.
+// stored is a websocket frame: a run's or an exchange's. Its JSON is the
+// frame without its prefix and final brace.
 type stored struct {
-	id     uint64 // a run's id (an exchange's seq, for a frame not kept)
 	frame  []byte
 	prefix int // len of the frame's prefix
 }
+
+// keptRun is a run as the session keeps it: the Run, whose strings are
+// shared with the session's other runs where equal (runs of one request
+// repeat the same explanation), and the size of its frame, which is what
+// the budget counts. A run's frame is made again for a page that
+// reconnects: kept, a frame took 1.7 times the memory (an explanation is
+// mostly text, and the frame carries every step's keys and spec URL).
+type keptRun struct {
+	run  *Run
+	size int64
+}
+
+func (k keptRun) id() uint64 { return uint64(k.run.ID) }
+
+// json is the run's JSON, made again.
+func (k keptRun) json() json.RawMessage { return k.run.appendJSON(nil) }
+
+// frame is the run's websocket frame, made again.
+func (k keptRun) frame() []byte { return appendFrame(runPrefix, k.run.appendJSON).frame }
 
 // exchange is an exchange as the session keeps it.
 type exchange struct {
@@ -240,8 +258,8 @@ func (s *Session) popExchange() {
 
 // popRun forgets the oldest run. Called with s.mu held.
 func (s *Session) popRun() {
-	s.grow(&s.runBytes, -int64(len(s.runs[0].frame)))
-	s.runs[0] = stored{}
+	s.grow(&s.runBytes, -s.runs[0].size)
+	s.runs[0] = keptRun{}
 	s.runs = s.runs[1:]
 }
 
@@ -271,9 +289,9 @@ func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage
 
 // pageOf is the JSON of at most limit of the runs list, and the id of its
 // last when more follow.
-func pageOf(list []stored, limit int) (page []json.RawMessage, next uint64) {
+func pageOf(list []keptRun, limit int) (page []json.RawMessage, next uint64) {
 	if len(list) > limit {
-		list, next = list[:limit], list[limit-1].id
+		list, next = list[:limit], list[limit-1].id()
 	}
 	page = make([]json.RawMessage, len(list))
 	for i, e := range list {

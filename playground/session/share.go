@@ -1,0 +1,88 @@
+package session
+
+// sharedStrings keeps one copy of each string the session's runs repeat:
+// a learner runs the same request again and again, and its explanation,
+// the response's headers and body, and the URLs are the same text each
+// time, made anew by each run. A kept run points at the first copy, and
+// the new one is left to the garbage collector.
+type sharedStrings struct {
+	m     map[string]string
+	bytes int
+}
+
+// Bounds on the table: a session whose runs say something new each time
+// (a body with a timestamp) starts a new table when one is full. Runs
+// already kept keep the strings they point at.
+const (
+	maxSharedStrings     = 1024
+	maxSharedStringBytes = 256 << 10
+	// maxShared is the longest string shared: a longer one is rarely
+	// repeated, and comparing it costs more than it saves.
+	maxShared = 4 << 10
+)
+
+// share returns the kept copy of str, keeping str if there is none.
+func (t *sharedStrings) share(str *string) {
+	s := *str
+	if s == "" || len(s) > maxShared {
+		return
+	}
+	if kept, ok := t.m[s]; ok {
+		*str = kept
+		return
+	}
+	if t.m == nil || len(t.m) >= maxSharedStrings || t.bytes+len(s) > maxSharedStringBytes {
+		t.m, t.bytes = make(map[string]string), 0
+	}
+	t.m[s] = s
+	t.bytes += len(s)
+}
+
+// shareRun makes r point at the kept copies of its strings, and gives its
+// lists their exact length.
+func (t *sharedStrings) shareRun(r *Run) {
+	t.share(&r.URL)
+	t.share(&r.Setup)
+	b := &r.Browser
+	t.share(&b.Error)
+	t.share(&b.Type)
+	t.share(&b.URL)
+	t.share(&b.Body)
+	b.Headers = clip(b.Headers)
+	for i := range b.Headers {
+		t.share(&b.Headers[i][0])
+		t.share(&b.Headers[i][1])
+	}
+	if r.Verdict == nil {
+		return
+	}
+	v := *r.Verdict // a copy: the caller's run keeps its own
+	t.share(&v.Browser)
+	t.share(&v.About)
+	t.share(&v.Stage)
+	v.Steps = clip(v.Steps)
+	for i := range v.Steps {
+		st := &v.Steps[i]
+		t.share(&st.Stage)
+		t.share(&st.Text)
+		t.share(&st.Spec)
+		t.share(&st.Note)
+	}
+	v.Exposed = clip(v.Exposed)
+	for i := range v.Exposed {
+		t.share(&v.Exposed[i])
+	}
+	r.Verdict = &v
+}
+
+// clip is a copy of s at its exact length, when s has room to spare: the
+// spare room would be kept with it.
+func clip[S ~[]E, E any](s S) S {
+	switch {
+	case cap(s) == len(s):
+		return s
+	case len(s) == 0:
+		return make(S, 0) // empty, not nil: JSON tells [] from null
+	}
+	return append(make(S, 0, len(s)), s...)
+}

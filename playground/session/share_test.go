@@ -1,0 +1,172 @@
+package session
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/corslab/corslab/playground/cors"
+	"github.com/corslab/corslab/playground/scenario"
+)
+
+// recordedRun is a run a learner's page posted under load (a GET to the
+// api redirected to a presigned S3 URL), with the verdict the engine gave
+// it.
+func recordedRun(t testing.TB) Run {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/run.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Run
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// fresh is a deep copy of v with every string made anew, as the engine
+// makes each run's explanation.
+func fresh(v cors.Verdict) cors.Verdict {
+	out := v
+	out.About = strings.Clone(v.About)
+	out.Steps = make([]cors.Step, len(v.Steps), len(v.Steps)+3) // room to spare, as append leaves
+	for i, s := range v.Steps {
+		s.Text, s.Spec, s.Stage = strings.Clone(s.Text), strings.Clone(s.Spec), strings.Clone(s.Stage)
+		out.Steps[i] = s
+	}
+	out.Exposed = nil
+	for _, e := range v.Exposed {
+		out.Exposed = append(out.Exposed, strings.Clone(e))
+	}
+	return out
+}
+
+// A kept run gives back, as JSON, as a frame and as a Run, exactly what
+// was sent when it was added, and shares the text it repeats with the
+// runs before it.
+func TestKeptRunIsTheRunSent(t *testing.T) {
+	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
+	s, err := st.Create(scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := recordedRun(t)
+	var sent []json.RawMessage
+	for i := range 3 {
+		r := rec
+		r.Verdict, r.Exchanges = nil, nil
+		r.Browser.Body = strings.Clone(rec.Browser.Body)
+		if i == 2 {
+			r.Browser.Headers = append(r.Browser.Headers[:0:0], [2]string{"x-new", "only here"})
+		}
+		_, e := s.addRun(r, 0, func(int, int) cors.Verdict { return fresh(rec.Verdict.Verdict) })
+		sent = append(sent, bytes.Clone(e.json()))
+	}
+
+	page, _ := s.RunsPage(0, 10)
+	_, backlog, err := s.Subscribe(s.LastSeq(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	for f := range backlog.All() {
+		frames = append(frames, f)
+	}
+	runs := s.RunsAfter(0)
+	if len(page) != 3 || len(frames) != 3 || len(runs) != 3 {
+		t.Fatalf("kept %d runs in a page, %d in a backlog, %d as runs; want 3", len(page), len(frames), len(runs))
+	}
+	for i := range sent {
+		if !bytes.Equal(page[i], sent[i]) {
+			t.Errorf("run %d: RunsPage gives\n%s\nwant what was sent\n%s", i+1, page[i], sent[i])
+		}
+		if want := runPrefix + string(sent[i]) + "}"; string(frames[i]) != want {
+			t.Errorf("run %d: the backlog's frame is\n%s\nwant\n%s", i+1, frames[i], want)
+		}
+		var decoded Run
+		if err := json.Unmarshal(sent[i], &decoded); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*runs[i], decoded) {
+			t.Errorf("run %d: RunsAfter gives\n%+v\nwant the run sent\n%+v", i+1, *runs[i], decoded)
+		}
+	}
+
+	// The explanation, body and headers repeated by runs 2 and 3 are the
+	// first run's.
+	kept := func(i int) *Run { return s.runs[i].run }
+	same := func(a, b string) bool { return unsafe.StringData(a) == unsafe.StringData(b) }
+	for i := 1; i < 3; i++ {
+		for j, step := range kept(i).Verdict.Steps {
+			if first := kept(0).Verdict.Steps[j]; !same(step.Text, first.Text) || !same(step.Spec, first.Spec) {
+				t.Errorf("run %d, step %d: its text is a copy of run 1's, not run 1's", i+1, j+1)
+			}
+		}
+		if !same(kept(i).Browser.Body, kept(0).Browser.Body) || !same(kept(i).Verdict.About, kept(0).Verdict.About) {
+			t.Errorf("run %d: its body or the browser's about is a copy of run 1's", i+1)
+		}
+	}
+	if got := kept(1).Browser.Headers[0][1]; !same(got, kept(0).Browser.Headers[0][1]) {
+		t.Errorf("run 2's first header value is a copy of run 1's")
+	}
+	if c := cap(kept(1).Verdict.Steps); c != len(kept(1).Verdict.Steps) {
+		t.Errorf("a kept run's steps have room for %d, want exactly %d", c, len(kept(1).Verdict.Steps))
+	}
+}
+
+// The table of shared strings is bounded: when it is full it starts
+// again, and what runs already point at stays as it was.
+func TestSharedStringsAreBounded(t *testing.T) {
+	var tab sharedStrings
+	keep := make([]string, 0, 3*maxSharedStrings)
+	for i := range 3 * maxSharedStrings {
+		s := strings.Repeat("x", i%7) + string(rune('a'+i%26)) + strings.Repeat("y", i/26)
+		tab.share(&s)
+		keep = append(keep, s)
+		if len(tab.m) > maxSharedStrings || tab.bytes > maxSharedStringBytes {
+			t.Fatalf("after %d strings the table holds %d strings, %d bytes", i+1, len(tab.m), tab.bytes)
+		}
+	}
+	long := strings.Repeat("z", maxShared+1)
+	tab.share(&long)
+	if _, ok := tab.m[long]; ok {
+		t.Errorf("a string longer than maxShared was kept")
+	}
+	runtime.KeepAlive(keep)
+}
+
+// BenchmarkKeepRun adds the recorded run with an explanation made anew,
+// as a learner repeating a request does. heap-B/run is the heap each run
+// the session keeps holds on to.
+func BenchmarkKeepRun(b *testing.B) {
+	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
+	s, err := st.Create(scenario.Default())
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := recordedRun(b)
+	verdict := rec.Verdict.Verdict
+	rec.Verdict, rec.Exchanges = nil, nil
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ReportAllocs()
+	for b.Loop() {
+		r := rec
+		r.Browser.Body = strings.Clone(rec.Browser.Body)
+		s.addRun(r, 0, func(int, int) cors.Verdict { return fresh(verdict) })
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if kept := len(s.runs); kept > 0 {
+		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(kept), "heap-B/run")
+	}
+}
