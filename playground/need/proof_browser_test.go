@@ -1,29 +1,21 @@
 package need_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	jub0bs "github.com/jub0bs/cors"
 	rscors "github.com/rs/cors"
 
 	"github.com/corslab/corslab/internal/browsertest"
+	"github.com/corslab/corslab/internal/peers"
 	"github.com/corslab/corslab/playground/need"
 	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/s3cors"
@@ -33,19 +25,28 @@ import (
 )
 
 // The proofs: every server corslab need writes a snippet for is started
-// for real with the snippet, on loopback, and one Chromium runs from a
-// page of an allowed origin the request the policy is for (JavaScript reads
-// the body and the exposed header) and neighbouring requests it must
-// refuse: from another origin (another port is another origin), with a
-// request header the policy does not allow, and with another method.
+// for real with the snippet, on loopback, and each engine (Chromium,
+// Firefox and WebKit, one tab each) runs from a page of an allowed origin
+// the request the policy is for (JavaScript reads the body and the exposed
+// header) and neighbouring requests it must refuse: from another origin
+// (another port is another origin), with a request header the policy does
+// not allow, and with another method.
 
 // proofValue is the value of the exposed response header the backends send.
 const proofValue = "proof-4242"
 
-// page is a tab on a blank page of its own origin.
+// page is a blank page of its own origin, shown in a tab when it fetches.
 type page struct {
 	origin string
-	tab    context.Context
+	tab    *sharedTab
+}
+
+// sharedTab is the one tab of an engine that the pages take turns in: a
+// page's fetch navigates the tab to it first, if another page is there.
+type sharedTab struct {
+	tab    browsertest.Tab
+	engine string
+	at     string // the origin the tab shows
 }
 
 // fetchResult is what the page's fetch() gave JavaScript.
@@ -55,6 +56,7 @@ type fetchResult struct {
 	Body    string `json:"body"`
 	Exposed string `json:"exposed"`
 	Error   string `json:"error"`
+	engine  string
 }
 
 // request is a fetch() the page makes.
@@ -69,6 +71,14 @@ type request struct {
 
 func (p page) fetch(t *testing.T, r request) fetchResult {
 	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if p.tab.at != p.origin {
+		if err := p.tab.tab.Navigate(ctx, p.origin+"/"); err != nil {
+			t.Fatalf("opening %s: %v", p.origin, err)
+		}
+		p.tab.at = p.origin
+	}
 	init := map[string]any{"method": r.Method, "credentials": "omit"}
 	if r.Headers != nil {
 		init["headers"] = r.Headers
@@ -83,61 +93,55 @@ func (p page) fetch(t *testing.T, r request) fetchResult {
 	js := fmt.Sprintf(`(async ([url, init, expose]) => {
 	try {
 		const res = await fetch(url, init);
-		return JSON.stringify({ok: true, status: res.status, body: await res.text(), exposed: expose ? res.headers.get(expose) || "" : ""});
+		return {ok: true, status: res.status, body: await res.text(), exposed: expose ? res.headers.get(expose) || "" : ""};
 	} catch (e) {
-		return JSON.stringify({ok: false, error: String(e)});
+		return {ok: false, error: String(e)};
 	}
 })(%s)`, args)
-	ctx, cancel := context.WithTimeout(p.tab, 15*time.Second)
-	defer cancel()
-	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
-	if err != nil {
+	res := fetchResult{engine: p.tab.engine}
+	if err := p.tab.tab.Eval(ctx, js, &res); err != nil {
 		t.Fatalf("fetch %s from %s: %v", r.URL, p.origin, err)
 	}
-	var res fetchResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("fetch result %q: %v", out, err)
-	}
 	return res
+}
+
+// corsErrors are what fetch() rejects with, in each engine, when CORS
+// blocks the response: the bare network error, the same for every cause.
+var corsErrors = map[string]string{
+	browsertest.Chromium: "TypeError: Failed to fetch",
+	browsertest.Firefox:  "TypeError: NetworkError when attempting to fetch resource.",
+	browsertest.WebKit:   "TypeError: Load failed",
 }
 
 // blocked reports whether fetch() failed the way CORS makes it fail: a
 // bare network error, not a mistake in the test's own fetch().
 func (r fetchResult) blocked() bool {
-	return !r.OK && r.Error == "TypeError: Failed to fetch"
+	return !r.OK && r.Error == corsErrors[r.engine]
 }
 
-// openPage serves a blank page on a loopback port of its own and opens it
-// in a new tab of browser.
-func openPage(t *testing.T, browser context.Context) page {
+// openPages serves n blank pages, each on a loopback port of its own, and
+// opens a new tab of b for them to share: a page is opened in it when it
+// fetches.
+func openPages(t *testing.T, b browsertest.Browser, n int) []page {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		io.WriteString(w, "<!doctype html><title>page</title>")
-	}))
-	t.Cleanup(srv.Close)
-	tab, cancel := chromedp.NewContext(browser)
-	t.Cleanup(cancel)
-	// The first Run's context owns the tab: no timeout on it.
-	if err := chromedp.Do(tab); err != nil {
-		t.Fatal(err)
+	tab := &sharedTab{tab: b.NewTab(t), engine: b.Engine()}
+	var pages []page
+	for range n {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<!doctype html><title>page</title>")
+		}))
+		t.Cleanup(srv.Close)
+		pages = append(pages, page{origin: srv.URL, tab: tab})
 	}
-	ctx, cancelNav := context.WithTimeout(tab, 15*time.Second)
-	defer cancelNav()
-	if _, err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
-		t.Fatal(err)
-	}
-	return page{origin: srv.URL, tab: tab}
+	return pages
 }
 
 // missing skips, or with CORSLAB_REQUIRE_BROWSER=1 fails, a proof whose
 // server is not installed, as internal/browsertest does for browsers.
 func missing(t *testing.T, msg string) {
 	t.Helper()
-	if os.Getenv("CORSLAB_REQUIRE_BROWSER") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
+	peers.Missing(t, msg)
 }
 
 // backend is the application behind the CORS layer: it sets the response
@@ -193,8 +197,17 @@ func fullNeed(origin string) need.Need {
 }
 
 func TestProofs(t *testing.T) {
-	browser := browsertest.CDP(t)
-	allowed, second, other := openPage(t, browser), openPage(t, browser), openPage(t, browser)
+	browsertest.Each(t, func(t *testing.T, b browsertest.Browser) {
+		start := time.Now()
+		proofs(t, b)
+		t.Logf("%s: the proofs took %s", b.Engine(), time.Since(start).Round(100*time.Millisecond))
+	})
+}
+
+// proofs runs every server's proof in b.
+func proofs(t *testing.T, b browsertest.Browser) {
+	ps := openPages(t, b, 3)
+	allowed, second, other := ps[0], ps[1], ps[2]
 
 	// Two origins, so that each server's allowlist answers each with itself.
 	n := fullNeed(allowed.origin)
@@ -333,162 +346,25 @@ func startLab(t *testing.T, p *need.Policy) *lab {
 	return &lab{sess: sess, api: apisrv.URL, s3: s3srv.URL}
 }
 
-// repoRoot is the module's directory.
-func repoRoot() string {
-	_, here, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(here), "..", "..")
-}
-
-// freePort is a loopback port nobody listens on, for a server that takes
-// its port from its configuration.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitListening waits for a server to accept connections on addr.
-func waitListening(t *testing.T, addr string, exited <-chan struct{}, stderr func() string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("the server exited before listening:\n%s", stderr())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	t.Fatalf("nothing listens on %s after 10s:\n%s", addr, stderr())
-}
-
-// startNginx runs Debian's nginx in the foreground with the snippet's map
-// and location blocks in a minimal nginx.conf, proxying to a backend.
+// startNginx runs Debian's nginx with the snippet's map and location
+// blocks, proxying to a backend.
 func startNginx(t *testing.T, p *need.Policy) string {
-	bin, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr != nil {
-			missing(t, "the nginx proof needs nginx (apt-get install -y nginx): "+err.Error())
-		}
-		bin = "/usr/sbin/nginx"
+	if why := peers.NginxMissing(); why != "" {
+		missing(t, "the nginx proof: "+why)
 	}
 	up := httptest.NewServer(backend("nginx"))
 	t.Cleanup(up.Close)
-	dir := t.TempDir()
-	port := freePort(t)
-	conf := fmt.Sprintf(`daemon off;
-master_process off;
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log stderr warn;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path %[1]s/body;
-    proxy_temp_path %[1]s/proxy;
-    fastcgi_temp_path %[1]s/fastcgi;
-    uwsgi_temp_path %[1]s/uwsgi;
-    scgi_temp_path %[1]s/scgi;
-%[2]s
-    server {
-        listen 127.0.0.1:%[3]d;
-%[4]s
-    }
-}
-`, dir, indentBy(need.NginxMaps(p), "    "), port, indentBy(need.NginxLocation(p, "/", up.URL), "        "))
-	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd := exec.Command(bin, "-p", dir, "-c", filepath.Join(dir, "nginx.conf"), "-e", "stderr")
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	runServer(t, cmd, fmt.Sprintf("127.0.0.1:%d", port), func() string { return stderr.String() + "\n" + conf })
-	return fmt.Sprintf("http://127.0.0.1:%d/data", port)
+	return peers.Nginx(t, need.NginxMaps(p), need.NginxLocation(p, "/", up.URL)) + "/data"
 }
 
-// startExpress runs node with the Express snippet, a route, and
-// app.listen, the packages found in .ci/node_modules.
+// startExpress runs node with the Express snippet and a route.
 func startExpress(t *testing.T, p *need.Policy) string {
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing(t, "the Express proof needs Node.js (apt-get install -y nodejs): "+err.Error())
+	if why := peers.ExpressMissing(); why != "" {
+		missing(t, "the Express proof: "+why)
 	}
-	modules := filepath.Join(repoRoot(), ".ci", "node_modules")
-	for _, pkg := range []string{"express", "cors"} {
-		if _, err := os.Stat(filepath.Join(modules, pkg, "package.json")); err != nil {
-			missing(t, "the Express proof needs the npm package "+pkg+" (npm ci --prefix .ci): "+err.Error())
-		}
-	}
-	port := freePort(t)
-	script := need.Express(p) + fmt.Sprintf(`app.use((req, res) => {
+	return peers.Express(t, need.Express(p)+fmt.Sprintf(`app.use((req, res) => {
   res.set('X-Request-Id', %q);
   res.type('text/plain').send('hello from express');
 });
-app.listen(%d, '127.0.0.1');
-`, proofValue, port)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "server.js")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr syncBuffer
-	cmd := exec.Command(node, path)
-	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	runServer(t, cmd, fmt.Sprintf("127.0.0.1:%d", port), func() string { return stderr.String() + "\n" + script })
-	return fmt.Sprintf("http://127.0.0.1:%d/data", port)
-}
-
-// runServer starts cmd, waits for it to listen on addr, and stops it when
-// the test ends.
-func runServer(t *testing.T, cmd *exec.Cmd, addr string, output func() string) {
-	t.Helper()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	waitListening(t, addr, exited, output)
-}
-
-// syncBuffer is a server's output, written by exec's copying goroutine
-// while the test may read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func indentBy(s, by string) string {
-	var b strings.Builder
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		if sc.Text() != "" {
-			b.WriteString(by + sc.Text())
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
+`, proofValue)) + "/data"
 }
