@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ipSessions := fs.Int("ip-sessions", 300, "`sessions` one client address may open a minute, all at once if need be; a class behind one NAT address shares it (0: no limit)")
 	lessonsDir := fs.String("lessons", "", "`dir`ectory of your own lessons (*.md), next to the built-in ones; one with a built-in lesson's slug replaces it")
 	noBuiltin := fs.Bool("no-builtin-lessons", false, "serve only the lessons from --lessons")
-	allowTargets := fs.String("allow-targets", "", "the `hosts` and networks the yours origin may forward to, comma-separated: api.example.com,10.1.2.0/24 (in workshop mode it is off without them)")
+	allowTargets := fs.String("allow-targets", "", "the `hosts` and networks the yours origin forwards to and the lab's Probe and Scan send to, comma-separated: api.example.com,10.1.2.0/24 (in workshop mode they are off without them)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: corslab [flags]\n       corslab check URL --origin O [flags] (see corslab check --help)\n       corslab scan URL --origin O [flags] (see corslab scan --help)\n       corslab need --origin O [flags] (see corslab need --help)\n\nRuns the CORS playground and its virtual origins, then prints the URL to open.\n\nFlags:\n")
 		fs.PrintDefaults()

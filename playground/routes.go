@@ -37,6 +37,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/sessions/{id}/har", s.withSession(s.handleHAR))
 	mux.Handle("PUT /api/sessions/{id}/learner", s.withSession(s.handleSetLearner))
 	mux.Handle("GET /api/sessions/{id}/ws", s.withSession(s.handleWS))
+	s.probeRoutes(mux) // handle_probe.go: the lab's probe and scan
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusNotFound, "no such API endpoint: "+r.Method+" "+r.URL.Path)
 	})

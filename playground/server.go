@@ -97,6 +97,9 @@ type Config struct {
 	// YoursTimeout bounds an exchange of the yours origin with the
 	// upstream; 0 is origins.DefaultYoursTimeout.
 	YoursTimeout time.Duration
+	// ProbeSlots is how many of the lab's probes and scans run at once on
+	// the whole server (handle_probe.go); 0 is DefaultProbeSlots.
+	ProbeSlots int
 }
 
 // uiReadTimeout bounds how long the UI waits for a whole request: its
@@ -125,6 +128,7 @@ type Server struct {
 	fullLogged  atomic.Int64  // unix seconds of the last "refusing new sessions" log
 	harSlots    chan struct{} // HAR files being built (handleHAR)
 	teach       *teacher
+	probes      prober // the lab's probes and scans (handle_probe.go)
 	// sockets counts the websockets being served, so that shutting down
 	// can wait for each to say goodbye; closing is closed when it starts.
 	sockets  sync.WaitGroup

@@ -270,20 +270,33 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// dial connects to the upstream: it resolves the host itself, and dials
-// only an address the targets allow, so that a name which resolves to a
-// forbidden address (DNS rebinding, 169.254.169.254…) is caught at
-// connect time, not just by its name.
+// dial connects to the upstream, where the targets allow (DialAllowed).
 func (y *yours) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	return DialAllowed(ctx, y.cfg.Targets, y.cfg.Resolve, network, addr)
+}
+
+// DialAllowed connects to addr ("host:port") only at an address targets
+// allows: it resolves the host itself (with resolve; nil is
+// net.DefaultResolver) and checks each address before dialing it, so that
+// a name which resolves to a forbidden address (DNS rebinding,
+// 169.254.169.254…) is caught at connect time, not just by its name. A
+// refusal is a *ForbiddenError. The yours origin and the lab's probe and
+// scan (playground/handle_probe.go) connect through it.
+func DialAllowed(ctx context.Context, targets *Targets, resolve func(ctx context.Context, host string) ([]netip.Addr, error), network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, err
+	}
+	if resolve == nil {
+		resolve = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
 	}
 	var addrs []netip.Addr
 	if ip, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{ip}
 	} else {
-		if addrs, err = y.cfg.Resolve(ctx, host); err != nil {
+		if addrs, err = resolve(ctx, host); err != nil {
 			return nil, err
 		}
 	}
@@ -292,7 +305,7 @@ func (y *yours) dial(ctx context.Context, network, addr string) (net.Conn, error
 	var lastErr error
 	for _, ip := range addrs {
 		ip = ip.Unmap()
-		if !y.cfg.Targets.Allows(host, ip) {
+		if !targets.Allows(host, ip) {
 			refused = ip
 			continue
 		}

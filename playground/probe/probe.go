@@ -75,6 +75,11 @@ type Config struct {
 	// RootCAs are the certificate authorities HTTPS servers are checked
 	// against; nil means the system's.
 	RootCAs *x509.CertPool
+	// Dial, if not nil, connects every request instead of a plain
+	// net.Dialer, so that a caller can decide which addresses the probe
+	// may reach (the lab checks the address dialed, after its own DNS
+	// lookup, against --allow-targets: origins.DialAllowed).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // FieldError is a problem with one field of a Config, named as the

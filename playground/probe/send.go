@@ -139,13 +139,16 @@ func (p *sender) dress(r *http.Request, s cors.Send, add func(name, value string
 // compression (net/http would add Accept-Encoding and hide what the
 // server sent). HTTP/1.1 only, so the heads are the text they show.
 func (p *sender) transport(t *tape) *http.Transport {
-	dialer := &net.Dialer{Timeout: p.cfg.Timeout}
+	dial := (&net.Dialer{Timeout: p.cfg.Timeout}).DialContext
+	if p.cfg.Dial != nil {
+		dial = p.cfg.Dial
+	}
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	return &http.Transport{
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
+			c, err := dial(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
@@ -154,7 +157,7 @@ func (p *sender) transport(t *tape) *http.Transport {
 		// TLS here rather than in the transport, so that the tape sits
 		// above it and records plain text.
 		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := dialer.DialContext(ctx, network, addr)
+			c, err := dial(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}

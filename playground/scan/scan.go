@@ -17,6 +17,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"time"
 
@@ -50,6 +51,8 @@ type Config struct {
 	Browser *cors.Browser
 	// RootCAs check HTTPS servers; nil means the system's.
 	RootCAs *x509.CertPool
+	// Dial, if not nil, connects every request (probe.Config.Dial).
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// MaxRequests bounds the requests sent; 0 means DefaultMaxRequests. A
 	// check that does not fit is reported as not run. The first request,
 	// from Origin, is always sent, with the redirects a browser would
@@ -209,7 +212,7 @@ func newScanner(cfg Config) (*scanner, error) {
 	base, err := probe.Config{
 		URL: cfg.URL, Origin: cfg.Origin, Method: cfg.Method, Headers: cfg.Headers,
 		Credentials: "include", Browser: cfg.Browser, AllowHosts: cfg.AllowHosts,
-		Timeout: cfg.Timeout, RootCAs: cfg.RootCAs,
+		Timeout: cfg.Timeout, RootCAs: cfg.RootCAs, Dial: cfg.Dial,
 	}.Validate()
 	var errs []error
 	if err != nil {
