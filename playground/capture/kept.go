@@ -75,10 +75,10 @@ func Keep(ex *Exchange) Kept {
 	flag(ex.Request.BodyDropped, fReqDropped)
 	flag(ex.Response.BodyDropped, fRespDropped)
 	reqRaw, respRaw := "", ""
-	if ex.Raw.Request != ex.Request.head+rawBody(&ex.Request) {
+	if !isHeadAndBody(ex.Raw.Request, &ex.Request) {
 		reqRaw, k.flags = ex.Raw.Request, k.flags|fReqRawKept
 	}
-	if ex.Raw.Response != ex.Response.head+rawBody(&ex.Response) {
+	if !isHeadAndBody(ex.Raw.Response, &ex.Response) {
 		respRaw, k.flags = ex.Raw.Response, k.flags|fRespRawKept
 	}
 	// A message without a head (made by hand, or a response that never
@@ -107,6 +107,21 @@ func Keep(ex *Exchange) Kept {
 	}
 	k.text = b.String()
 	return k
+}
+
+// isHeadAndBody reports whether raw is m's head then rawBody(m), as
+// capture writes it, without building that string: most raw texts are.
+func isHeadAndBody(raw string, m *Message) bool {
+	rest, ok := strings.CutPrefix(raw, m.head)
+	switch {
+	case !ok:
+		return false
+	case m.BodySize == 0:
+		return rest == ""
+	case m.BodyEncoding == "base64" || m.BodyTruncated:
+		return rest == rawBody(m)
+	}
+	return rest == m.Body
 }
 
 // fromHead reports whether m's header list is its head's: capture cuts
