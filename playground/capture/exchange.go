@@ -195,7 +195,8 @@ func (rec *recording) exchange() *Exchange {
 	ex.Request.Method, ex.Request.Target = r.Method, r.RequestURI
 	setBody(&ex.Request, rec.body.buf.Bytes(), rec.body.size(r))
 
-	ex.Raw.Request = string(reqHead) + rawBody(&ex.Request)
+	// The raw text shares the head's string: without a body, it is it.
+	ex.Raw.Request = ex.Request.head + rawBody(&ex.Request)
 	if rec.noResponse {
 		ex.Response = Message{Proto: r.Proto, Headers: [][2]string{}}
 		ex.Raw.Response = noResponse
@@ -206,7 +207,7 @@ func (rec *recording) exchange() *Exchange {
 		}
 		ex.Response = parseHead(respHead)
 		setBody(&ex.Response, rec.w.buf.Bytes(), rec.w.size)
-		ex.Raw.Response = string(respHead) + rawBody(&ex.Response)
+		ex.Raw.Response = ex.Response.head + rawBody(&ex.Response)
 	}
 	ex.Kind = classify(r, ex.Response.Status)
 	return ex
@@ -241,8 +242,9 @@ func parseHead(head []byte) Message { return parseHeadText(string(head)) }
 // substrings the headers are.
 func parseHeadText(head string) Message {
 	m := Message{head: head}
-	lines := strings.Split(strings.TrimRight(head, "\r\n"), "\n")
-	start := strings.TrimSuffix(lines[0], "\r")
+	text := strings.TrimRight(head, "\r\n")
+	start, text, _ := strings.Cut(text, "\n")
+	start = strings.TrimSuffix(start, "\r")
 	if strings.HasPrefix(start, "HTTP/") {
 		proto, rest, _ := strings.Cut(start, " ")
 		code, reason, _ := strings.Cut(rest, " ")
@@ -251,9 +253,9 @@ func parseHeadText(head string) Message {
 	} else if i := strings.LastIndexByte(start, ' '); i >= 0 {
 		m.Proto = start[i+1:]
 	}
-	m.Headers = make([][2]string, 0, len(lines)-1)
-	for _, line := range lines[1:] {
-		name, value, ok := strings.Cut(strings.TrimSuffix(line, "\r"), ":")
+	m.Headers = make([][2]string, 0, strings.Count(text, "\n")+1)
+	for line := range strings.Lines(text) {
+		name, value, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
 		if !ok {
 			continue
 		}
