@@ -109,6 +109,7 @@ func Start(w http.ResponseWriter, r *http.Request, origin string, publish func(*
 		tc.awaitResponse(rec)
 	} else {
 		rec.headIn = true // no tap: the head is rebuilt at finish
+		rec.w.rebuild = true
 	}
 	if r.Body != nil && r.Body != http.NoBody {
 		r2 := *r
@@ -366,15 +367,21 @@ func (b *requestBody) size(r *http.Request) int64 {
 type responseWriter struct {
 	http.ResponseWriter
 	status int
-	header http.Header
-	buf    bytes.Buffer
-	size   int64
+	// header is the header as the head was written, for rebuildHead; kept
+	// only when rebuild is set: on a tapped connection the head itself is
+	// read off the wire.
+	header  http.Header
+	rebuild bool
+	buf     bytes.Buffer
+	size    int64
 }
 
 func (w *responseWriter) WriteHeader(code int) {
 	if w.status == 0 && code >= 200 {
 		w.status = code
-		w.header = w.ResponseWriter.Header().Clone()
+		if w.rebuild {
+			w.header = w.ResponseWriter.Header().Clone()
+		}
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
