@@ -182,7 +182,7 @@ func TestInBrowser(t *testing.T) {
 	})
 }
 
-func newTab(t *testing.T, browser context.Context) context.Context {
+func newTab(t testing.TB, browser context.Context) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
@@ -196,7 +196,7 @@ func newTab(t *testing.T, browser context.Context) context.Context {
 
 // openLab opens a lab URL, waits until its runner is ready, and returns
 // the session id from the address bar.
-func openLab(t *testing.T, tab context.Context, u string) string {
+func openLab(t testing.TB, tab context.Context, u string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 20*time.Second)
 	defer cancel()
@@ -210,7 +210,7 @@ func openLab(t *testing.T, tab context.Context, u string) string {
 	return id
 }
 
-func evaluate[T any](t *testing.T, tab context.Context, expr string) T {
+func evaluate[T any](t testing.TB, tab context.Context, expr string) T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(tab, 10*time.Second)
 	defer cancel()
@@ -282,7 +282,7 @@ func getScenarioField(t *testing.T, srv *Server, id, field string) string {
 	return fmt.Sprint(s.Scenario.API[field])
 }
 
-func getJSON(t *testing.T, u string, v any) {
+func getJSON(t testing.TB, u string, v any) {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {

@@ -131,11 +131,16 @@ func (s *Server) handlePutScenario(w http.ResponseWriter, r *http.Request, sess 
 		writeScenarioError(w, err)
 		return
 	}
-	// Every page watching the session follows it: the instructor's
-	// read-only view of it, or the learner's other tab.
+	writeJSON(w, http.StatusOK, s.scenarioSet(r, sess))
+}
+
+// scenarioSet tells every page watching the session that its scenario is
+// new (the instructor's read-only view of it, or the learner's other tab),
+// and returns the session as they were told.
+func (s *Server) scenarioSet(r *http.Request, sess *session.Session) sessionJSON {
 	d := s.describe(r, sess)
 	sess.Send(scenarioFrame(d))
-	writeJSON(w, http.StatusOK, d)
+	return d
 }
 
 // Pages of GET /exchanges and GET /runs: limit defaults to defaultPage and
@@ -295,12 +300,19 @@ func (s *Server) handleAddRun(w http.ResponseWriter, r *http.Request, sess *sess
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
 		return
 	}
+	_, doc := s.recordRun(r, sess, &n)
+	writeRun(w, doc, sess.Score())
+}
+
+// recordRun keeps a posted run, explained under the session's scenario,
+// for POST /runs and a step (handle_step.go); doc is its JSON.
+func (s *Server) recordRun(r *http.Request, sess *session.Session, n *newRun) (run *session.Run, doc json.RawMessage) {
 	sc, _ := sess.Scenario()
-	run, doc := sess.AddExplainedRun(session.Run{URL: n.URL, Setup: sc.Setup, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, &n))
+	run, doc = sess.AddExplainedRun(session.Run{URL: n.URL, Setup: sc.Setup, Request: n.Request, Browser: n.Browser, Prediction: n.Prediction}, n.Since, s.explainer(r, n))
 	if len(run.Refused) == 0 { // corslab's refusal is no pass and no block
 		s.teach.countRun(sess, run.Browser.OK)
 	}
-	writeRun(w, doc, sess.Score())
+	return run, doc
 }
 
 // writeRun answers a new run: its JSON as the session keeps it and sends

@@ -149,6 +149,7 @@ func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
 	}
 	o := s.originsFor(r)
 	query := m.query()
+	sc, _ := sess.Scenario()
 	render(w, r, http.StatusOK, views.Matrix(views.MatrixData{
 		SessionID:        sess.ID,
 		UIOrigin:         o.url(UI),
@@ -160,10 +161,39 @@ func (s *Server) handleMatrix(w http.ResponseWriter, r *http.Request) {
 		ShareURL:         o.url(UI) + "/matrix?" + query,
 		RunOnLoad:        m.RunOnLoad,
 		LastSeq:          sess.LastSeq(),
+		Scenario:         sc,
+		Runners:          matrixRunners(m, o),
 		Setups:           matrixSetups(),
 		CredentialsModes: matrixCredentials(),
 		Redirects:        matrixRedirects(),
 	}))
+}
+
+// matrixRunners are the runner pages the matrix's cells run from, one per
+// origin, in the order of the tables: the page's origin of each setup, as
+// matrix.js's SETUPS name it (app, but the api's own in two-origins). The
+// page loads them with its HTML, rather than once matrix.js has loaded.
+// Their URLs are the ones runner-frame.js builds, which takes them over;
+// should one differ, it loads its own, and the matrix is only slower.
+func matrixRunners(m matrixSettings, o originSet) []views.MatrixRunner {
+	setups := []string{m.Setup}
+	if m.Setup == matrixAll {
+		setups = scenario.Setups()
+	}
+	var runners []views.MatrixRunner
+	for _, setup := range setups {
+		from := App
+		if scenario.SetupPage(setup) == API.String() {
+			from = API
+		}
+		if !slices.ContainsFunc(runners, func(r views.MatrixRunner) bool { return r.From == from.String() }) {
+			runners = append(runners, views.MatrixRunner{
+				From: from.String(),
+				URL:  o.url(from) + "/_corslab/runner?ui=" + url.QueryEscape(o.url(UI)),
+			})
+		}
+	}
+	return runners
 }
 
 func (s *Server) badMatrixLink(w http.ResponseWriter, r *http.Request, errs scenario.FieldErrors) {

@@ -115,6 +115,9 @@ func matrixInBrowser(t *testing.T, srv *Server, tab browsertest.Tab, engine stri
 			if loc := jsValue[string](t, tab, "location.href"); strings.Contains(loc, "run=1") {
 				t.Errorf("run=1 still in the address bar: %s", loc)
 			}
+			for _, cell := range []string{"none/none", "page/page"} {
+				matrixDetails(t, tab, engine, cell)
+			}
 		})
 	}
 
@@ -480,5 +483,41 @@ func allRuns(t *testing.T, srv *Server, id string) []refusedRun {
 		}
 		all = append(all, page...)
 		since = page[len(page)-1].ID
+	}
+}
+
+// matrixDetails clicks a cell and checks its details pane: the outcome,
+// the model's explanation with its steps, the cell's exchanges (every one
+// its run claimed), raw, and the sequence diagram.
+func matrixDetails(t *testing.T, tab browsertest.Tab, engine, cell string) {
+	t.Helper()
+	jsValue[any](t, tab, fmt.Sprintf(`document.querySelector('button.cell[data-cell="%s"]').click()`, cell))
+	var got struct {
+		Verdict, Why, Lab string
+		Exchanges         int
+		Diagram           bool
+	}
+	read := fmt.Sprintf(`JSON.stringify({
+		verdict: document.querySelector("#details .details-head .verdict")?.textContent ?? "",
+		why: document.querySelector("#details details.why")?.textContent ?? "",
+		lab: document.querySelector("#details a.button-link")?.getAttribute("href") ?? "",
+		exchanges: document.querySelectorAll("#details .matrix-log .runs .exchange-list details").length,
+		diagram: document.querySelector("#details .matrix-diagram svg") !== null,
+		cell: %q,
+	})`, cell)
+	waitFor(t, "cell "+cell+"'s details", func() bool {
+		if err := json.Unmarshal([]byte(jsValue[string](t, tab, read)), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got.Verdict != "" && got.Why != ""
+	})
+	// The api's redirect blocked: its one exchange; else the api's and
+	// the bucket's.
+	exchanges := 2
+	if strings.HasPrefix(jsValue[string](t, tab, fmt.Sprintf(`document.querySelector('button.cell[data-cell="%s"]').dataset.hop`, cell)), "api ") {
+		exchanges = 1
+	}
+	if got.Exchanges != exchanges || !got.Diagram || !strings.Contains(got.Lab, "/lab/") {
+		t.Errorf("%s: cell %s's details: %+v, want the model's steps, the cell's %d exchanges, its diagram and a link to the lab", engine, cell, got, exchanges)
 	}
 }

@@ -34,6 +34,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/sessions/{id}/exchanges", s.withSession(s.handleExchanges))
 	mux.Handle("GET /api/sessions/{id}/runs", s.withSession(s.handleRuns))
 	mux.Handle("POST /api/sessions/{id}/runs", s.withSession(s.handleAddRun))
+	mux.Handle("POST /api/sessions/{id}/step", s.withSession(s.handleStep)) // handle_step.go: a run and the next scenario
 	mux.Handle("GET /api/sessions/{id}/har", s.withSession(s.handleHAR))
 	mux.Handle("PUT /api/sessions/{id}/learner", s.withSession(s.handleSetLearner))
 	mux.Handle("GET /api/sessions/{id}/ws", s.withSession(s.handleWS))

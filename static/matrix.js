@@ -9,11 +9,24 @@
 // Every cell of the table is one real fetch() that THIS browser makes,
 // exactly as the lab makes it:
 //
-//   1. PUT /api/sessions/{id}/scenario   the cell's scenario: the api's
-//      CORS headers (the row), the bucket's CORS rules (the column)
+//   1. the cell's scenario is set: the api's CORS headers (the row), the
+//      bucket's CORS rules (the column)
 //   2. the hidden runner frame, on the page's origin, calls fetch()
-//   3. POST /api/sessions/{id}/runs      what the browser saw; the server
-//      answers with the run, the exchanges it caused and the model's verdict
+//   3. what the browser saw is recorded as a run: the server answers with
+//      it, the exchanges it caused and the model's verdict
+//
+// The cells follow one another (the session has one scenario at a time),
+// and nothing waits that a bare page making the same fetches would not
+// wait for. Such a page sets a cell's scenario (PUT /scenario), makes the
+// fetch, and goes on to the next cell. So does the matrix: between two
+// fetches it sends corslab one request, a step (POST /step), which records
+// the fetch just made (3) and sets the next cell's scenario (1); the next
+// fetch goes as soon as the step is answered, and the cell just tried is
+// drawn as the rest of the answer arrives. One runner frame per origin
+// serves all its cells, those frames come with the page's HTML, the page
+// is redrawn in batches during a run, not once a cell, and the live feed
+// (the websocket) of a run on load connects once the run is over.
+// BenchmarkMatrixFill times the matrix against such a bare page.
 //
 // Nothing here knows the answer in advance: a cell is ✓ when the browser
 // let JavaScript read the response, ✗ when it did not. Before running we
@@ -34,15 +47,20 @@
 //   refused.js       a request corslab itself refused
 
 import { el } from "./dom.js";
-import { putScenario, postRun, getSession, getExchanges } from "./api.js";
-import { fetchInit } from "./form.js";
+import { getSession, isRefusal, retryAfter } from "./api.js";
 import { RunnerFrame } from "./runner-frame.js";
 import { Stream } from "./stream.js";
-import { ExchangeLog, runOutcome, headerValue } from "./log.js";
-import { drawDiagram } from "./diagram.js";
 import { verdictOf, stageWords } from "./verdict.js";
 import { copyText, confirmCopied } from "./clipboard.js";
 import { REFUSED_TEXT, refusalsOf } from "./refused.js";
+
+// The modules that only the details pane needs (log.js, diagram.js) and
+// form.js, the lab's fetch() options, are the biggest: they load beside
+// the page rather than before it starts. The first cell needs form.js
+// only once its scenario is set; a click on a cell, the other two.
+const form = import("./form.js");
+let details$ = null;
+const detailsModules = () => (details$ ??= Promise.all([import("./log.js"), import("./diagram.js")]));
 
 const data = JSON.parse(document.getElementById("matrix-data").textContent);
 const sessionId = data.sessionId;
@@ -208,10 +226,13 @@ function tablesWanted() {
  * and redirect status (kept in localStorage).
  */
 let tables = [];
+let tablesFresh = false; // drawn and never run: a run may use them as they are
 
 function drawTables() {
+  tablesFresh = true;
   tables = tablesWanted().map(({ setup, credentials }) => newTable(setup, credentials));
   $("matrices").replaceChildren(...tables.map((t) => t.el));
+  for (const t of tables) runnerFor(SETUPS[t.setup].from); // load their runner pages now
 }
 
 function newTable(setupName, credentials) {
@@ -254,8 +275,50 @@ function newTable(setupName, credentials) {
   return t;
 }
 
-/** A cell's face: what the browser did, where it failed, and any flags. */
+// While the matrix runs, a cell changes every few milliseconds. Drawn as
+// they change, each change is a frame for the browser to render, on the
+// very thread that runs the runner frames (they share our process), so the
+// next cell's fetch() waits for it. During a run, the cells and the status
+// line are drawn at most every REDRAW_MS instead, and once more at the end:
+// a few frames rather than one a cell, and the same table in the end. (On
+// a busy 2-core machine a frame of this page takes 10 to 25 ms, and a
+// 12-cell matrix 300 to 600: at one frame every 100 ms, they made a tenth
+// of its time. A 12-cell matrix is now mostly drawn once, when it is done;
+// the 108 cells of every setup show their progress twice a second.)
+const REDRAW_MS = 500;
+const redraw = { batching: false, cells: new Map(), status: null, timer: 0 };
+
+/** Starts or stops drawing in batches; stopping draws what is waiting. */
+function batchDrawing(on) {
+  redraw.batching = on;
+  if (!on) drawWaiting();
+}
+
+function drawWaiting() {
+  clearTimeout(redraw.timer);
+  redraw.timer = 0;
+  for (const [cell, t] of redraw.cells) drawCell(t, cell);
+  redraw.cells.clear();
+  if (redraw.status) drawStatus(...redraw.status);
+  redraw.status = null;
+}
+
+function drawSoon() {
+  if (!redraw.timer) redraw.timer = setTimeout(drawWaiting, REDRAW_MS);
+}
+
+/** Shows a cell as it is now: at once, or with the next batch during a run. */
 function showCell(t, cell) {
+  if (!redraw.batching) {
+    drawCell(t, cell);
+    return;
+  }
+  redraw.cells.set(cell, t);
+  drawSoon();
+}
+
+/** A cell's face: what the browser did, where it failed, and any flags. */
+function drawCell(t, cell) {
   const { button, result } = cell;
   const name = `${cell.row.label} × bucket ${cell.col.label}`;
   let state, face, words;
@@ -303,13 +366,15 @@ function showCell(t, cell) {
 /** The details pane: the selected cell's run, as the lab would show it. */
 let selected = null; // {table, key}
 
-function select(t, key) {
+async function select(t, key) {
   const cell = t.cells.get(key);
   if (!cell?.result?.run) return;
-  selected = { table: t, key };
+  const chosen = selected = { table: t, key };
   for (const other of tables) {
     for (const [k, c] of other.cells) c.button.setAttribute("aria-pressed", String(other === t && k === key));
   }
+  const [{ ExchangeLog, runOutcome }, { drawDiagram }] = await detailsModules();
+  if (selected !== chosen) return; // another cell was clicked meanwhile
   const { run, exchanges, query: labQuery } = cell.result;
   const setup = SETUPS[t.setup];
   const page = urls[setup.from];
@@ -439,17 +504,11 @@ function browserLabel(ua) {
 
 // ----- the exchanges the servers saw -----
 
-const seen = new Map(); // seq → exchange, from the stream or asked for
-
-/** A run's exchanges, in order: from the stream if it has them all, else from the API. */
-async function exchangesOf(run) {
-  const seqs = (run.exchanges ?? []).map(Number);
-  if (seqs.length === 0) return [];
-  if (seqs.some((seq) => !seen.has(seq))) {
-    // Else show what we have.
-    for (const ex of await getExchanges(sessionId, Math.min(...seqs) - 1, { onWait: setStatus })) seen.set(Number(ex.seq), ex);
-  }
-  return seqs.map((seq) => seen.get(seq)).filter(Boolean);
+/** A header's value in an exchange's [name, value] list, or null. */
+function headerValue(headers, name) {
+  const n = name.toLowerCase();
+  const found = (headers ?? []).find(([k]) => String(k).toLowerCase() === n);
+  return found ? String(found[1]) : null;
 }
 
 /**
@@ -473,50 +532,64 @@ function failingHop(run, exchanges) {
 
 // ----- running -----
 
-const runner = new RunnerFrame($("runner-host"), urls);
+// One runner frame per origin the cells run from, kept for all its cells.
+// The page's HTML already holds the ones its settings need (matrix.templ),
+// so that they load while this module does: RunnerFrame takes them over.
+const runners = new Map(); // from → RunnerFrame
+
+function runnerFor(from) {
+  let runner = runners.get(from);
+  if (!runner) {
+    runner = new RunnerFrame($("runner-host"), urls);
+    runner.use(from);
+    runners.set(from, runner);
+  }
+  return runner;
+}
+
 let running = false;
 let stopping = false;
-let lastClaimed = 0;  // the newest exchange a run of ours claimed
 let restoreOnLeave = null; // the learner's scenario, while the matrix has replaced it
+// The session's scenario as the page was rendered. A run on load puts it
+// back without asking corslab again; any later run asks, since the lab
+// may have changed it since.
+let renderedScenario = data.runOnLoad ? data.scenario ?? null : null;
 
 async function runMatrix() {
   if (running || $("conn").dataset.state === "gone") return;
   running = true;
   stopping = false;
   setRunning(true);
-  drawTables(); // fresh tables, each compared with the last one kept
+  if (!tablesFresh) drawTables(); // fresh tables, each compared with the last one kept
+  tablesFresh = false;
   selected = null;
   details.replaceChildren(el("p", { class: "explain-empty" }, "Running… click a cell once it has run to see its exchanges and the model's explanation."));
   const cells = tables.flatMap((t) => [...t.cells.values()].map((cell) => ({ t, cell })));
   for (const { t, cell } of cells) { cell.state = "queued"; showCell(t, cell); }
   const started = performance.now();
-  let done = 0;
   let problem = "";
   // 1. Remember the learner's scenario: each cell replaces it.
-  setStatus("Remembering your lab's scenario…");
-  const saved = (await getSession(sessionId, { onWait: setStatus }))?.scenario ?? null;
+  let saved = renderedScenario;
+  renderedScenario = null;
+  if (!saved) {
+    setStatus("Remembering your lab's scenario…");
+    saved = (await getSession(sessionId, { onWait: setStatus }))?.scenario ?? null;
+  }
   restoreOnLeave = saved;
+  batchDrawing(true);
   try {
-    for (const t of tables) {
-      for (const cell of t.cells.values()) {
-        if (stopping) break;
-        setStatus(`Running cell ${done + 1} of ${cells.length}: ${SETUPS[t.setup].title}, ${t.credentials}, ${cell.row.label} × bucket ${cell.col.label}…`);
-        await runCellUntilRun(t, cell);
-        done++;
-      }
-      if (stopping) break;
-      // 2. A whole table: compare it with last time, then keep it.
-      drawLast(t);
-      saveLast(t);
-    }
+    await runCells(cells);
   } catch (err) {
     problem = String(err);
   } finally {
+    batchDrawing(false); // the last cells, at once
+    detailsModules().catch(() => {}); // for the first click on a cell
+    const done = cells.filter(({ cell }) => cell.result).length;
     for (const { t, cell } of cells) {
       if (!cell.result) { cell.state = "idle"; showCell(t, cell); }
     }
     // 3. Put the learner's scenario back.
-    const restored = saved ? (await putScenario(sessionId, saved, { onWait: setStatus })).ok : false;
+    const restored = saved ? (await step({ scenario: saved })).ok : false;
     restoreOnLeave = null;
     running = false;
     setRunning(false);
@@ -538,85 +611,104 @@ async function runMatrix() {
   }
 }
 
-// The pauses before trying a refused cell again, in seconds. Each try that
-// corslab refuses waits longer; after the last, the cell stays "not run".
+// The pauses before trying refused cells again, in seconds. Each round
+// that corslab refuses waits longer; after the last, the cells stay "not
+// run".
 const REFUSED_PAUSES = [1, 2, 4, 8, 16];
 
 /**
- * One cell, tried again while corslab refuses it (a rate limit): a
- * refused try tells nothing about CORS, so it never stands as the cell's
- * outcome while another try may give a real one.
+ * 2. Every cell, one after the other, then again those whose try corslab
+ * refused (a rate limit: a refused try tells nothing about CORS, so it
+ * never stands as the cell's outcome while another try may give a real
+ * one), after a pause.
  */
-async function runCellUntilRun(t, cell) {
-  await runCell(t, cell);
+async function runCells(cells) {
+  let tries = await runInTurn(cells);
   for (const pause of REFUSED_PAUSES) {
-    if (!cell.result?.refused || stopping) return;
-    cell.retryIn = pause;
-    showCell(t, cell);
+    if (stopping || tries.length === 0) break;
+    for (const { t, cell } of tries) { cell.retryIn = pause; showCell(t, cell); }
     await new Promise((wake) => setTimeout(wake, pause * 1000));
-    cell.retryIn = 0;
-    if (stopping) {
-      showCell(t, cell);
-      return;
-    }
-    await runCell(t, cell);
+    for (const { t, cell } of tries) { cell.retryIn = 0; showCell(t, cell); }
+    if (stopping) break;
+    tries = await runInTurn(tries);
   }
+  batchDrawing(false); // every cell as it ended, at once; then the rest
+  for (const t of tables) keepIfDone(t, true);
 }
 
-/** One try of a cell: its scenario, the browser's fetch, the recorded run. */
-async function runCell(t, cell) {
-  cell.state = "running";
-  cell.result = null;
-  showCell(t, cell);
-  // While corslab refuses an API call for a moment, api.js waits and
-  // tries again: say so on the status line.
-  const onWait = (text) => setStatus(text, "error");
-  const scenario = cellScenario(t, cell.row, cell.col);
-  const put = await putScenario(sessionId, scenario, { onWait });
-  if (put.refused) {
-    cell.result = { refused: put.error };
+/**
+ * Runs cells in turn, and resolves to those corslab refused. The session
+ * has one scenario at a time, so each cell needs its own set before its
+ * fetch; a page making these fetches by hand would do just that, and the
+ * matrix waits for nothing more: one request to corslab between two
+ * fetches (a step, POST /step), which records the try just made, with
+ * the exchanges it caused and the model's verdict, and sets the next
+ * cell's scenario. The next fetch goes as soon as the step's answer
+ * begins; the cell just tried shows its outcome as the rest arrives,
+ * once corslab has said whether it refused one of its requests.
+ */
+async function runInTurn(list) {
+  const refused = [];
+  const shown = []; // the tries being shown
+  let made = null;  // the try just made, for the next step to record
+  for (const [i, { t, cell }] of list.entries()) {
+    if (stopping) break;
+    setStatus(`Running cell ${i + 1} of ${list.length}: ${SETUPS[t.setup].title}, ${t.credentials}, ${cell.row.label} × bucket ${cell.col.label}…`);
+    const scenario = cellScenario(t, cell.row, cell.col);
+    const sent = await step({ made, scenario });
+    if (made) shown.push(showTry(made, sent.answer, refused));
+    made = null;
+    if (!sent.ok) {
+      // The scenario was not set: the cell cannot run now.
+      const answer = await sent.answer;
+      cell.result = answer.refused ? { refused: answer.refused } : { error: answer.error };
+      if (answer.refused) refused.push({ t, cell });
+      showCell(t, cell);
+      continue;
+    }
+    cell.state = "running";
+    cell.result = null;
+    showCell(t, cell);
+    const { request } = scenario;
+    const url = SETUPS[t.setup].url();
+    const { fetchInit } = await form;
+    const browser = await runnerFor(request.from).run(url, fetchInit(request));
+    made = { t, cell, set: sent.answer, request, url, browser };
+  }
+  if (made) shown.push(showTry(made, (await step({ made })).answer, refused));
+  await Promise.all(shown);
+  return refused;
+}
+
+/**
+ * A cell's face once its try is recorded (or was not): the browser's
+ * outcome, where it failed and whether the model agrees; or "not run"
+ * when corslab refused one of its requests (then it goes in refused, to
+ * be tried again). set is the answer of the step that set its scenario.
+ */
+async function showTry({ t, cell, set }, recorded, refused) {
+  const answer = await recorded;
+  const run = answer.run;
+  if (!run) {
+    cell.result = answer.refused ? { refused: answer.refused } : { error: answer.error ?? "corslab did not record the run" };
+    if (answer.refused) refused.push({ t, cell });
     showCell(t, cell);
     return;
   }
-  if (!put.ok) {
-    const fields = Object.entries(put.fieldErrors ?? {}).map(([f, m]) => `${f}: ${m}`);
-    cell.result = { error: put.error ?? fields.join("; ") };
-    showCell(t, cell);
-    return;
-  }
-  const { request } = scenario;
-  const url = SETUPS[t.setup].url();
-  runner.use(request.from);
-  // The server gives the run every exchange after `since` (and after what
-  // earlier runs claimed). The stream may lag behind: the newest exchange
-  // when the page was rendered, and our own last run's, are floors.
-  const since = Math.max(stream.highestSeq, data.lastSeq, lastClaimed);
-  const browser = await runner.run(url, fetchInit(request));
-  const recorded = await postRun(sessionId, { request, url, since, browser }, { onWait });
-  if (recorded.refused) {
-    cell.result = { refused: recorded.error };
-    showCell(t, cell);
-    return;
-  }
-  if (!recorded.ok) {
-    cell.result = { error: recorded.error };
-    showCell(t, cell);
-    return;
-  }
-  const run = recorded.run;
-  for (const seq of run.exchanges ?? []) lastClaimed = Math.max(lastClaimed, Number(seq));
-  const exchanges = await exchangesOf(run);
+  const query = (await set).query ?? "";
+  const exchanges = answer.exchanges ?? [];
   const [refusal] = refusalsOf(run);
   if (refusal) {
     // corslab refused one of the browser's requests: the run has no
     // verdict, and what the browser reported is not the cell's outcome.
-    cell.result = { run, exchanges, query: put.query, refused: refusal.reason };
+    cell.result = { run, exchanges, query, refused: refusal.reason };
+    refused.push({ t, cell });
     showCell(t, cell);
     return;
   }
   const verdict = verdictOf(run);
   cell.result = {
-    run, exchanges, query: put.query,
+    run, exchanges, query,
     ok: Boolean(run.browser?.ok),
     agrees: verdict ? Boolean(verdict.agrees) : null,
     hop: run.browser?.ok ? "" : failingHop(run, exchanges),
@@ -625,6 +717,75 @@ async function runCell(t, cell) {
     nullOrigin: exchanges.some((e) => headerValue(e.request?.headers, "Origin") === "null"),
   };
   showCell(t, cell);
+  // Not before the next cell's fetch, nor the last cells' faces.
+  setTimeout(() => keepIfDone(t, false));
+}
+
+/**
+ * A table whose cells all show their outcome is compared with last time,
+ * then kept. At the end of a run (over), one whose cells all ran, some
+ * refused or broken, is compared too (saveLast keeps only whole tables).
+ */
+function keepIfDone(t, over) {
+  const cells = [...t.cells.values()];
+  if (t.kept || !cells.every((c) => c.result && (over || !c.result.refused))) return;
+  t.kept = true;
+  drawLast(t);
+  saveLast(t);
+}
+
+// How many times a step is sent while corslab refuses it, as api.js does.
+const MAX_TRIES = 4;
+
+/**
+ * One step (POST /api/sessions/{id}/step, handle_step.go): records the
+ * try just made, if any, then sets the next scenario, if any. Resolves
+ * as soon as corslab's answer begins (as a bare page goes on once its PUT
+ * of a scenario is answered, without reading the answer), to
+ *   ok      true when corslab did both: the next fetch may go
+ *   answer  a promise of what corslab answered: {run, exchanges,
+ *           scenario, query, lastSeq}, with refused (corslab kept
+ *           refusing the step) or error (in words) when not ok
+ */
+async function step({ made = null, scenario = null }) {
+  const body = {};
+  if (made) {
+    // The runner's document id goes beside what the browser saw, not in it.
+    const { documentId = "", ...seen } = made.browser;
+    // The run claims the exchanges after the newest one when its scenario
+    // was set: its fetch's.
+    const since = (await made.set).lastSeq ?? data.lastSeq;
+    body.run = { request: made.request, url: made.url, since, browser: seen, userAgent: navigator.userAgent, documentId };
+  }
+  if (scenario) body.scenario = scenario;
+  for (let attempt = 1; ; attempt++) {
+    let res;
+    try {
+      res = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/step`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      return { ok: false, answer: Promise.resolve({ error: `Could not reach corslab (${err}).` }) };
+    }
+    if (isRefusal(res)) {
+      // While corslab refuses it for a moment (429, 503), wait as long as
+      // Retry-After says and try again, as api.js does.
+      const why = (await res.json().catch(() => null))?.error ?? res.statusText;
+      if (attempt === MAX_TRIES) return { ok: false, answer: Promise.resolve({ refused: why }) };
+      const seconds = retryAfter(res);
+      setStatus(`${REFUSED_TEXT} (${why}). Trying again in ${seconds} s…`, "error");
+      await new Promise((wake) => setTimeout(wake, seconds * 1000));
+      continue;
+    }
+    const answer = res.json().catch(() => null).then((got) => {
+      if (res.ok) return got ?? {};
+      const fields = Object.entries(got?.errors ?? {}).map(([f, m]) => `${f}: ${m}`).join("; ");
+      return { ...got, error: got?.error ?? (fields || `${res.status} ${res.statusText}`) };
+    });
+    return { ok: res.ok, answer };
+  }
 }
 
 function setRunning(on) {
@@ -635,6 +796,15 @@ function setRunning(on) {
 }
 
 function setStatus(text, tone = "") {
+  if (!redraw.batching) {
+    drawStatus(text, tone);
+    return;
+  }
+  redraw.status = [text, tone];
+  drawSoon();
+}
+
+function drawStatus(text, tone) {
   runStatus.textContent = text;
   runStatus.className = `run-status${tone ? ` ${tone}` : ""}`;
 }
@@ -660,8 +830,8 @@ window.addEventListener("pagehide", () => {
 // ----- the live stream -----
 
 const stream = new Stream(sessionId, {
-  onExchange: (exchange) => seen.set(Number(exchange.seq), exchange),
-  onRun: () => {}, // our runs come back from POST /runs
+  onExchange: () => {}, // a cell's exchanges come with its step's answer
+  onRun: () => {}, // and so does its run
   onState: showConnection,
 });
 // Nothing older than this page concerns it: start the feed there.
@@ -701,7 +871,9 @@ shareInput.addEventListener("keydown", (event) => {
 
 showSettings(); // also drops run=1 from the address bar
 drawTables();
-runner.use(SETUPS[tables[0]?.setup]?.from ?? "app"); // load the first runner page now
-stream.start();
 runButton.disabled = false;
-if (data.runOnLoad) runMatrix();
+// A run on load goes first, and the live feed connects once it is over:
+// the steps bring the cells all they need, and a page making these fetches
+// by hand would have no websocket to open and read meanwhile.
+if (data.runOnLoad) runMatrix().finally(() => stream.start());
+else stream.start();

@@ -7,6 +7,9 @@
 // origin we loaded it from, and we address our messages to that origin.
 // The frame learns ours from ?ui= (the server checks it): a look-alike
 // page lives on another host name than the lab, so it cannot derive it.
+// The runner says "corslab:ready" when it listens, and again whenever it
+// is sent "corslab:ping": a page that rendered the frame in its HTML (the
+// matrix) may only listen once the runner has spoken.
 //
 // Some pages are frames of app's page, each a different source of origin:
 //   sandbox              our iframe, sandbox="allow-scripts": opaque, "null"
@@ -59,6 +62,22 @@ export class RunnerFrame {
     this.ready = false;
     if (!src) return; // no such page (a look-alike host being typed): a run times out
 
+    // A page may have rendered this very runner frame with its HTML, so
+    // that it loads while the page's own scripts do (the matrix does):
+    // take it over rather than load it again.
+    const rendered = APP_FRAMES.has(from) ? null : this.renderedFrame(src);
+    if (rendered) {
+      this.expectedOrigin = origin;
+      this.targetOrigin = origin;
+      this.iframe = rendered;
+      // Its runner may have said it was ready before we listened: ask
+      // again. While the frame still holds its first, empty document
+      // (ours, so readable) the runner has not run yet, and will say so
+      // itself; a message now would be addressed to the wrong origin.
+      if (!readable(rendered)) rendered.contentWindow?.postMessage({ type: "corslab:ping" }, origin);
+      return;
+    }
+
     const iframe = document.createElement("iframe");
     iframe.title = `corslab runner (${from})`;
     iframe.tabIndex = -1;
@@ -79,6 +98,17 @@ export class RunnerFrame {
     iframe.src = src;
     this.iframe = iframe;
     this.host.append(iframe);
+  }
+
+  /** An iframe of the host, not another RunnerFrame's, already loading src. */
+  renderedFrame(src) {
+    for (const iframe of this.host.querySelectorAll("iframe[data-runner]")) {
+      if (iframe.getAttribute("src") === src && !iframe.hasAttribute("sandbox")) {
+        delete iframe.dataset.runner; // ours now
+        return iframe;
+      }
+    }
+    return null;
   }
 
   receive(event) {
@@ -150,6 +180,15 @@ export function pageOrigin(originURLs, from, lookalikeHost = "") {
     return u.hostname === lookalikeHost && lookalikeHost.endsWith(".localhost") ? u.origin : "";
   }
   return originURLs[from];
+}
+
+/** Whether we can read the frame's document: it is still its first, empty one. */
+function readable(iframe) {
+  try {
+    return iframe.contentDocument !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** An outcome for a run that never got an answer from the browser. */

@@ -31,6 +31,11 @@ function serve() {
   window.addEventListener("message", async (event) => {
     if (event.source !== window.parent || event.origin !== uiOrigin) return;
     const msg = event.data;
+    if (msg?.type === "corslab:ping") {
+      // A page that framed us before it listened asks whether we are.
+      window.parent.postMessage({ type: "corslab:ready" }, uiOrigin);
+      return;
+    }
     if (!msg || msg.type !== "corslab:run" || typeof msg.id !== "string") return;
     const outcome = await runFetch(String(msg.url), msg.init || {});
     window.parent.postMessage({ type: "corslab:result", id: msg.id, outcome }, uiOrigin);
@@ -69,6 +74,10 @@ function relay(kind) {
     const msg = event.data;
     if (!msg || typeof msg !== "object") return;
     if (event.source === window.parent && event.origin === uiOrigin) {
+      if (msg.type === "corslab:ping") {
+        frame.contentWindow?.postMessage({ type: msg.type }, frameTarget);
+        return;
+      }
       if (msg.type !== "corslab:run" || typeof msg.id !== "string") return;
       frame.contentWindow?.postMessage({ type: msg.type, id: msg.id, url: msg.url, init: msg.init }, frameTarget);
     } else if (event.source === frame.contentWindow && event.origin === frameOrigin) {

@@ -1,6 +1,10 @@
 package views
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/corslab/corslab/playground/scenario"
+)
 
 // MatrixData is the matrix page: article 000's experiment (an api that
 // redirects to a presigned S3 URL), one fetch() per cell, run in the
@@ -22,11 +26,24 @@ type MatrixData struct {
 	// LastSeq is the session's newest exchange when the page was rendered:
 	// a run started before the stream catches up claims only what is newer.
 	LastSeq uint64 `json:"lastSeq"`
+	// Scenario is the session's scenario when the page was rendered: what
+	// a run on load puts back when it is over.
+	Scenario scenario.Scenario `json:"scenario"`
+	// Runners are the runner pages the settings' cells run from, one per
+	// origin, rendered with the page so that they load while matrix.js
+	// does; it takes them over (runner-frame.js).
+	Runners []MatrixRunner `json:"-"`
 	// What the choosers offer, in order; "all" is the last setup and the
 	// last credentials mode.
 	Setups           []string `json:"setups"`
 	CredentialsModes []string `json:"credentialsModes"`
 	Redirects        []int    `json:"redirects"`
+}
+
+// MatrixRunner is one runner frame of the matrix page.
+type MatrixRunner struct {
+	From string // the role whose page makes the cells' requests: "app", "api"
+	URL  string // its runner page, exactly as runner-frame.js builds it
 }
 
 // matrixSetupLabel is how the setup chooser names a setup.
