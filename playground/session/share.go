@@ -1,5 +1,7 @@
 package session
 
+import "maps"
+
 // sharedStrings keeps one copy of each string the session's runs repeat:
 // a learner runs the same request again and again, and its explanation,
 // the response's headers and body, and the URLs are the same text each
@@ -8,6 +10,9 @@ package session
 type sharedStrings struct {
 	m     map[string]string
 	bytes int
+	// headers is the request headers of the last run kept, which the
+	// next run shares when it sets the same.
+	headers map[string]string
 }
 
 // Bounds on the table: a session whose runs say something new each time
@@ -43,6 +48,15 @@ func (t *sharedStrings) share(str *string) {
 func (t *sharedStrings) shareRun(r *Run) {
 	t.share(&r.URL)
 	t.share(&r.Setup)
+	q := &r.Request
+	for _, f := range []*string{&q.From, &q.LookalikeHost, &q.Target, &q.Method, &q.Path, &q.Body, &q.Credentials, &q.Mode, &q.Redirect} {
+		t.share(f)
+	}
+	if maps.Equal(q.Headers, t.headers) && (q.Headers == nil) == (t.headers == nil) {
+		q.Headers = t.headers
+	} else {
+		t.headers = q.Headers
+	}
 	b := &r.Browser
 	t.share(&b.Error)
 	t.share(&b.Type)

@@ -63,6 +63,8 @@ func TestKeptRunIsTheRunSent(t *testing.T) {
 		r := rec
 		r.Verdict, r.Exchanges = nil, nil
 		r.Browser.Body = strings.Clone(rec.Browser.Body)
+		r.Request.Path = strings.Clone(rec.Request.Path)
+		r.Request.Headers = map[string]string{"X-Trace": strings.Clone("1")}
 		if i == 2 {
 			r.Browser.Headers = append(r.Browser.Headers[:0:0], [2]string{"x-new", "only here"})
 		}
@@ -111,6 +113,14 @@ func TestKeptRunIsTheRunSent(t *testing.T) {
 		}
 		if !same(kept(i).Browser.Body, kept(0).Browser.Body) || !same(kept(i).Verdict.About, kept(0).Verdict.About) {
 			t.Errorf("run %d: its body or the browser's about is a copy of run 1's", i+1)
+		}
+	}
+	for i := 1; i < 3; i++ {
+		if !same(kept(i).Request.Path, kept(0).Request.Path) {
+			t.Errorf("run %d: its request's path is a copy of run 1's", i+1)
+		}
+		if reflect.ValueOf(kept(i).Request.Headers).UnsafePointer() != reflect.ValueOf(kept(0).Request.Headers).UnsafePointer() {
+			t.Errorf("run %d: its request's headers are a copy of run 1's", i+1)
 		}
 	}
 	if got := kept(1).Browser.Headers[0][1]; !same(got, kept(0).Browser.Headers[0][1]) {
