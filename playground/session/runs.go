@@ -205,8 +205,8 @@ func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Ve
 	}
 	e := appendFrame(runPrefix, r.appendJSON)
 	kept := r
-	s.strs.shareRun(&kept)
-	s.runs = append(s.runs, keptRun{run: &kept, size: int64(len(e.frame))})
+	relative := s.strs.shareRun(&kept)
+	s.runs = append(s.runs, keptRun{run: &kept, size: int64(len(e.frame)), relative: relative})
 	s.grow(&s.runBytes, int64(len(e.frame)))
 	for len(s.runs) > MaxRuns || s.runBytes > MaxRunBytes && len(s.runs) > 1 {
 		s.popRun()
@@ -234,8 +234,7 @@ func (s *Session) RunsAfter(after int) []*Run {
 	list := s.runsAfter(after)
 	out := make([]*Run, len(list))
 	for i, k := range list {
-		r := *k.run
-		out[i] = &r
+		out[i] = k.get()
 	}
 	return out
 }

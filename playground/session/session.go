@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/json"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,15 +97,37 @@ type stored struct {
 type keptRun struct {
 	run  *Run
 	size int64
+	// relative says the seq of each of the run's steps is kept as its
+	// place in run.Exchanges, from 1 (0: no exchange), so that runs of
+	// the same request share one list of steps (sharedStrings.shareRun).
+	relative bool
 }
 
 func (k keptRun) id() uint64 { return uint64(k.run.ID) }
 
+// get is the run as it was added: a copy, whose steps have their seqs.
+// Treat it as read-only, like the kept run whose slices it shares.
+func (k keptRun) get() *Run {
+	r := *k.run
+	if !k.relative {
+		return &r
+	}
+	v := *r.Verdict
+	v.Steps = slices.Clone(v.Steps)
+	for i := range v.Steps {
+		if n := v.Steps[i].Seq; n > 0 {
+			v.Steps[i].Seq = r.Exchanges[n-1]
+		}
+	}
+	r.Verdict = &v
+	return &r
+}
+
 // json is the run's JSON, made again.
-func (k keptRun) json() json.RawMessage { return k.run.appendJSON(nil) }
+func (k keptRun) json() json.RawMessage { return k.get().appendJSON(nil) }
 
 // frame is the run's websocket frame, made again.
-func (k keptRun) frame() []byte { return appendFrame(runPrefix, k.run.appendJSON).frame }
+func (k keptRun) frame() []byte { return appendFrame(runPrefix, k.get().appendJSON).frame }
 
 // exchange is an exchange as the session keeps it.
 type exchange struct {

@@ -1,6 +1,11 @@
 package session
 
-import "maps"
+import (
+	"maps"
+	"slices"
+
+	"github.com/corslab/corslab/playground/cors"
+)
 
 // sharedStrings keeps one copy of each string the session's runs repeat:
 // a learner runs the same request again and again, and its explanation,
@@ -13,6 +18,10 @@ type sharedStrings struct {
 	// headers is the request headers of the last run kept, which the
 	// next run shares when it sets the same.
 	headers map[string]string
+	// steps is the explanation of the last run kept, each step's seq as
+	// its place in the run's exchanges (keptRun.relative): the next run
+	// shares it when the engine explained it the same way.
+	steps []cors.Step
 }
 
 // Bounds on the table: a session whose runs say something new each time
@@ -44,8 +53,10 @@ func (t *sharedStrings) share(str *string) {
 }
 
 // shareRun makes r point at the kept copies of its strings, and gives its
-// lists their exact length.
-func (t *sharedStrings) shareRun(r *Run) {
+// lists their exact length. When it reports relative, each step's seq is
+// its exchange's place in r.Exchanges instead (keptRun.relative), and the
+// steps may be another run's.
+func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	t.share(&r.URL)
 	t.share(&r.Setup)
 	q := &r.Request
@@ -68,13 +79,12 @@ func (t *sharedStrings) shareRun(r *Run) {
 		t.share(&b.Headers[i][1])
 	}
 	if r.Verdict == nil {
-		return
+		return false
 	}
 	v := *r.Verdict // a copy: the caller's run keeps its own
 	t.share(&v.Browser)
 	t.share(&v.About)
 	t.share(&v.Stage)
-	v.Steps = clip(v.Steps)
 	for i := range v.Steps {
 		st := &v.Steps[i]
 		t.share(&st.Stage)
@@ -87,6 +97,33 @@ func (t *sharedStrings) shareRun(r *Run) {
 		t.share(&v.Exposed[i])
 	}
 	r.Verdict = &v
+	steps, ok := relativeSteps(v.Steps, r.Exchanges)
+	switch {
+	case !ok:
+		v.Steps = clip(v.Steps)
+	case slices.Equal(steps, t.steps):
+		v.Steps = t.steps
+	default:
+		v.Steps, t.steps = steps, steps
+	}
+	return ok
+}
+
+// relativeSteps is steps with each seq given as its place in exchanges,
+// from 1 (0 stays 0); not ok when a step is about an exchange the run did
+// not claim.
+func relativeSteps(steps []cors.Step, exchanges []uint64) ([]cors.Step, bool) {
+	out := append(make([]cors.Step, 0, len(steps)), steps...)
+	for i := range out {
+		if seq := out[i].Seq; seq > 0 {
+			at := slices.Index(exchanges, seq)
+			if at < 0 {
+				return nil, false
+			}
+			out[i].Seq = uint64(at + 1)
+		}
+	}
+	return out, true
 }
 
 // clip is a copy of s at its exact length, when s has room to spare: the

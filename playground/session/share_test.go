@@ -152,9 +152,10 @@ func TestSharedStringsAreBounded(t *testing.T) {
 	runtime.KeepAlive(keep)
 }
 
-// BenchmarkKeepRun adds the recorded run with an explanation made anew,
-// as a learner repeating a request does. heap-B/run is the heap each run
-// the session keeps holds on to.
+// BenchmarkKeepRun adds the recorded run, over two exchanges of its own,
+// with an explanation made anew, as a learner repeating a request does.
+// heap-B/run is the heap each run the session keeps holds on to, without
+// its exchanges, which are kept apart (BenchmarkRecord counts them).
 func BenchmarkKeepRun(b *testing.B) {
 	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
 	s, err := st.Create(scenario.Default())
@@ -167,16 +168,90 @@ func BenchmarkKeepRun(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
+	ex := benchExchange()
 	b.ReportAllocs()
 	for b.Loop() {
+		// The run's two exchanges (seqs 4 and 5 when it was recorded).
+		since := s.LastSeq()
+		for range 2 {
+			e := ex
+			s.Record(&e)
+		}
 		r := rec
 		r.Browser.Body = strings.Clone(rec.Browser.Body)
-		s.addRun(r, 0, func(int, int) cors.Verdict { return fresh(verdict) })
+		s.addRun(r, since, func(int, int) cors.Verdict {
+			v := fresh(verdict)
+			for i := range v.Steps {
+				if v.Steps[i].Seq > 0 {
+					v.Steps[i].Seq += since - 3
+				}
+			}
+			return v
+		})
 	}
 	b.StopTimer()
+	s.mu.Lock()
+	s.exchanges = nil // counted by BenchmarkRecord
+	s.mu.Unlock()
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if kept := len(s.runs); kept > 0 {
 		b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(kept), "heap-B/run")
+	}
+}
+
+// Runs of the same request, each over exchanges of its own, keep one list
+// of steps between them, and each gives back its own seqs.
+func TestKeptRunsShareTheirSteps(t *testing.T) {
+	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
+	s, err := st.Create(scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := benchExchange()
+	explain := func(seqs []uint64) cors.Verdict {
+		return cors.Verdict{OK: true, Browser: "chromium", Steps: []cors.Step{
+			{OK: true, Stage: "preflight", Text: strings.Clone("The preflight was allowed."), Spec: "https://fetch.spec.whatwg.org/#cors-preflight-fetch", Seq: seqs[0]},
+			{OK: true, Stage: "response", Text: strings.Clone("Cross-origin: the browser applies CORS."), Spec: "https://fetch.spec.whatwg.org/#cors-protocol"},
+			{OK: true, Stage: "response", Text: strings.Clone("JS reads the response."), Spec: "https://fetch.spec.whatwg.org/#cors-check", Seq: seqs[1]},
+		}}
+	}
+	var sent []json.RawMessage
+	for i := range 3 {
+		since := s.LastSeq()
+		for range 2 {
+			e := ex
+			s.Record(&e)
+		}
+		seqs := []uint64{since + 1, since + 2}
+		if i == 2 {
+			seqs[1] = since + 1 // explained differently: its own steps
+		}
+		_, e := s.addRun(Run{Request: scenario.Request{Headers: map[string]string{}}}, since, func(int, int) cors.Verdict { return explain(seqs) })
+		sent = append(sent, bytes.Clone(e.json()))
+	}
+	page, _ := s.RunsPage(0, 10)
+	runs := s.RunsAfter(0)
+	for i := range sent {
+		if !bytes.Equal(page[i], sent[i]) {
+			t.Errorf("run %d: RunsPage gives\n%s\nwant what was sent\n%s", i+1, page[i], sent[i])
+		}
+		var decoded Run
+		if err := json.Unmarshal(sent[i], &decoded); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*runs[i], decoded) {
+			t.Errorf("run %d: RunsAfter gives\n%+v\nwant the run sent\n%+v", i+1, *runs[i], decoded)
+		}
+		if got, want := runs[i].Verdict.Steps[2].Seq, uint64(2*i+2); i < 2 && got != want {
+			t.Errorf("run %d: its last step is about exchange %d, want %d", i+1, got, want)
+		}
+	}
+	steps := func(i int) *cors.Step { return &s.runs[i].run.Verdict.Steps[0] }
+	if !s.runs[0].relative || steps(0) != steps(1) {
+		t.Errorf("runs 1 and 2, explained alike, keep two lists of steps")
+	}
+	if steps(2) == steps(1) {
+		t.Errorf("run 3, explained otherwise, shares run 2's steps")
 	}
 }
