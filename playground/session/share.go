@@ -15,13 +15,32 @@ import (
 type sharedStrings struct {
 	m     map[string]string
 	bytes int
-	// headers is the request headers of the last run kept, which the
-	// next run shares when it sets the same.
-	headers map[string]string
-	// steps is the explanation of the last run kept, each step's seq as
-	// its place in the run's exchanges (keptRun.relative): the next run
-	// shares it when the engine explained it the same way.
-	steps []cors.Step
+	// headers are the request headers of the last runs kept, which a run
+	// shares when it sets the same ones.
+	headers recent[map[string]string]
+	// steps are the explanations of the last runs kept, each step's seq
+	// as its place in its run's exchanges (keptRun.relative): a run shares
+	// one when the engine explained it the same way.
+	steps recent[[]cors.Step]
+}
+
+// recent holds the last few distinct values of a kind, newest first:
+// learners go back and forth between a few requests.
+type recent[T any] struct{ list [8]T }
+
+// find returns the value held that equal says is v's equal, or holds v and
+// returns it.
+func (r *recent[T]) find(v T, equal func(a, b T) bool) T {
+	for i, held := range r.list {
+		if equal(held, v) {
+			copy(r.list[1:i+1], r.list[:i]) // to the front
+			r.list[0] = held
+			return held
+		}
+	}
+	copy(r.list[1:], r.list[:len(r.list)-1])
+	r.list[0] = v
+	return v
 }
 
 // Bounds on the table: a session whose runs say something new each time
@@ -63,10 +82,8 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	for _, f := range []*string{&q.From, &q.LookalikeHost, &q.Target, &q.Method, &q.Path, &q.Body, &q.Credentials, &q.Mode, &q.Redirect} {
 		t.share(f)
 	}
-	if maps.Equal(q.Headers, t.headers) && (q.Headers == nil) == (t.headers == nil) {
-		q.Headers = t.headers
-	} else {
-		t.headers = q.Headers
+	if q.Headers != nil {
+		q.Headers = t.headers.find(q.Headers, func(a, b map[string]string) bool { return a != nil && maps.Equal(a, b) })
 	}
 	b := &r.Browser
 	t.share(&b.Error)
@@ -101,10 +118,10 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	switch {
 	case !ok:
 		v.Steps = clip(v.Steps)
-	case slices.Equal(steps, t.steps):
-		v.Steps = t.steps
+	case len(steps) > 0:
+		v.Steps = t.steps.find(steps, func(a, b []cors.Step) bool { return a != nil && slices.Equal(a, b) })
 	default:
-		v.Steps, t.steps = steps, steps
+		v.Steps = clip(v.Steps) // none: nil stays nil, for JSON's null
 	}
 	return ok
 }

@@ -201,7 +201,8 @@ func BenchmarkKeepRun(b *testing.B) {
 }
 
 // Runs of the same request, each over exchanges of its own, keep one list
-// of steps between them, and each gives back its own seqs.
+// of steps between them, even with another request between them, and each
+// gives back its own seqs.
 func TestKeptRunsShareTheirSteps(t *testing.T) {
 	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
 	s, err := st.Create(scenario.Default())
@@ -217,7 +218,7 @@ func TestKeptRunsShareTheirSteps(t *testing.T) {
 		}}
 	}
 	var sent []json.RawMessage
-	for i := range 3 {
+	for i := range 4 {
 		since := s.LastSeq()
 		for range 2 {
 			e := ex
@@ -243,7 +244,7 @@ func TestKeptRunsShareTheirSteps(t *testing.T) {
 		if !reflect.DeepEqual(*runs[i], decoded) {
 			t.Errorf("run %d: RunsAfter gives\n%+v\nwant the run sent\n%+v", i+1, *runs[i], decoded)
 		}
-		if got, want := runs[i].Verdict.Steps[2].Seq, uint64(2*i+2); i < 2 && got != want {
+		if got, want := runs[i].Verdict.Steps[2].Seq, uint64(2*i+2); i != 2 && got != want {
 			t.Errorf("run %d: its last step is about exchange %d, want %d", i+1, got, want)
 		}
 	}
@@ -253,5 +254,8 @@ func TestKeptRunsShareTheirSteps(t *testing.T) {
 	}
 	if steps(2) == steps(1) {
 		t.Errorf("run 3, explained otherwise, shares run 2's steps")
+	}
+	if steps(3) != steps(0) {
+		t.Errorf("run 4, explained as run 1 was before run 3, keeps a list of its own")
 	}
 }
