@@ -364,6 +364,24 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, sess *sessi
 	if _, err := cfg.Validate(); err != nil {
 		addProbeErrors(errs, err)
 	}
+	s.answerProbe(w, r, sess, errs, func(ctx context.Context) (any, error) {
+		res, err := probe.Run(ctx, cfg)
+		if res == nil { // Validate passed: only a config error leaves no result
+			return nil, err
+		}
+		out := probeJSON(res)
+		if err != nil {
+			out.Error, out.RefusedBy = err.Error(), refusedBy(err)
+		}
+		return out, err
+	})
+}
+
+// answerProbe runs a probe or a scan whose fields errs found nothing
+// wrong with, once corslab admits it (admitProbe), and answers with what
+// run gives: 200, or 502 when the network failed, 403 when corslab refused
+// to send somewhere (its answer says so). A nil answer is a config error.
+func (s *Server) answerProbe(w http.ResponseWriter, r *http.Request, sess *session.Session, errs fieldErrors, run func(ctx context.Context) (any, error)) {
 	if len(errs) > 0 {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
 		return
@@ -375,20 +393,17 @@ func (s *Server) handleProbe(w http.ResponseWriter, r *http.Request, sess *sessi
 	defer release()
 	ctx, cancel := context.WithTimeout(r.Context(), probeTotal)
 	defer cancel()
-	res, err := probe.Run(ctx, cfg)
-	if res == nil { // Validate passed: only a config error leaves no result
+	out, err := run(ctx)
+	switch {
+	case out == nil:
 		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
+	case err == nil:
+		writeJSON(w, http.StatusOK, out)
+	case refusedBy(err) != "":
+		writeJSON(w, http.StatusForbidden, out)
+	default:
+		writeJSON(w, http.StatusBadGateway, out)
 	}
-	status, out := http.StatusOK, probeJSON(res)
-	if err != nil {
-		out.Error, out.RefusedBy = err.Error(), refusedBy(err)
-		status = http.StatusBadGateway
-		if out.RefusedBy != "" {
-			status = http.StatusForbidden
-		}
-	}
-	writeJSON(w, status, out)
 }
 
 // refusedBy is "corslab" when err is corslab's refusal to send a request
@@ -504,34 +519,23 @@ func (s *Server) handleScan(w http.ResponseWriter, r *http.Request, sess *sessio
 	if _, err := (probe.Config{URL: in.URL, Origin: in.Origin, Method: in.Method, Headers: headers, Browser: browser}).Validate(); err != nil {
 		addProbeErrors(errs, err)
 	}
-	if len(errs) > 0 {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"errors": errs})
-		return
-	}
-	release, ok := s.admitProbe(w, sess)
-	if !ok {
-		return
-	}
-	defer release()
-	ctx, cancel := context.WithTimeout(r.Context(), probeTotal)
-	defer cancel()
-	rep, err := scan.Run(ctx, cfg)
-	if rep == nil {
-		writeJSONError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	out := struct {
-		*scan.Report
-		Error     string `json:"error,omitempty"`
-		RefusedBy string `json:"refusedBy,omitempty"`
-	}{Report: rep}
-	status := http.StatusOK
-	if err != nil {
-		out.Error, out.RefusedBy = err.Error(), refusedBy(err)
-		status = http.StatusBadGateway
-		if out.RefusedBy != "" {
-			status = http.StatusForbidden
+	s.answerProbe(w, r, sess, errs, func(ctx context.Context) (any, error) {
+		rep, err := scan.Run(ctx, cfg)
+		if rep == nil {
+			return nil, err
 		}
-	}
-	writeJSON(w, status, out)
+		out := scanAnswer{Report: rep}
+		if err != nil {
+			out.Error, out.RefusedBy = err.Error(), refusedBy(err)
+		}
+		return out, err
+	})
+}
+
+// scanAnswer is the answer to POST /scan: the report and, when the scan
+// could not finish, why, and whether corslab refused.
+type scanAnswer struct {
+	*scan.Report
+	Error     string `json:"error,omitempty"`
+	RefusedBy string `json:"refusedBy,omitempty"`
 }
