@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -159,7 +161,7 @@ func (s *Server) handleExchanges(w http.ResponseWriter, r *http.Request, sess *s
 		return
 	}
 	page, next := sess.ExchangesPage(since, limit)
-	writePage(w, r, page, next)
+	writePage(w, r, slices.Values(page), next)
 }
 
 // GET /api/sessions/{id}/runs?since=N&limit=M
@@ -170,14 +172,14 @@ func (s *Server) handleRuns(w http.ResponseWriter, r *http.Request, sess *sessio
 		writeJSONError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	page, next := sess.RunsPage(int(since), limit)
+	page, next := sess.RunsPageSeq(int(since), limit)
 	writePage(w, r, page, next)
 }
 
 // writePage answers a page of stored JSON documents as one array, written
 // piece by piece rather than built in memory. When more follow (next is
 // not 0), a Link header names the next page.
-func writePage(w http.ResponseWriter, r *http.Request, page []json.RawMessage, next uint64) {
+func writePage(w http.ResponseWriter, r *http.Request, page iter.Seq[json.RawMessage], next uint64) {
 	if next != 0 {
 		u := *r.URL
 		q := u.Query()
@@ -189,10 +191,12 @@ func writePage(w http.ResponseWriter, r *http.Request, page []json.RawMessage, n
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte("["))
-	for i, doc := range page {
-		if i > 0 {
+	first := true
+	for doc := range page {
+		if !first {
 			w.Write([]byte(","))
 		}
+		first = false
 		w.Write(doc)
 	}
 	w.Write([]byte("]\n"))

@@ -85,7 +85,7 @@ func (b *Backlog) All() iter.Seq[[]byte] {
 			}
 		}
 		for _, r := range b.runs {
-			if !yield(r.frame()) {
+			if !yield(r.wsFrame()) {
 				return
 			}
 		}

@@ -1,7 +1,10 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
+	"iter"
+	"slices"
 	"sort"
 	"time"
 	"unicode/utf8"
@@ -204,9 +207,15 @@ func (s *Session) addRun(r Run, since uint64, verdict func(first, n int) cors.Ve
 		r.Request.Headers = map[string]string{}
 	}
 	e := appendFrame(runPrefix, r.appendJSON)
-	kept := r
-	relative := s.strs.shareRun(&kept)
-	s.runs = append(s.runs, keptRun{run: &kept, size: int64(len(e.frame)), relative: relative})
+	k := keptRun{size: int64(len(e.frame)), runID: uint64(r.ID)}
+	if len(e.frame) > maxRunAsRun {
+		k.frame = e
+	} else {
+		kept := r
+		k.relative = s.strs.shareRun(&kept)
+		k.run = &kept
+	}
+	s.runs = append(s.runs, k)
 	s.grow(&s.runBytes, int64(len(e.frame)))
 	for len(s.runs) > MaxRuns || s.runBytes > MaxRunBytes && len(s.runs) > 1 {
 		s.popRun()
@@ -241,11 +250,39 @@ func (s *Session) RunsAfter(after int) []*Run {
 
 // RunsPage returns the JSON of at most limit kept runs with an id above
 // after, oldest first, and, when more follow, the after that asks for them
-// (0 when none do). The JSON is shared: treat it as read-only.
+// (0 when none do). Each is made anew; RunsPageSeq makes them one at a time.
 func (s *Session) RunsPage(after, limit int) (page []json.RawMessage, next uint64) {
+	seq, next := s.RunsPageSeq(after, limit)
+	for doc := range seq {
+		page = append(page, bytes.Clone(doc))
+	}
+	return page, next
+}
+
+// RunsPageSeq is RunsPage whose runs' JSON is made one at a time, in one
+// buffer, as the sequence is read: a page is up to 3.2 MiB, and made at
+// once it would be that much garbage a request (a page that asks for its
+// runs in a loop). Each yielded JSON is valid until the next is asked for.
+func (s *Session) RunsPageSeq(after, limit int) (page iter.Seq[json.RawMessage], next uint64) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return pageOf(s.runsAfter(after), limit)
+	list := slices.Clone(s.runsAfter(after)) // kept runs never change
+	s.mu.Unlock()
+	if len(list) > limit {
+		list, next = list[:limit], list[limit-1].id()
+	}
+	return func(yield func(json.RawMessage) bool) {
+		b := appendBuffers.Get().(*[]byte)
+		defer appendBuffers.Put(b)
+		for _, k := range list {
+			*b = k.appendJSON((*b)[:0])
+			if !yield(*b) {
+				break
+			}
+		}
+		if cap(*b) > maxFrameBuffer {
+			*b = nil
+		}
+	}, next
 }
 
 // LastRun is the id of the newest run, 0 before the first.

@@ -94,6 +94,10 @@ type stored struct {
 // the budget counts. A run's frame is made again for a page that
 // reconnects: kept, a frame took 1.7 times the memory (an explanation is
 // mostly text, and the frame carries every step's keys and spec URL).
+//
+// A large run (a body of many KiB, as an attack posts) is kept as its
+// frame instead: such a run shares little, and made again for every GET
+// /runs its JSON would cost the server's CPU what storing it saves.
 type keptRun struct {
 	run  *Run
 	size int64
@@ -101,13 +105,25 @@ type keptRun struct {
 	// place in run.Exchanges, from 1 (0: no exchange), so that runs of
 	// the same request share one list of steps (sharedStrings.shareRun).
 	relative bool
+	// frame is the run's frame, kept for a large run; run is then nil.
+	frame stored
+	runID uint64
 }
 
-func (k keptRun) id() uint64 { return uint64(k.run.ID) }
+// maxRunAsRun is the largest run frame kept as a Run rather than as its
+// frame: learners' runs are 2 to 5 KiB.
+const maxRunAsRun = 8 << 10
+
+func (k keptRun) id() uint64 { return k.runID }
 
 // get is the run as it was added: a copy, whose steps have their seqs.
 // Treat it as read-only, like the kept run whose slices it shares.
 func (k keptRun) get() *Run {
+	if k.run == nil {
+		var r Run
+		json.Unmarshal(k.frame.json(), &r) // written by appendJSON: it reads back
+		return &r
+	}
 	r := *k.run
 	if !k.relative {
 		return &r
@@ -123,11 +139,24 @@ func (k keptRun) get() *Run {
 	return &r
 }
 
-// json is the run's JSON, made again.
-func (k keptRun) json() json.RawMessage { return k.get().appendJSON(nil) }
+// appendJSON appends the run's JSON, made again unless it is kept.
+func (k keptRun) appendJSON(b []byte) []byte {
+	if k.run == nil {
+		return append(b, k.frame.json()...)
+	}
+	return k.get().appendJSON(b)
+}
 
-// frame is the run's websocket frame, made again.
-func (k keptRun) frame() []byte { return appendFrame(runPrefix, k.get().appendJSON).frame }
+// json is the run's JSON.
+func (k keptRun) json() json.RawMessage { return k.appendJSON(nil) }
+
+// wsFrame is the run's websocket frame.
+func (k keptRun) wsFrame() []byte {
+	if k.run == nil {
+		return k.frame.frame
+	}
+	return appendFrame(runPrefix, k.get().appendJSON).frame
+}
 
 // exchange is an exchange as the session keeps it.
 type exchange struct {
@@ -306,19 +335,6 @@ func (s *Session) ExchangesPage(since uint64, limit int) (page []json.RawMessage
 	page = make([]json.RawMessage, len(list))
 	for i := range list {
 		page[i] = list[i].json()
-	}
-	return page, next
-}
-
-// pageOf is the JSON of at most limit of the runs list, and the id of its
-// last when more follow.
-func pageOf(list []keptRun, limit int) (page []json.RawMessage, next uint64) {
-	if len(list) > limit {
-		list, next = list[:limit], list[limit-1].id()
-	}
-	page = make([]json.RawMessage, len(list))
-	for i, e := range list {
-		page[i] = e.json()
 	}
 	return page, next
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/corslab/corslab/playground/cors"
 )
@@ -28,9 +29,9 @@ type sharedStrings struct {
 // learners go back and forth between a few requests.
 type recent[T any] struct{ list [8]T }
 
-// find returns the value held that equal says is v's equal, or holds v and
-// returns it.
-func (r *recent[T]) find(v T, equal func(a, b T) bool) T {
+// find returns the value held that equal says is v's equal, or holds
+// keep(v) and returns it.
+func (r *recent[T]) find(v T, equal func(a, b T) bool, keep func(T) T) T {
 	for i, held := range r.list {
 		if equal(held, v) {
 			copy(r.list[1:i+1], r.list[:i]) // to the front
@@ -38,6 +39,7 @@ func (r *recent[T]) find(v T, equal func(a, b T) bool) T {
 			return held
 		}
 	}
+	v = keep(v)
 	copy(r.list[1:], r.list[:len(r.list)-1])
 	r.list[0] = v
 	return v
@@ -54,10 +56,19 @@ const (
 	maxShared = 4 << 10
 )
 
-// share returns the kept copy of str, keeping str if there is none.
+// share makes *str the kept copy of its text, keeping a copy if there is
+// none. Every string a kept run holds goes through here, and comes out a
+// string of its own: a posted run's strings are cut from the request's
+// whole body (decodeRun does not copy them), and a body cut to what a
+// run keeps is still the whole body underneath. Kept as they came, a run
+// counted for its frame's size would hold on to up to 256 KiB.
 func (t *sharedStrings) share(str *string) {
 	s := *str
-	if s == "" || len(s) > maxShared {
+	switch {
+	case s == "":
+		return
+	case len(s) > maxShared:
+		*str = strings.Clone(s)
 		return
 	}
 	if kept, ok := t.m[s]; ok {
@@ -67,8 +78,10 @@ func (t *sharedStrings) share(str *string) {
 	if t.m == nil || len(t.m) >= maxSharedStrings || t.bytes+len(s) > maxSharedStringBytes {
 		t.m, t.bytes = make(map[string]string), 0
 	}
+	s = strings.Clone(s)
 	t.m[s] = s
 	t.bytes += len(s)
+	*str = s
 }
 
 // shareRun makes r point at the kept copies of its strings, and gives its
@@ -83,7 +96,12 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 		t.share(f)
 	}
 	if q.Headers != nil {
-		q.Headers = t.headers.find(q.Headers, func(a, b map[string]string) bool { return a != nil && maps.Equal(a, b) })
+		q.Headers = t.headers.find(q.Headers, func(a, b map[string]string) bool { return a != nil && maps.Equal(a, b) }, t.shareMap)
+	}
+	if p := r.Prediction; p != nil {
+		kept := *p
+		t.share(&kept.Stage)
+		r.Prediction = &kept
 	}
 	b := &r.Browser
 	t.share(&b.Error)
@@ -119,11 +137,22 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	case !ok:
 		v.Steps = clip(v.Steps)
 	case len(steps) > 0:
-		v.Steps = t.steps.find(steps, func(a, b []cors.Step) bool { return a != nil && slices.Equal(a, b) })
+		v.Steps = t.steps.find(steps, func(a, b []cors.Step) bool { return a != nil && slices.Equal(a, b) }, func(s []cors.Step) []cors.Step { return s })
 	default:
 		v.Steps = clip(v.Steps) // none: nil stays nil, for JSON's null
 	}
 	return ok
+}
+
+// shareMap is a copy of m whose keys and values are shared.
+func (t *sharedStrings) shareMap(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		t.share(&k)
+		t.share(&v)
+		out[k] = v
+	}
+	return out
 }
 
 // relativeSteps is steps with each seq given as its place in exchanges,

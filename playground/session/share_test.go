@@ -259,3 +259,56 @@ func TestKeptRunsShareTheirSteps(t *testing.T) {
 		t.Errorf("run 4, explained as run 1 was before run 3, keeps a list of its own")
 	}
 }
+
+// A kept run holds strings of its own, never pieces of a larger one: a
+// posted run's strings are cut from the whole request body, and a run
+// counted for its frame's size must not keep 256 KiB alive.
+func TestKeptRunHoldsNoPieceOfThePostedBody(t *testing.T) {
+	st := NewStore(Options{Max: 1, Idle: time.Hour, Budget: NewBudget(1 << 30)})
+	s, err := st.Create(scenario.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	posted := strings.Repeat("x", 256<<10) // the body the run's strings were cut from
+	piece := func(from, n int) string { return posted[from : from+n] }
+	r := Run{
+		URL: piece(0, 40), Setup: "three-origins",
+		Request: scenario.Request{From: piece(50, 3), Method: piece(60, 3), Path: piece(70, 20), Body: piece(100, 1000),
+			Headers: map[string]string{piece(200, 8): piece(300, 10)}},
+		Browser:    Browser{Error: piece(400, 30), URL: piece(500, 40), Body: piece(1000, 5000), Headers: [][2]string{{piece(600, 12), piece(700, 20)}}},
+		Prediction: &Prediction{Stage: piece(800, 9)},
+	}
+	s.addRun(r, 0, nil)
+	kept := s.runs[0].run
+	start := uintptr(unsafe.Pointer(unsafe.StringData(posted)))
+	inside := func(str string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(str)))
+		return str != "" && p >= start && p < start+uintptr(len(posted))
+	}
+	for name, str := range map[string]string{
+		"url": kept.URL, "request.from": kept.Request.From, "request.method": kept.Request.Method, "request.path": kept.Request.Path,
+		"request.body": kept.Request.Body, "browser.error": kept.Browser.Error, "browser.url": kept.Browser.URL,
+		"browser.body": kept.Browser.Body, "browser header name": kept.Browser.Headers[0][0], "browser header value": kept.Browser.Headers[0][1],
+		"prediction.stage": kept.Prediction.Stage,
+	} {
+		if inside(str) {
+			t.Errorf("the kept run's %s is a piece of the posted body", name)
+		}
+	}
+	for k, v := range kept.Request.Headers {
+		if inside(k) || inside(v) {
+			t.Errorf("the kept run's request header %q is a piece of the posted body", k)
+		}
+	}
+
+	// A large run is kept as its frame, a copy, and gives the run back.
+	r.Browser.Body = piece(1000, 100<<10)
+	s.addRun(r, 0, nil)
+	if s.runs[1].run != nil {
+		t.Fatalf("a run of a %d-byte frame is kept as a Run", s.runs[1].size)
+	}
+	runs := s.RunsAfter(1)
+	if len(runs) != 1 || len(runs[0].Browser.Body) != MaxRunBody || runs[0].URL != r.URL {
+		t.Errorf("the large run comes back as %d runs, body %d bytes", len(runs), len(runs[0].Browser.Body))
+	}
+}
