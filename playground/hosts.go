@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/corslab/corslab/playground/origins"
 	"github.com/corslab/corslab/playground/scenario"
 	"github.com/corslab/corslab/views"
 )
@@ -48,32 +49,10 @@ func requestHost(hostport string) string {
 		}
 		return inner
 	}
-	if strings.Contains(host, ":") || net.ParseIP(host) == nil && !validHostname(host) {
+	if strings.Contains(host, ":") || net.ParseIP(host) == nil && !origins.ValidHostname(host) {
 		return "" // a colon left here is an IPv6 address without brackets, or worse
 	}
 	return host
-}
-
-// validHostname accepts DNS host names (RFC 1123, 2.1), in any case, with
-// an optional final dot: dot-separated labels of 1 to 63 letters, digits
-// and '-' that neither start nor end with '-'. main's --public-host check
-// accepts the same names, without the final dot.
-func validHostname(h string) bool {
-	h = strings.TrimSuffix(h, ".")
-	if h == "" || len(h) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(h, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, c := range []byte(label) {
-			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // url is the origin of a role: "http://127.0.0.1:8082".

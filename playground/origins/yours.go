@@ -367,7 +367,7 @@ func ParseTargets(list string) (*Targets, error) {
 				t.nets = append(t.nets, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
 				continue
 			}
-			if !hostName(e) {
+			if !ValidHostname(e) {
 				return nil, fmt.Errorf("%q is not a host name, an IP address or a network (no scheme, port or path: api.example.com, 192.0.2.7, 10.0.0.0/8)", e)
 			}
 			t.hosts = append(t.hosts, strings.ToLower(strings.TrimSuffix(e, ".")))
@@ -418,9 +418,11 @@ func (t *Targets) String() string {
 	return strings.Join(parts, ",")
 }
 
-// hostName accepts DNS names (RFC 1123, 2.1): dot-separated labels of
-// letters, digits and '-', neither starting nor ending with '-'.
-func hostName(h string) bool {
+// ValidHostname accepts DNS host names (RFC 1123, 2.1), in any case,
+// with an optional final dot: dot-separated labels of 1 to 63 letters,
+// digits and '-' that neither start nor end with '-'. --allow-targets,
+// the lab's Host checks and main's --public-host check accept these.
+func ValidHostname(h string) bool {
 	h = strings.TrimSuffix(h, ".")
 	if h == "" || len(h) > 253 {
 		return false
