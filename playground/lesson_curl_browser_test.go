@@ -80,7 +80,12 @@ func TestLessonRunCopyAsCurl(t *testing.T) {
 		// Without the clipboard, the same command waits in the run's box.
 		evaluate[bool](t, tab, `(navigator.clipboard.writeText = async () => { throw new Error("denied"); }, true)`)
 		clickOn(t, tab, group+" .run-curl button")
-		if got := evaluate[string](t, tab, `document.querySelector('`+group+` .run-curl .curl-text').value`); got != command {
+		// The refusal comes back asynchronously: wait for the box to fill.
+		box := `document.querySelector('` + group + ` .run-curl .curl-text')`
+		waitFor(t, "the fallback box", func() bool {
+			return evaluate[string](t, tab, `(`+box+`?.value ?? "")`) != ""
+		})
+		if got := evaluate[string](t, tab, box+`.value`); got != command {
 			t.Errorf("the fallback box holds\n%s\nwant\n%s", got, command)
 		}
 
