@@ -23,11 +23,19 @@ import (
 // Decoding with encoding/json's reflection was a tenth of POST /runs.
 func decodeRun(data []byte, n *newRun) error {
 	d := runDecoder{data: string(data)}
+	n.reset()
 	if d.run(n) {
 		return nil
 	}
-	*n = newRun{}
+	n.reset()
 	return decodeJSON(data, n)
+}
+
+// reset empties n, but for the door fields a run from a page older than
+// request.via leaves out: such a page ran fetch().
+func (n *newRun) reset() {
+	*n = newRun{}
+	scenario.FetchDoor(&n.Request)
 }
 
 // runDecoder reads a run in UTF-8 whose every key is a newRun field's JSON
@@ -109,6 +117,14 @@ func (d *runDecoder) request(r *scenario.Request) {
 			d.string(&r.Mode)
 		case "redirect":
 			d.string(&r.Redirect)
+		case "via":
+			d.string(&r.Via)
+		case "crossOrigin":
+			d.string(&r.CrossOrigin)
+		case "withCredentials":
+			d.bool(&r.WithCredentials)
+		case "enctype":
+			d.string(&r.Enctype)
 		default:
 			d.bad = true
 		}
@@ -158,6 +174,45 @@ func (d *runDecoder) browser(b *session.Browser) {
 			d.bool(&b.HeadersTruncated)
 		case "durationMs":
 			d.float(&b.DurationMs)
+		case "door":
+			b.Door = new(session.Door)
+			d.door(b.Door)
+		default:
+			d.bad = true
+		}
+		d.once(&seen, key)
+	}
+}
+
+func (d *runDecoder) door(o *session.Door) {
+	var seen fieldSet
+	for key := range d.object() {
+		switch key {
+		case "via":
+			d.string(&o.Via)
+		case "event":
+			d.string(&o.Event)
+		case "width":
+			d.int(&o.Width)
+		case "height":
+			d.int(&o.Height)
+		case "canvas":
+			d.string(&o.Canvas)
+		case "scriptError":
+			d.string(&o.ScriptError)
+		case "rules":
+			d.string(&o.Rules)
+		case "applied":
+			d.bool(&o.Applied)
+		case "messages":
+			o.Messages = []string{}
+			for range d.array() {
+				var m string
+				d.string(&m)
+				o.Messages = append(o.Messages, m)
+			}
+		case "closeCode":
+			d.int(&o.CloseCode)
 		default:
 			d.bad = true
 		}

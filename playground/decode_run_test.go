@@ -81,6 +81,7 @@ func TestDecodeRunMatchesEncodingJSON(t *testing.T) {
 				t.Errorf("runDecoder read it: %v, want %v", got, tt.fast)
 			}
 			var got, want newRun
+			want.reset() // a run without request.via ran fetch()
 			gotErr, wantErr := decodeRun([]byte(tt.doc), &got), decodeJSON([]byte(tt.doc), &want)
 			if errText(gotErr) != errText(wantErr) || !reflect.DeepEqual(got, want) {
 				t.Errorf("decodeRun = %+v, %v\nencoding/json: %+v, %v", got, gotErr, want, wantErr)
@@ -103,10 +104,13 @@ func errText(err error) string {
 func TestRunDecoderKnowsEveryField(t *testing.T) {
 	sample := newRun{
 		Request: scenario.Request{From: "sandbox", LookalikeHost: "l.localhost", Target: "s3", Method: "PATCH", Path: "/p?q=1",
-			Headers: map[string]string{"X-A": "1"}, Body: "b", Credentials: "include", Mode: "no-cors", Redirect: "manual"},
+			Headers: map[string]string{"X-A": "1"}, Body: "b", Credentials: "include", Mode: "no-cors", Redirect: "manual",
+			Via: "img", CrossOrigin: "anonymous", WithCredentials: true, Enctype: "text/plain"},
 		URL: "http://u", Since: 7,
 		Browser: session.Browser{OK: true, Status: 204, Error: "e", Type: "opaque", Redirected: true, URL: "http://r",
-			Headers: [][2]string{{"a", "b"}}, Body: "body", BodyTruncated: true, HeadersTruncated: true, DurationMs: 1.5},
+			Headers: [][2]string{{"a", "b"}}, Body: "body", BodyTruncated: true, HeadersTruncated: true, DurationMs: 1.5,
+			Door: &session.Door{Via: "img", Event: "load", Width: 120, Height: 60, Canvas: "tainted", ScriptError: "Script error.",
+				Rules: "blocked", Applied: true, Messages: []string{"m"}, CloseCode: 1000}},
 		UserAgent: "ua", Prediction: &session.Prediction{OK: true, Stage: "response", Correct: true}, DocumentID: "d",
 	}
 	if zero := zeroFields(reflect.ValueOf(sample), "newRun"); len(zero) > 0 {

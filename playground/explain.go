@@ -26,6 +26,11 @@ func (s *Server) explainer(r *http.Request, n *newRun) session.EngineExplainer {
 		Credentials: n.Request.Credentials,
 		Redirect:    n.Request.Redirect,
 		Document:    n.DocumentID,
+
+		Via:             n.Request.Via,
+		CrossOrigin:     n.Request.CrossOrigin,
+		WithCredentials: n.Request.WithCredentials,
+		Enctype:         n.Request.Enctype,
 	}
 	for name, value := range n.Request.Headers {
 		req.Headers = append(req.Headers, [2]string{name, value})

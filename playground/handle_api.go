@@ -246,6 +246,9 @@ func (n *newRun) validate() scenario.FieldErrors {
 	if len(b.Headers) > maxRunHeaders {
 		errs["browser.headers"] = fmt.Sprintf("at most %d headers", maxRunHeaders)
 	}
+	if d := b.Door; d != nil && (len(d.Via) > 32 || len(d.Event) > 32 || len(d.Canvas) > 32 || len(d.Rules) > 32 || len(d.ScriptError) > maxRunText || len(d.Messages) > maxRunHeaders) {
+		errs["browser.door"] = fmt.Sprintf("via, event, canvas and rules are at most 32 bytes, scriptError %d, and at most %d messages", maxRunText, maxRunHeaders)
+	}
 	if b.Status < 0 || b.Status > 999 {
 		errs["browser.status"] = "must be 0 to 999"
 	}

@@ -31,6 +31,15 @@ type Request struct {
 	// document), for a browser that caches preflights per opaque document
 	// (Browser.OpaqueCachePerDocument).
 	Document string
+	// Via is the door the page used (see Door): "" or "fetch" for fetch().
+	// Every other door sets Mode and Credentials itself, from CrossOrigin
+	// (an element's crossorigin attribute: none, anonymous,
+	// use-credentials) or WithCredentials (XMLHttpRequest, EventSource);
+	// a form sends Enctype.
+	Via             string
+	CrossOrigin     string
+	WithCredentials bool
+	Enctype         string
 }
 
 // Exchange is one request and response as a server recorded them.
@@ -105,7 +114,22 @@ func Explain(b *Browser, req Request, exchanges []Exchange, cache *Cache, now ti
 	}
 	e := &explainer{b: b, req: req, exchanges: exchanges, cache: cache, now: now}
 	e.v = Verdict{Browser: b.Name, Verified: b.Verified, About: b.About, Steps: make([]Step, 0, 16), Exposed: []string{}}
-	e.run()
+	door, ok := DoorOf(req.Via)
+	switch {
+	case !ok:
+		e.fail(StageRequest, "", 0, "The page used `%s`, which is no door corslab knows.", req.Via)
+	case door.Via == "fetch":
+		e.run()
+	default:
+		e.door = door
+		e.openDoor()
+		if door.CORS {
+			e.run()
+			e.doorSeen()
+		} else {
+			e.runUncovered()
+		}
+	}
 	return e.v
 }
 
@@ -114,6 +138,7 @@ func Explain(b *Browser, req Request, exchanges []Exchange, cache *Cache, now ti
 type explainer struct {
 	b         *Browser
 	req       Request
+	door      Door // the door, when not fetch()
 	exchanges []Exchange
 	next      int // the next exchange to match
 	cache     *Cache
@@ -133,6 +158,10 @@ type explainer struct {
 	// missing is the method of the request the model looked for when the
 	// recorded exchanges ran out: what the browser sends next (Next).
 	missing string
+	// final is the response the fetch ended with, when it did not end in
+	// a network error (finished).
+	final    Exchange
+	finished bool
 }
 
 func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format string, args ...any) *Step {
@@ -145,6 +174,9 @@ func (e *explainer) step(ok bool, stage, anchor string, seq uint64, format strin
 var specURLs sync.Map // anchor → Spec + "#" + anchor
 
 func specURL(anchor string) string {
+	if strings.HasPrefix(anchor, "https://") {
+		return anchor // a link to another standard
+	}
 	if u, ok := specURLs.Load(anchor); ok {
 		return u.(string)
 	}
@@ -770,6 +802,10 @@ func (e *explainer) redirect(ex Exchange) outcome {
 
 // finish says what JS gets from the final response.
 func (e *explainer) finish(ex Exchange) {
+	e.final, e.finished = ex, true
+	if e.door.Via != "" && e.door.Via != "xhr" {
+		return // the door says what the page sees (doorSeen)
+	}
 	switch e.tainting {
 	case "opaque":
 		e.v.OK, e.v.Stage, e.v.FailedSeq = false, StageResponse, ex.Seq

@@ -377,9 +377,11 @@ var fields = []string{
 	"setup", "request", "api", "bucket", "proxy", "yours",
 	"request.from", "request.target", "request.method", "request.path", "request.headers",
 	"request.body", "request.credentials", "request.mode", "request.redirect", "request.lookalikeHost",
+	"request.via", "request.crossOrigin", "request.withCredentials", "request.enctype",
 	"api.allowOrigin", "api.allowlist", "api.match", "api.allowCredentials", "api.allowMethods",
 	"api.allowHeaders", "api.exposeHeaders", "api.maxAge", "api.vary", "api.preflightStatus",
 	"api.extraHeaders", "api.redirect", "api.signedUrlExpires", "api.requireLogin", "api.cookieSameSite",
+	"api.websocketOrigins",
 	"bucket.cors", "proxy.addOrigin", "yours.baseUrl",
 }
 

@@ -110,6 +110,7 @@ func TestDecode(t *testing.T) {
 					Headers:     map[string]string{"Content-Type": "application/json"},
 					Body:        "{\"name\":\"ada\"}\n",
 					Credentials: "include", Mode: "cors", Redirect: "error",
+					Via: "fetch", CrossOrigin: "none", Enctype: "application/x-www-form-urlencoded",
 				}
 				s.API = API{
 					AllowOrigin: "null", Allowlist: []string{}, Match: "exact",
@@ -117,7 +118,7 @@ func TestDecode(t *testing.T) {
 					MaxAge: intPtr(600), Vary: true, PreflightStatus: 200,
 					ExtraHeaders: map[string]string{"X-A": "1"},
 					Redirect:     0, SignedURLExpires: 3600, RequireLogin: true,
-					CookieSameSite: "strict",
+					CookieSameSite: "strict", WebsocketOrigins: "any",
 				}
 				s.Bucket.CORS = []s3cors.Rule{
 					{

@@ -527,6 +527,7 @@ func TestNewPolicyErrors(t *testing.T) {
 				"api.preflightStatus":  "must be an HTTP status between 200 and 599; got 0",
 				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0",
 				"api.cookieSameSite":   `must be one of lax, strict, none; got ""`,
+				"api.websocketOrigins": `must be one of any, allowlist; got ""`,
 			},
 		},
 	}

@@ -63,6 +63,10 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 	str("request.credentials", r.Credentials, dr.Credentials)
 	str("request.mode", r.Mode, dr.Mode)
 	str("request.redirect", r.Redirect, dr.Redirect)
+	str("request.via", r.Via, dr.Via)
+	str("request.crossOrigin", r.CrossOrigin, dr.CrossOrigin)
+	str("request.withCredentials", strconv.FormatBool(r.WithCredentials), strconv.FormatBool(dr.WithCredentials))
+	str("request.enctype", r.Enctype, dr.Enctype)
 
 	a, da := s.API, d.API
 	str("api.allowOrigin", a.AllowOrigin, da.AllowOrigin)
@@ -89,6 +93,7 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 	str("api.signedUrlExpires", strconv.Itoa(a.SignedURLExpires), strconv.Itoa(da.SignedURLExpires))
 	str("api.requireLogin", strconv.FormatBool(a.RequireLogin), strconv.FormatBool(da.RequireLogin))
 	str("api.cookieSameSite", a.CookieSameSite, da.CookieSameSite)
+	str("api.websocketOrigins", a.WebsocketOrigins, da.WebsocketOrigins)
 
 	if !reflect.DeepEqual(s.Bucket.CORS, d.Bucket.CORS) {
 		s.Bucket.query(q)
@@ -249,6 +254,14 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setString(&r.Mode)
 	case "request.redirect":
 		return setString(&r.Redirect)
+	case "request.via":
+		return setString(&r.Via)
+	case "request.crossOrigin":
+		return setString(&r.CrossOrigin)
+	case "request.withCredentials":
+		return setBool(&r.WithCredentials)
+	case "request.enctype":
+		return setString(&r.Enctype)
 	case "api.allowOrigin":
 		return setString(&a.AllowOrigin)
 	case "api.match":
@@ -275,6 +288,8 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setBool(&a.RequireLogin)
 	case "api.cookieSameSite":
 		return setString(&a.CookieSameSite)
+	case "api.websocketOrigins":
+		return setString(&a.WebsocketOrigins)
 	case "proxy.addOrigin":
 		return setString(&s.Proxy.AddOrigin)
 	case "yours.baseUrl":

@@ -78,16 +78,19 @@ func TestQuery(t *testing.T) {
 			edit: func(s *Scenario) {
 				s.Setup = "other"
 				s.Request = Request{From: "evil", LookalikeHost: "evil.corslab.localhost", Target: "t", Method: "POST", Path: "/x?y=1", Body: "b",
-					Credentials: "include", Mode: "no-cors", Redirect: "manual"}
+					Credentials: "include", Mode: "no-cors", Redirect: "manual",
+					Via: "img+canvas", CrossOrigin: "use-credentials", WithCredentials: true, Enctype: "text/plain"}
 				s.API.Match = "regex"
+				s.API.WebsocketOrigins = "allowlist"
 				s.API.AllowMethods = "PUT"
 				s.API.AllowHeaders = "echo"
 				s.API.ExposeHeaders = "X-A"
 				s.API.PreflightStatus = 200
 			},
-			want: "api.allowHeaders=echo&api.allowMethods=PUT&api.exposeHeaders=X-A&api.match=regex&api.preflightStatus=200" +
-				"&request.body=b&request.credentials=include&request.from=evil&request.lookalikeHost=evil.corslab.localhost&request.method=POST&request.mode=no-cors" +
-				"&request.path=%2Fx%3Fy%3D1&request.redirect=manual&request.target=t&setup=other",
+			want: "api.allowHeaders=echo&api.allowMethods=PUT&api.exposeHeaders=X-A&api.match=regex&api.preflightStatus=200&api.websocketOrigins=allowlist" +
+				"&request.body=b&request.credentials=include&request.crossOrigin=use-credentials&request.enctype=text%2Fplain" +
+				"&request.from=evil&request.lookalikeHost=evil.corslab.localhost&request.method=POST&request.mode=no-cors" +
+				"&request.path=%2Fx%3Fy%3D1&request.redirect=manual&request.target=t&request.via=img%2Bcanvas&request.withCredentials=true&setup=other",
 		},
 		{
 			desc: "the signed-URL settings",
@@ -180,6 +183,7 @@ func roundTripScenarios() map[string]Scenario {
 		Redirect:         303,
 		SignedURLExpires: 900,
 		CookieSameSite:   "strict",
+		WebsocketOrigins: "allowlist",
 	}
 
 	extra := Default()
@@ -197,6 +201,7 @@ func roundTripScenarios() map[string]Scenario {
 		Credentials: "include",
 		Mode:        "no-cors",
 		Redirect:    "error",
+		Via:         "fetch", CrossOrigin: "none", Enctype: "application/x-www-form-urlencoded",
 	}
 	body.API.MaxAge = intPtr(31536000)
 

@@ -107,6 +107,28 @@ type Request struct {
 	Credentials string            `json:"credentials"` // omit, same-origin, include
 	Mode        string            `json:"mode"`        // cors, no-cors, same-origin
 	Redirect    string            `json:"redirect"`    // follow, error, manual
+
+	// Via is the door the page crosses origins by: fetch (fetch(), the
+	// default), xhr (XMLHttpRequest), img (an <img>), img+canvas (an
+	// <img> drawn on a <canvas>, whose pixels the page then reads), script
+	// (a classic <script>), font (an @font-face font), stylesheet (a
+	// <link rel=stylesheet>), eventsource, websocket, form (an HTML form
+	// submission, into a frame) or beacon (navigator.sendBeacon). Each
+	// decides the request's mode and credentials mode (see cors.Door);
+	// Mode, Credentials and Redirect are fetch()'s own and keep their
+	// defaults for every other door.
+	Via string `json:"via"`
+	// CrossOrigin is the crossorigin attribute of an img, img+canvas,
+	// script or stylesheet element: none (no attribute), anonymous or
+	// use-credentials. html.spec.whatwg.org/#cors-settings-attributes
+	CrossOrigin string `json:"crossOrigin"`
+	// WithCredentials is XMLHttpRequest's withCredentials, and the
+	// EventSource constructor's option of that name.
+	WithCredentials bool `json:"withCredentials"`
+	// Enctype is a form's enctype: application/x-www-form-urlencoded,
+	// multipart/form-data or text/plain. The form's fields are Body's
+	// name=value&… pairs.
+	Enctype string `json:"enctype"`
 }
 
 // API is the CORS policy of the api origin. Every CORS header it sends, on
@@ -148,10 +170,20 @@ type API struct {
 	// RequireLogin makes /files and /uploads refuse a request without a
 	// valid login cookie (POST /login sets it).
 	RequireLogin bool `json:"requireLogin"`
+	// WebsocketOrigins is what the /socket endpoint checks on a WebSocket
+	// handshake, which CORS does not cover: "any" accepts every Origin,
+	// "allowlist" only one Allowlist matches under Match.
+	WebsocketOrigins string `json:"websocketOrigins"`
 	// CookieSameSite is the SameSite attribute of the login cookie POST
 	// /login sets: "lax", "strict", or "none", which is sent as
 	// "SameSite=None; Secure" because browsers refuse None without Secure.
 	CookieSameSite string `json:"cookieSameSite"`
+}
+
+// FetchDoor sets r's door fields as Default has them: fetch(), with every
+// other door's settings at their defaults.
+func FetchDoor(r *Request) {
+	r.Via, r.CrossOrigin, r.WithCredentials, r.Enctype = "fetch", "none", false, "application/x-www-form-urlencoded"
 }
 
 // DefaultLookalikeHost is Request.LookalikeHost in a new scenario: a name
@@ -162,7 +194,7 @@ const DefaultLookalikeHost = "app-corslab.localhost"
 // from the app origin to an api that sends no CORS headers at all, the
 // classic "blocked" starting point.
 func Default() Scenario {
-	return Scenario{
+	s := Scenario{
 		Version: Version,
 		Setup:   "three-origins",
 		Request: Request{
@@ -185,8 +217,11 @@ func Default() Scenario {
 			Redirect:         303,
 			SignedURLExpires: 900,
 			CookieSameSite:   "lax",
+			WebsocketOrigins: "any",
 		},
 	}
+	FetchDoor(&s.Request)
+	return s
 }
 
 // clone returns a copy of s that shares no map or slice with it.

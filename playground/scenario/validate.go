@@ -47,6 +47,9 @@ func modes() []string       { return []string{"cors", "no-cors", "same-origin"} 
 func redirects() []string   { return []string{"follow", "error", "manual"} }
 func matches() []string     { return []string{"exact", "suffix", "prefix", "regex"} }
 func sameSites() []string   { return []string{"lax", "strict", "none"} }
+func websocketOrigins() []string {
+	return []string{"any", "allowlist"}
+}
 
 // FieldErrors says what is wrong with a scenario. A key is the dotted JSON
 // path of a field ("version", "request.headers", "api.maxAge"); its value
@@ -127,6 +130,55 @@ func (r Request) validate(errs FieldErrors) {
 	checkEnum(errs, "request.credentials", r.Credentials, credentials())
 	checkEnum(errs, "request.mode", r.Mode, modes())
 	checkEnum(errs, "request.redirect", r.Redirect, redirects())
+	r.validateDoor(errs)
+}
+
+// validateDoor checks request.via and the settings that go with each door:
+// a door takes only the settings, methods, headers and body the page can
+// give it.
+func (r Request) validateDoor(errs FieldErrors) {
+	checkEnum(errs, "request.via", r.Via, cors.Doors())
+	checkEnum(errs, "request.crossOrigin", r.CrossOrigin, cors.CrossOriginValues())
+	checkEnum(errs, "request.enctype", r.Enctype, cors.Enctypes())
+	door, ok := cors.DoorOf(r.Via)
+	if !ok || r.Via == "" {
+		return
+	}
+	d := Default().Request
+	if r.CrossOrigin != d.CrossOrigin && !door.Attribute {
+		errs.add("request.crossOrigin", fmt.Sprintf("only <img>, <script> and <link rel=stylesheet> have a crossorigin attribute; %s has none: leave it %q", door.Name, d.CrossOrigin))
+	}
+	if r.WithCredentials && !door.WithCredentials {
+		errs.add("request.withCredentials", fmt.Sprintf("only XMLHttpRequest and EventSource have withCredentials; %s has not: leave it false", door.Name))
+	}
+	if r.Enctype != d.Enctype && door.Via != "form" {
+		errs.add("request.enctype", fmt.Sprintf("only a form has an enctype; %s has none: leave it %q", door.Name, d.Enctype))
+	}
+	if door.Via != "fetch" {
+		for _, f := range []struct{ key, v, def, instead string }{
+			{"request.mode", r.Mode, d.Mode, "the door sets the mode itself"},
+			{"request.credentials", r.Credentials, d.Credentials, "the door sets it: see request.crossOrigin and request.withCredentials"},
+			{"request.redirect", r.Redirect, d.Redirect, "the door follows redirects itself"},
+		} {
+			if f.v != f.def {
+				errs.add(f.key, fmt.Sprintf("only fetch() takes this option, and %s is not fetch(): leave it %q; %s", door.Name, f.def, f.instead))
+			}
+		}
+	}
+	if door.Methods != nil && !slices.Contains(door.Methods, r.Method) {
+		errs.add("request.method", fmt.Sprintf("%s sends only %s; got %q", door.Name, strings.Join(door.Methods, " or "), r.Method))
+	}
+	if !door.Headers {
+		for name := range r.Headers {
+			if door.Via == "beacon" && strings.EqualFold(name, "Content-Type") {
+				continue // the type of the Blob sendBeacon() sends
+			}
+			errs.add("request.headers", fmt.Sprintf("%s cannot set request headers (%s)%s", door.Name, name, map[bool]string{true: "; a beacon takes only Content-Type, its body's type"}[door.Via == "beacon"]))
+		}
+	}
+	if !door.Body && r.Body != "" {
+		errs.add("request.body", fmt.Sprintf("%s sends no body: leave it empty", door.Name))
+	}
 }
 
 func (a API) validate(errs FieldErrors) {
@@ -145,6 +197,7 @@ func (a API) validate(errs FieldErrors) {
 		errs.add("api.allowlist", msg)
 	}
 	checkEnum(errs, "api.match", a.Match, matches())
+	checkEnum(errs, "api.websocketOrigins", a.WebsocketOrigins, websocketOrigins())
 	// Negative values are allowed: how browsers treat them is a lesson.
 	if a.MaxAge != nil && (*a.MaxAge < -maxMaxAge || *a.MaxAge > maxMaxAge) {
 		errs.add("api.maxAge", fmt.Sprintf("must be between -%d and %d seconds (a year), or null for no header; got %d", maxMaxAge, maxMaxAge, *a.MaxAge))

@@ -83,6 +83,7 @@ func TestValidate(t *testing.T) {
 					Credentials: "include",
 					Mode:        "no-cors",
 					Redirect:    "manual",
+					Via:         "fetch", CrossOrigin: "none", Enctype: "application/x-www-form-urlencoded",
 				}
 				s.API = API{
 					AllowOrigin:      "allowlist",
@@ -98,6 +99,7 @@ func TestValidate(t *testing.T) {
 					SignedURLExpires: 1,
 					RequireLogin:     true,
 					CookieSameSite:   "none",
+					WebsocketOrigins: "allowlist",
 				}
 				s.Bucket.CORS = []s3cors.Rule{
 					{
@@ -944,6 +946,10 @@ func TestValidate(t *testing.T) {
 				"api.preflightStatus":  "must be an HTTP status between 200 and 599; got 0",
 				"api.signedUrlExpires": "must be between 1 and 604800 seconds (7 days, S3's limit); got 0",
 				"api.cookieSameSite":   `must be one of lax, strict, none; got ""`,
+				"api.websocketOrigins": `must be one of any, allowlist; got ""`,
+				"request.via":          `must be one of fetch, xhr, img, img+canvas, script, font, stylesheet, eventsource, websocket, form, beacon; got ""`,
+				"request.crossOrigin":  `must be one of none, anonymous, use-credentials; got ""`,
+				"request.enctype":      `must be one of application/x-www-form-urlencoded, multipart/form-data, text/plain; got ""`,
 			},
 		},
 	}
@@ -996,5 +1002,78 @@ func TestSetupsIsACopy(t *testing.T) {
 	Setups()[0] = "changed"
 	if got := Setups()[0]; got != "three-origins" {
 		t.Errorf("Setups()[0] = %q after a caller changed its copy, want %q", got, "three-origins")
+	}
+}
+
+// Each door takes only the settings, methods, headers and body a page can
+// give it, and every refusal names the field.
+func TestValidateDoors(t *testing.T) {
+	tests := []struct {
+		desc string
+		edit func(r *Request)
+		want FieldErrors
+	}{
+		{"an <img> with crossorigin=anonymous", func(r *Request) {
+			r.Via, r.Path, r.CrossOrigin = "img+canvas", "/image.png", "anonymous"
+		}, nil},
+		{"an XMLHttpRequest with credentials and headers", func(r *Request) {
+			r.Via, r.Method, r.WithCredentials = "xhr", "PUT", true
+			r.Headers = map[string]string{"X-A": "1"}
+		}, nil},
+		{"a form posting text/plain", func(r *Request) {
+			r.Via, r.Method, r.Enctype, r.Body = "form", "POST", "text/plain", "a=1&b=2"
+		}, nil},
+		{"a beacon with its body's type", func(r *Request) {
+			r.Via, r.Method, r.Body = "beacon", "POST", "{}"
+			r.Headers = map[string]string{"content-type": "application/json"}
+		}, nil},
+		{"an unknown door", func(r *Request) { r.Via = "iframe" }, FieldErrors{
+			"request.via": `must be one of fetch, xhr, img, img+canvas, script, font, stylesheet, eventsource, websocket, form, beacon; got "iframe"`,
+		}},
+		{"settings of another door", func(r *Request) {
+			r.CrossOrigin, r.WithCredentials, r.Enctype = "anonymous", true, "text/plain"
+		}, FieldErrors{
+			"request.crossOrigin":     `only <img>, <script> and <link rel=stylesheet> have a crossorigin attribute; fetch() has none: leave it "none"`,
+			"request.withCredentials": "only XMLHttpRequest and EventSource have withCredentials; fetch() has not: leave it false",
+			"request.enctype":         `only a form has an enctype; fetch() has none: leave it "application/x-www-form-urlencoded"`,
+		}},
+		{"fetch()'s own options on a script", func(r *Request) {
+			r.Via, r.Mode, r.Credentials, r.Redirect = "script", "no-cors", "include", "manual"
+		}, FieldErrors{
+			"request.mode":        `only fetch() takes this option, and <script> is not fetch(): leave it "cors"; the door sets the mode itself`,
+			"request.credentials": `only fetch() takes this option, and <script> is not fetch(): leave it "same-origin"; the door sets it: see request.crossOrigin and request.withCredentials`,
+			"request.redirect":    `only fetch() takes this option, and <script> is not fetch(): leave it "follow"; the door follows redirects itself`,
+		}},
+		{"a method, headers and a body an <img> cannot send", func(r *Request) {
+			r.Via, r.Method, r.Body = "img", "POST", "x"
+			r.Headers = map[string]string{"X-A": "1"}
+		}, FieldErrors{
+			"request.method":  `<img> sends only GET; got "POST"`,
+			"request.headers": "<img> cannot set request headers (X-A)",
+			"request.body":    "<img> sends no body: leave it empty",
+		}},
+		{"a beacon with another header", func(r *Request) {
+			r.Via, r.Method = "beacon", "POST"
+			r.Headers = map[string]string{"X-A": "1"}
+		}, FieldErrors{
+			"request.headers": "navigator.sendBeacon() cannot set request headers (X-A); a beacon takes only Content-Type, its body's type",
+		}},
+		{"a form that PUTs", func(r *Request) { r.Via, r.Method = "form", "PUT" }, FieldErrors{
+			"request.method": `<form> sends only GET or POST; got "PUT"`,
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.desc, func(t *testing.T) {
+			s := Default()
+			tc.edit(&s.Request)
+			if got := s.Validate(); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("Validate():\ngot  %#v\nwant %#v", got, tc.want)
+			}
+		})
+	}
+	s := Default()
+	s.API.WebsocketOrigins = "some"
+	if got, want := s.Validate()["api.websocketOrigins"], `must be one of any, allowlist; got "some"`; got != want {
+		t.Errorf("api.websocketOrigins: %q, want %q", got, want)
 	}
 }

@@ -81,7 +81,45 @@ type Browser struct {
 	// (MaxRunHeaders, MaxRunHeaderBytes).
 	HeadersTruncated bool    `json:"headersTruncated,omitempty"`
 	DurationMs       float64 `json:"durationMs"`
+	// Door is what a door other than fetch() let the page observe; nil
+	// for fetch(). OK then says whether the door did what the page wanted
+	// (see cors.Door): an image loaded, a canvas stayed readable, a socket
+	// opened…
+	Door *Door `json:"door,omitempty"`
 }
+
+// Door is what the runner page saw of a door other than fetch().
+type Door struct {
+	Via string `json:"via"`
+	// Event is the last thing the page was told: load, error or timeout
+	// (an element, a form's target frame), open, error or closed (an
+	// EventSource, a WebSocket), queued or not-queued (a beacon).
+	Event string `json:"event"`
+	// Width and Height are an image's natural size.
+	Width  int `json:"width"`
+	Height int `json:"height"`
+	// Canvas is readable or tainted once the image is drawn on a canvas
+	// (img+canvas), "" when there was no image.
+	Canvas string `json:"canvas"`
+	// ScriptError is the message the page's error event got from the
+	// script: "Script error." when the browser muted it.
+	ScriptError string `json:"scriptError"`
+	// Rules is readable or blocked: whether a stylesheet's cssRules could
+	// be read.
+	Rules string `json:"rules"`
+	// Applied says the stylesheet or the font took effect.
+	Applied bool `json:"applied"`
+	// Messages are the events an EventSource got, or the messages a
+	// WebSocket received, oldest first.
+	Messages  []string `json:"messages"`
+	CloseCode int      `json:"closeCode"`
+}
+
+// Bounds on a door's record: the runner keeps 16 messages of 1 KiB.
+const (
+	MaxDoorMessages    = 16
+	MaxDoorMessageSize = 1 << 10
+)
 
 // What a run keeps of the browser's record: the runner page sends at most
 // 16 KiB of body, and a real response's readable headers fit well within
@@ -94,6 +132,16 @@ const (
 
 // capRecord cuts the browser's record to what a run keeps.
 func (b *Browser) capRecord() {
+	if d := b.Door; d != nil {
+		if len(d.Messages) > MaxDoorMessages {
+			d.Messages = d.Messages[:MaxDoorMessages]
+		}
+		for i, m := range d.Messages {
+			if len(m) > MaxDoorMessageSize {
+				d.Messages[i] = cutUTF8(m, MaxDoorMessageSize)
+			}
+		}
+	}
 	if len(b.Body) > MaxRunBody {
 		b.Body, b.BodyTruncated = cutUTF8(b.Body, MaxRunBody), true
 	}

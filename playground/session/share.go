@@ -92,7 +92,7 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	t.share(&r.URL)
 	t.share(&r.Setup)
 	q := &r.Request
-	for _, f := range []*string{&q.From, &q.LookalikeHost, &q.Target, &q.Method, &q.Path, &q.Body, &q.Credentials, &q.Mode, &q.Redirect} {
+	for _, f := range []*string{&q.From, &q.LookalikeHost, &q.Target, &q.Method, &q.Path, &q.Body, &q.Credentials, &q.Mode, &q.Redirect, &q.Via, &q.CrossOrigin, &q.Enctype} {
 		t.share(f)
 	}
 	if q.Headers != nil {
@@ -108,6 +108,17 @@ func (t *sharedStrings) shareRun(r *Run) (relative bool) {
 	t.share(&b.Type)
 	t.share(&b.URL)
 	t.share(&b.Body)
+	if d := b.Door; d != nil {
+		kept := *d // a copy: the caller's run keeps its own
+		for _, f := range []*string{&kept.Via, &kept.Event, &kept.Canvas, &kept.ScriptError, &kept.Rules} {
+			t.share(f)
+		}
+		kept.Messages = slices.Clone(kept.Messages)
+		for i := range kept.Messages {
+			t.share(&kept.Messages[i])
+		}
+		b.Door = &kept
+	}
 	b.Headers = clip(b.Headers)
 	for i := range b.Headers {
 		t.share(&b.Headers[i][0])
