@@ -117,6 +117,17 @@ type Browser struct {
 	// request; a browser may send the page's origin on the preflight, and
 	// check the preflight's answer against it.
 	PreflightOriginUntainted bool
+
+	// FontsWithoutCORS: the standard fetches an @font-face font in mode
+	// cors, so a font from another origin needs Access-Control-Allow-Origin;
+	// a browser may fetch it in mode no-cors and use it whatever the
+	// server's headers.
+	FontsWithoutCORS bool
+
+	// ScriptErrorsNotMuted: the standard mutes the errors of a classic
+	// script that came without CORS (window.onerror gets "Script error.");
+	// a browser may report them in full.
+	ScriptErrorsNotMuted bool
 }
 
 // Departure is a rule on which a browser and the standard differ.
@@ -188,6 +199,14 @@ var Departures = map[string]Departure{
 		Spec: "`SameSite` compares the server's site with the page that made the request and every frame above it, and a page with an opaque origin is no site at all, so `SameSite=Lax` cookies stay behind",
 		Does: "compares it with the top-level page's site only: the lab is on the server's site, so `SameSite=Lax` cookies go along",
 	},
+	"FontsWithoutCORS": {
+		Spec: "an `@font-face` font is fetched in mode `cors`, so a font from another origin is used only with `Access-Control-Allow-Origin`",
+		Does: "fetches it in mode `no-cors`, without `Origin`, and uses it whatever the server's CORS headers say",
+	},
+	"ScriptErrorsNotMuted": {
+		Spec: "a classic script that came without CORS has its errors muted: `window.onerror` gets only `Script error.`",
+		Does: "hands `window.onerror` the full message, file and line even then",
+	},
 	"PreflightOriginUntainted": {
 		Spec: "after a redirect taints the request's origin, the preflight carries `Origin: null` like the request",
 		Does: "sends the page's own origin on the preflight, and checks the preflight's answer against it, while the request after it carries `Origin: null`",
@@ -228,6 +247,7 @@ var (
 		NoSafelistedTotal:           true,
 		PreflightAfterRedirect:      true,
 		PreflightOriginUntainted:    true,
+		ScriptErrorsNotMuted:        true,
 	}
 	WebKit = &Browser{
 		Name: "webkit", Title: "WebKit", Verified: true,
@@ -244,6 +264,7 @@ var (
 		KeepsAuthorizationOnRedirect: true,
 		NoCORSOriginNull:             true,
 		SameSiteFromTopLevel:         true,
+		FontsWithoutCORS:             true,
 	}
 	Standard = &Browser{
 		Name: "spec", Title: "the standard",

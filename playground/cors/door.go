@@ -160,6 +160,12 @@ func (e *explainer) openDoor() {
 	d := e.door
 	e.req.Mode, e.req.Credentials = d.Modes(e.req)
 	e.req.Redirect = "follow"
+	if d.Via == "font" && e.b.FontsWithoutCORS {
+		e.req.Mode = "no-cors"
+		st := e.step(true, StageRequest, specFont, 0, "%s fetches a font from `@font-face` in mode `no-cors`, credentials `%s`: CORS does not decide whether it is used.", e.b.Title, e.req.Credentials)
+		st.Note = e.b.Note("FontsWithoutCORS")
+		return
+	}
 	if !d.CORS {
 		return // runUncovered explains it
 	}
@@ -237,6 +243,11 @@ func (e *explainer) doorSeen() {
 			fail(specScript, "The answer is `%s`, not JavaScript: the browser refuses to run it, and the `<script>` fires its `error` event.", ctype)
 			return
 		}
+		if opaque && e.b.ScriptErrorsNotMuted {
+			succeed(specScript, "The script runs. It came without CORS, yet %s does not mute its errors: `window.onerror` gets the message, file and line.", e.b.Title)
+			e.v.Steps[len(e.v.Steps)-1].Note = e.b.Note("ScriptErrorsNotMuted")
+			return
+		}
 		if opaque {
 			succeed(specScript, "The script runs. It came without CORS, so its errors are muted: `window.onerror` gets only `Script error.`, no message, file or line.")
 			return
@@ -253,6 +264,11 @@ func (e *explainer) doorSeen() {
 		}
 		succeed(specCSSOM, "The stylesheet applies, and since it came with CORS the page may read its rules (`sheet.cssRules`).")
 	case "font":
+		if opaque {
+			succeed(specFont, "%s uses the font, though it came without CORS.", e.b.Title)
+			e.v.Steps[len(e.v.Steps)-1].Note = e.b.Note("FontsWithoutCORS")
+			return
+		}
 		succeed(specFont, "The font passed the CORS check: the browser uses it.")
 	case "eventsource":
 		if !strings.HasPrefix(ctype, "text/event-stream") || ex.Status != 200 {

@@ -131,3 +131,25 @@ func TestExplainDoors(t *testing.T) {
 		})
 	}
 }
+
+// The departures the suite found in the doors: WebKit uses a font without
+// CORS, Firefox does not mute a script's errors.
+func TestDoorDepartures(t *testing.T) {
+	thing := api + "/sess/thing"
+	font := Explain(WebKit, door("font"), []Exchange{{Seq: 1, Method: "GET", URL: thing, Status: 200, ResponseHeaders: h("Content-Type", "font/ttf")}}, nil, t0)
+	if !font.OK || font.Steps[0].Note == "" || !strings.Contains(font.Steps[0].Text, "mode `no-cors`") {
+		t.Errorf("WebKit's font without CORS: OK %v, steps %+v", font.OK, font.Steps)
+	}
+	if std := Explain(Standard, door("font"), []Exchange{{Seq: 1, Method: "GET", URL: thing, Status: 200, RequestHeaders: origin(app), ResponseHeaders: h("Content-Type", "font/ttf")}}, nil, t0); std.OK {
+		t.Errorf("the standard's font without CORS is used")
+	}
+	js := []Exchange{{Seq: 1, Method: "GET", URL: thing, Status: 200, ResponseHeaders: h("Content-Type", "text/javascript")}}
+	ff := Explain(Firefox, door("script"), js, nil, t0)
+	last := ff.Steps[len(ff.Steps)-1]
+	if !ff.OK || last.Note == "" || !strings.Contains(last.Text, "does not mute") {
+		t.Errorf("Firefox's script without CORS: %+v", last)
+	}
+	if c := Explain(Chromium, door("script"), js, nil, t0); !strings.Contains(c.Steps[len(c.Steps)-1].Text, "`Script error.`") {
+		t.Errorf("Chromium's script without CORS is not muted: %+v", c.Steps)
+	}
+}

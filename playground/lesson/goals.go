@@ -1,6 +1,7 @@
 package lesson
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/corslab/corslab/playground/capture"
+	"github.com/corslab/corslab/playground/cors"
 	"github.com/corslab/corslab/playground/session"
 )
 
@@ -41,6 +43,14 @@ type RunMatch struct {
 	Body        string `yaml:"body"`        // a substring of the body JS read
 	// Readable names response headers JS could read, in any case.
 	Readable []string `yaml:"readable"`
+
+	// The door and what it let the page see (request.via, session.Door).
+	Via         string `yaml:"via"`         // fetch, xhr, img, img+canvas, script…
+	CrossOrigin string `yaml:"crossOrigin"` // none, anonymous, use-credentials
+	Canvas      string `yaml:"canvas"`      // readable, tainted
+	ScriptError string `yaml:"scriptError"` // a substring of the message window.onerror got
+	Applied     *bool  `yaml:"applied"`     // the font or stylesheet took effect
+	Message     string `yaml:"message"`     // a substring of an event or socket message the page got
 }
 
 // ExchangeMatch matches one captured request and its response.
@@ -90,6 +100,15 @@ func (g Goal) check(ids map[string]bool) string {
 			return msg
 		}
 		if msg := oneOf("run.stage", r.Stage, "request", "cache", "preflight", "response", "redirect"); msg != "" {
+			return msg
+		}
+		if msg := oneOf("run.via", r.Via, cors.Doors()...); msg != "" {
+			return msg
+		}
+		if msg := oneOf("run.crossOrigin", r.CrossOrigin, cors.CrossOriginValues()...); msg != "" {
+			return msg
+		}
+		if msg := oneOf("run.canvas", r.Canvas, "readable", "tainted"); msg != "" {
 			return msg
 		}
 		if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
@@ -457,7 +476,27 @@ func (m *RunMatch) matches(r *session.Run) bool {
 			return false
 		}
 	}
-	return true
+	return m.doorMatches(r)
+}
+
+// doorMatches matches the door and what it let the page see. A run from
+// before request.via has none: it was a fetch().
+func (m *RunMatch) doorMatches(r *session.Run) bool {
+	via := cmp.Or(r.Request.Via, "fetch")
+	if m.Via != "" && via != m.Via || m.CrossOrigin != "" && cmp.Or(r.Request.CrossOrigin, "none") != m.CrossOrigin {
+		return false
+	}
+	if m.Canvas == "" && m.ScriptError == "" && m.Applied == nil && m.Message == "" {
+		return true
+	}
+	d := r.Browser.Door
+	if d == nil {
+		return false
+	}
+	return (m.Canvas == "" || d.Canvas == m.Canvas) &&
+		(m.ScriptError == "" || strings.Contains(d.ScriptError, m.ScriptError)) &&
+		(m.Applied == nil || d.Applied == *m.Applied) &&
+		(m.Message == "" || slices.ContainsFunc(d.Messages, func(s string) bool { return strings.Contains(s, m.Message) }))
 }
 
 func (m *ExchangeMatch) matches(sid string, e *capture.Exchange) bool {

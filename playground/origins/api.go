@@ -43,6 +43,15 @@ const maxAPIBody = 64 << 10
 //	POST             /{session}/uploads/{key...}
 //	                 a presigned PUT of the key: {"method", "url", "expiresIn"}
 //
+// and the doors other than fetch() (doors.go):
+//
+//	GET, HEAD        /{session}/image.png   an ImageWidth × ImageHeight PNG, for <img> and canvas
+//	GET, HEAD        /{session}/script.js   a script that throws ScriptErrorMessage, for <script>
+//	GET, HEAD        /{session}/style.css   a rule for StyleProbeClass, for <link rel=stylesheet>
+//	GET, HEAD        /{session}/font.ttf    a font with a wide FontGlyph, for @font-face
+//	GET              /{session}/events      three Server-Sent Events, for EventSource
+//	POST             /{session}/collect     204, for navigator.sendBeacon()
+//
 // locate turns a role and a path into an absolute URL on that origin, as
 // the browser making the request sees it; it reports false for an unknown
 // role. client signs URLs for the session's bucket.
@@ -56,8 +65,14 @@ func API(locate Locator, client *s3.Client) http.Handler {
 	mux.HandleFunc("/{session}/login", loginHandler)
 	mux.HandleFunc("/{session}/logout", logoutHandler)
 	mux.HandleFunc("/{session}/me", meHandler)
+	mux.Handle("/{session}/image.png", assetHandler("image/png", imagePNG()))
+	mux.Handle("/{session}/script.js", assetHandler("text/javascript", []byte(scriptJS)))
+	mux.Handle("/{session}/style.css", assetHandler("text/css", []byte(styleCSS())))
+	mux.Handle("/{session}/font.ttf", assetHandler("font/ttf", fontTTF()))
+	mux.HandleFunc("/{session}/events", eventsHandler)
+	mux.HandleFunc("/{session}/collect", collectHandler)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me, /files/{key}, /uploads/{key} or /redirect/{status}/{role}/{path}")
+		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me, /files/{key}, /uploads/{key}, /redirect/{status}/{role}/{path}, /image.png, /script.js, /style.css, /font.ttf, /events or /collect")
 	})
 	return withPolicy(mux)
 }
