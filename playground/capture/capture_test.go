@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // serve starts a server whose connections are tapped and returns its address
-// and the channel exchanges are published on.
+// and the channel exchanges are published on, numbered from 1 as a session
+// numbers them.
 func serve(t *testing.T, h http.Handler) (string, <-chan *Exchange) {
 	t.Helper()
 	got := make(chan *Exchange, 16)
@@ -21,9 +23,10 @@ func serve(t *testing.T, h http.Handler) (string, <-chan *Exchange) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var seq atomic.Uint64
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w, r, finish := Start(w, r, "api", func(ex *Exchange) { got <- ex })
+			w, r, finish := Start(w, r, "api", func(ex *Exchange) { ex.Seq = seq.Add(1); got <- ex })
 			defer finish()
 			h.ServeHTTP(w, r)
 		}),

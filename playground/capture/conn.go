@@ -5,7 +5,10 @@
 // Go's HTTP parser canonicalises header names and forgets their order, so the
 // raw bytes are read off the connection itself: NewListener wraps each
 // accepted connection in a tap that keeps the bytes read since the last
-// request head, and collects the next response head as it is written.
+// request head, and collects the next response head as it is written. Once a
+// 101 answer has switched the connection to WebSocket, the tap reads the
+// frames that cross it instead, both ways, for a handler that asked
+// (TapWebSocket, websocket.go).
 package capture
 
 import (
@@ -71,12 +74,20 @@ type conn struct {
 	// waiting is the exchange whose response head is being written, if any.
 	waiting *recording
 	out     []byte // the part of the response head written so far
+	// ws parses the frames once the connection switched to WebSocket, for
+	// a handler that asked (TapWebSocket); nil before, and otherwise.
+	ws *wsTap
 }
 
 func (c *conn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.mu.Lock()
+		if ws := c.ws; ws != nil {
+			c.mu.Unlock()
+			ws.in.feed(p[:n])
+			return n, err
+		}
 		b := p[:n]
 		if c.skip > 0 {
 			drop := min(c.skip, int64(len(b)))
@@ -91,18 +102,35 @@ func (c *conn) Read(p []byte) (int, error) {
 func (c *conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	var done *recording
-	var head []byte
+	var head, rest []byte
+	ws := c.ws
 	if c.waiting != nil {
 		var ok bool
-		if head, ok = c.collectHead(p); ok {
+		if head, rest, ok = c.collectHead(p); ok {
 			done, c.waiting = c.waiting, nil
 		}
 	}
 	c.mu.Unlock()
+	frames := p // the bytes of p that are WebSocket frames, once ws is set
 	if done != nil {
-		done.headWritten(head)
+		ex := done.headWritten(head)
+		if ex != nil && done.onFrame != nil && isWebSocketAccept(head) {
+			// From here on the connection carries frames, both ways: the
+			// client sends its first only once it has read this head.
+			ws = newWSTap(ex, done.onFrame)
+			frames = p[len(p)-min(len(rest), len(p)):]
+			c.mu.Lock()
+			c.ws, c.in = ws, c.in[:0]
+			c.mu.Unlock()
+		}
 	}
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if ws != nil {
+		if sent := len(frames) - (len(p) - n); sent > 0 {
+			ws.out.feed(frames[:sent])
+		}
+	}
+	return n, err
 }
 
 func (c *conn) Close() error {
@@ -178,19 +206,24 @@ func (c *conn) awaitResponse(r *recording) {
 }
 
 // collectHead appends p to the response head being written and reports the
-// head once it is complete. Interim 1xx heads (100 Continue) are skipped.
+// head once it is complete, with what followed it in p. Interim 1xx heads
+// (100 Continue) are skipped; 101 Switching Protocols is not interim: the
+// exchange ends with it (RFC 9110 section 15.2.2).
 // Called with mu held.
-func (c *conn) collectHead(p []byte) ([]byte, bool) {
+func (c *conn) collectHead(p []byte) (head, rest []byte, ok bool) {
 	for {
 		c.out = appendBounded(c.out, p, MaxHeaderBytes)
 		head, n := cutHead(c.out)
 		if head == nil {
-			return nil, false
+			return nil, nil, false
 		}
-		if !bytes.HasPrefix(head, []byte("HTTP/1.1 1")) && !bytes.HasPrefix(head, []byte("HTTP/1.0 1")) {
+		if !bytes.HasPrefix(head, []byte("HTTP/1.1 1")) && !bytes.HasPrefix(head, []byte("HTTP/1.0 1")) || isSwitch(head) {
+			if isSwitch(head) {
+				rest = bytes.Clone(c.out[n:]) // the new protocol's first bytes
+			}
 			head = bytes.Clone(head)
 			c.out = c.out[:0]
-			return head, true
+			return head, rest, true
 		}
 		p = bytes.Clone(c.out[n:])
 		c.out = c.out[:0]

@@ -130,6 +130,10 @@ type recording struct {
 	w       *responseWriter
 	body    *requestBody
 	reqHead []byte
+	// onFrame receives the connection's WebSocket frames once it switched
+	// (TapWebSocket); set under the conn's mu while this is its waiting
+	// recording.
+	onFrame func(*Frame)
 
 	mu          sync.Mutex
 	respHead    []byte
@@ -137,13 +141,19 @@ type recording struct {
 	headIn      bool // the head was written, or never will be
 	noResponse  bool // the connection closed without a response
 	handlerDone bool
-	published   bool
+	// switched is set by a 101 head: the handler goes on serving the new
+	// protocol (a WebSocket) for as long as it lasts, and the exchange is
+	// published without waiting for it.
+	switched  bool
+	published bool
 }
 
-// headWritten is called when the response head reached the connection.
-func (rec *recording) headWritten(head []byte) {
-	rec.settle(func() {
+// headWritten is called when the response head reached the connection. It
+// returns the exchange if this published it.
+func (rec *recording) headWritten(head []byte) *Exchange {
+	return rec.settle(func() {
 		rec.respHead, rec.headIn, rec.headAt = head, true, time.Now()
+		rec.switched = isSwitch(head)
 	})
 }
 
@@ -167,16 +177,20 @@ func (rec *recording) finish() {
 }
 
 // settle records progress with mark, and publishes the exchange once, as
-// soon as both the handler is done and the head is in.
-func (rec *recording) settle(mark func()) {
+// soon as both the handler is done (or has switched protocols) and the head
+// is in. It returns the exchange if it published it.
+func (rec *recording) settle(mark func()) *Exchange {
 	rec.mu.Lock()
 	mark()
-	ready := rec.handlerDone && rec.headIn && !rec.published
+	ready := (rec.handlerDone || rec.switched) && rec.headIn && !rec.published
 	rec.published = rec.published || ready
 	rec.mu.Unlock()
-	if ready {
-		rec.publish(rec.exchange())
+	if !ready {
+		return nil
 	}
+	ex := rec.exchange()
+	rec.publish(ex)
+	return ex
 }
 
 func (rec *recording) exchange() *Exchange {

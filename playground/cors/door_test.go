@@ -53,7 +53,9 @@ func TestDoorModes(t *testing.T) {
 
 func TestExplainDoors(t *testing.T) {
 	png := []string{"Content-Type", "image/png"}
-	acao := func(v string, more ...string) []string { return append([]string{"Access-Control-Allow-Origin", v}, more...) }
+	acao := func(v string, more ...string) []string {
+		return append([]string{"Access-Control-Allow-Origin", v}, more...)
+	}
 	thing := api + "/sess/thing"
 	tests := []struct {
 		desc      string

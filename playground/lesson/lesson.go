@@ -381,7 +381,7 @@ var fields = []string{
 	"api.allowOrigin", "api.allowlist", "api.match", "api.allowCredentials", "api.allowMethods",
 	"api.allowHeaders", "api.exposeHeaders", "api.maxAge", "api.vary", "api.preflightStatus",
 	"api.extraHeaders", "api.redirect", "api.signedUrlExpires", "api.requireLogin", "api.cookieSameSite",
-	"api.websocketOrigins",
+	"api.websocketOrigins", "api.requireJson",
 	"bucket.cors", "proxy.addOrigin", "yours.baseUrl",
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ const maxAPIBody = 64 << 10
 //	GET, PUT, PATCH, DELETE /{session}/users/{id}
 //	POST             /{session}/login       set the login cookie {"username"} (default: the first user)
 //	POST             /{session}/logout      clear it
-//	GET              /{session}/me          the logged-in user, from the cookie
+//	GET, POST        /{session}/me          the logged-in user, from the cookie; POST {"name"} renames them
 //	any method       /{session}/redirect/{status}/{role}/{path...}
 //	                 a redirect to {path} under the session on the role's origin
 //	GET, HEAD        /{session}/files/{key...}
@@ -51,6 +52,7 @@ const maxAPIBody = 64 << 10
 //	GET, HEAD        /{session}/font.ttf    a font with a wide FontGlyph, for @font-face
 //	GET              /{session}/events      three Server-Sent Events, for EventSource
 //	POST             /{session}/collect     204, for navigator.sendBeacon()
+//	GET              /{session}/socket      a WebSocket: a greeting with the logged-in user, then echoes (socket.go)
 //
 // locate turns a role and a path into an absolute URL on that origin, as
 // the browser making the request sees it; it reports false for an unknown
@@ -71,8 +73,9 @@ func API(locate Locator, client *s3.Client) http.Handler {
 	mux.Handle("/{session}/font.ttf", assetHandler("font/ttf", fontTTF()))
 	mux.HandleFunc("/{session}/events", eventsHandler)
 	mux.HandleFunc("/{session}/collect", collectHandler)
+	mux.Handle("/{session}/socket", socketHandler(newSocketLimits(maxSockets, maxSessionSockets, SocketLifetime)))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me, /files/{key}, /uploads/{key}, /redirect/{status}/{role}/{path}, /image.png, /script.js, /style.css, /font.ttf, /events or /collect")
+		writeError(w, http.StatusNotFound, "no such endpoint; try /users, /users/{id}, /login, /logout, /me, /files/{key}, /uploads/{key}, /redirect/{status}/{role}/{path}, /image.png, /script.js, /style.css, /font.ttf, /events, /collect or /socket")
 	})
 	return withPolicy(mux)
 }
@@ -254,9 +257,13 @@ func loginCookie(s *session.Session, value string, maxAge int) *http.Cookie {
 	return c
 }
 
+// meHandler is the logged-in user: GET reads the profile, POST changes its
+// name ({"name"}), trusting the cookie alone, as a form-era site does. So
+// a page of any origin can make the browser change it (CSRF): CORS only
+// keeps that page from reading the answer.
 func meHandler(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		notAllowed(w, "GET, HEAD")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		notAllowed(w, "GET, HEAD, POST")
 		return
 	}
 	c, err := r.Cookie(LoginCookie)
@@ -264,10 +271,23 @@ func meHandler(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "not logged in: the request carried no login cookie (POST /login first, and send credentials)")
 		return
 	}
-	u, err := session.FromContext(r.Context()).Users.Whoami(c.Value)
+	users := session.FromContext(r.Context()).Users
+	u, err := users.Whoami(c.Value)
 	if err != nil {
 		writeError(w, http.StatusUnauthorized, "the login cookie is not (or no longer) valid")
 		return
+	}
+	if r.Method == http.MethodPost {
+		var in struct {
+			Name string `json:"name"`
+		}
+		if !readJSON(w, r, &in) {
+			return
+		}
+		if u, err = users.Update(u.ID, func(u *session.User) { u.Name = in.Name }); err != nil {
+			writeUserError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"user": u})
 }
@@ -275,7 +295,8 @@ func meHandler(w http.ResponseWriter, r *http.Request) {
 // readJSON decodes the request body into v; an empty body leaves v as it
 // is. On failure it answers 400 and returns false. Like many real APIs it
 // does not insist on Content-Type: application/json, which is exactly why a
-// text/plain "simple request" can still change data.
+// text/plain "simple request", or a form, can still change data, unless
+// the session's api.requireJson says to (415 for a body of another type).
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAPIBody))
 	if err != nil {
@@ -284,6 +305,12 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return true
+	}
+	if sc, _ := session.FromContext(r.Context()).Scenario(); sc.API.RequireJSON {
+		if t, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); t != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "this api accepts only Content-Type: application/json (api.requireJson), which a form cannot send, and which a cross-origin fetch() may send only after a preflight")
+			return false
+		}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		writeError(w, http.StatusBadRequest, "the body is not the JSON this endpoint expects: "+err.Error())

@@ -98,7 +98,9 @@ func NewPolicy(a API) (*Policy, error) {
 		p.origin = originFixed
 		p.acao = []string{a.AllowOrigin}
 	}
-	if p.origin == originAllowed && a.Match == "regex" {
+	// The allowlist also decides WebSocket handshakes (AllowsOrigin),
+	// whatever AllowOrigin says.
+	if a.Match == "regex" {
 		p.regexps = compileAll(a.Allowlist)
 	}
 	return p, nil
@@ -188,6 +190,12 @@ func (p *Policy) allowOrigin(req http.Header) []string {
 	}
 	return nil
 }
+
+// AllowsOrigin reports whether an Allowlist entry matches origin under
+// Match: the test AllowOrigin "allowlist" makes for
+// Access-Control-Allow-Origin, for a server check made elsewhere (the api
+// origin's WebSocket handshake, which CORS does not cover).
+func (p *Policy) AllowsOrigin(origin string) bool { return p.allowed(origin) }
 
 // allowed reports whether an allowlist entry matches origin. The sloppy
 // modes are deliberate: suffix "example.com" lets "http://evilexample.com"

@@ -93,6 +93,7 @@ func (s Scenario) QueryFrom(d Scenario) url.Values {
 	str("api.signedUrlExpires", strconv.Itoa(a.SignedURLExpires), strconv.Itoa(da.SignedURLExpires))
 	str("api.requireLogin", strconv.FormatBool(a.RequireLogin), strconv.FormatBool(da.RequireLogin))
 	str("api.cookieSameSite", a.CookieSameSite, da.CookieSameSite)
+	str("api.requireJson", strconv.FormatBool(a.RequireJSON), strconv.FormatBool(da.RequireJSON))
 	str("api.websocketOrigins", a.WebsocketOrigins, da.WebsocketOrigins)
 
 	if !reflect.DeepEqual(s.Bucket.CORS, d.Bucket.CORS) {
@@ -288,6 +289,8 @@ func setter(s *Scenario, key string) func(v string) (msg string) {
 		return setBool(&a.RequireLogin)
 	case "api.cookieSameSite":
 		return setString(&a.CookieSameSite)
+	case "api.requireJson":
+		return setBool(&a.RequireJSON)
 	case "api.websocketOrigins":
 		return setString(&a.WebsocketOrigins)
 	case "proxy.addOrigin":

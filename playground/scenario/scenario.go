@@ -170,6 +170,11 @@ type API struct {
 	// RequireLogin makes /files and /uploads refuse a request without a
 	// valid login cookie (POST /login sets it).
 	RequireLogin bool `json:"requireLogin"`
+	// RequireJSON makes the api refuse a body whose Content-Type is not
+	// application/json (415): no form can send one, and a cross-origin
+	// fetch() only after a preflight. The defence against CSRF that the
+	// form lesson ends with.
+	RequireJSON bool `json:"requireJson"`
 	// WebsocketOrigins is what the /socket endpoint checks on a WebSocket
 	// handshake, which CORS does not cover: "any" accepts every Origin,
 	// "allowlist" only one Allowlist matches under Match.

@@ -33,8 +33,8 @@ type Subscriber struct {
 var ErrTooManyWatchers = errors.New("too many pages watch this session")
 
 // Subscribe registers a subscriber and returns it with the backlog: every
-// kept exchange with seq > since and every kept run with id > runsSince, in
-// order, and a notice if shedding took some of what the page asks for.
+// kept exchange and WebSocket frame with seq > since and every kept run with
+// id > runsSince, in order, and a notice if shedding took some of what the page asks for.
 // Taking the backlog and registering happen under one lock, so nothing
 // falls between them and nothing arrives twice.
 func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog, error) {
@@ -45,7 +45,8 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog,
 	if len(s.subs) >= MaxSubscribers {
 		return nil, nil, ErrTooManyWatchers
 	}
-	backlog := &Backlog{exchanges: slices.Clone(s.exchangesSince(since)), runs: slices.Clone(s.runsAfter(runsSince))}
+	backlog := &Backlog{exchanges: slices.Clone(s.exchangesSince(since)), runs: slices.Clone(s.runsAfter(runsSince)),
+		sockFrames: slices.Clone(s.socketFramesSince(since))}
 	if since < s.shedUpTo {
 		// Some of what this page asks for was shed while it was away:
 		// say so, as the pages that were watching were told.
@@ -62,25 +63,41 @@ func (s *Session) Subscribe(since uint64, runsSince int) (*Subscriber, *Backlog,
 // Backlog is what a page that (re)connects is sent before the live
 // frames: the kept exchanges and runs it asks for, whose frames are made
 // one at a time as they are sent (a page asking for 1,000 exchanges costs
-// one frame's memory at a time, not 2 MB), then the other frames in the
-// order they were added.
+// one frame's memory at a time, not 2 MB), with the WebSocket frames
+// among them in seq order, then the other frames in the order they were
+// added.
 type Backlog struct {
-	exchanges []exchange // copies: a kept exchange's text is never changed
-	runs      []keptRun  // nor is a kept run
-	frames    [][]byte
+	exchanges  []exchange    // copies: a kept exchange's text is never changed
+	runs       []keptRun     // nor is a kept run
+	sockFrames []socketFrame // nor a kept WebSocket frame
+	frames     [][]byte
 }
 
 // Add puts frame at the end of the backlog.
 func (b *Backlog) Add(frame []byte) { b.frames = append(b.frames, frame) }
 
 // Len is the number of frames in the backlog.
-func (b *Backlog) Len() int { return len(b.exchanges) + len(b.runs) + len(b.frames) }
+func (b *Backlog) Len() int {
+	return len(b.exchanges) + len(b.runs) + len(b.sockFrames) + len(b.frames)
+}
 
 // All yields the backlog's frames in order.
 func (b *Backlog) All() iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
+		socks := b.sockFrames
 		for i := range b.exchanges {
+			for len(socks) > 0 && socks[0].seq < b.exchanges[i].id() {
+				if !yield(socks[0].frame.frame) {
+					return
+				}
+				socks = socks[1:]
+			}
 			if !yield(b.exchanges[i].frame()) {
+				return
+			}
+		}
+		for _, f := range socks {
+			if !yield(f.frame.frame) {
 				return
 			}
 		}

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,9 +60,9 @@ type Session struct {
 	// exchanges are kept compactly (capture.Kept): each header and body
 	// once. Their frames are made again for a page that reconnects; the
 	// engine's view of each, for every run.
-	exchanges []exchange    // oldest first, seqs consecutive
+	exchanges []exchange    // oldest first, seqs increasing
 	exBytes   int64         // bytes the exchanges hold
-	seq       uint64        // last exchange seq
+	seq       uint64        // last exchange or WebSocket frame seq
 	runs      []keptRun     // oldest first, by run id
 	runBytes  int64         // encoded size of runs
 	strs      sharedStrings // the runs' strings, each once
@@ -79,6 +80,11 @@ type Session struct {
 	refusals []Refusal
 	shed     int    // times the budget took traffic from it
 	shedUpTo uint64 // the newest exchange whose body or whole was shed
+
+	// sockFrames are the WebSocket frames the api origin's socket sent and
+	// received (RecordSocketFrame); they take their seqs from seq too.
+	sockFrames []socketFrame // oldest first
+	sockBytes  int64         // bytes they hold
 }
 
 // stored is a websocket frame: a run's or an exchange's. Its JSON is the
@@ -346,14 +352,18 @@ func (s *Session) exchangesSince(since uint64) []exchange {
 // indexAfter is the index in the ring of the first exchange with a seq
 // above since (len(s.exchanges) when there is none). Called with s.mu held.
 func (s *Session) indexAfter(since uint64) int {
-	// The ring is ordered by seq, so the first kept seq tells where since falls.
+	// The ring is ordered by seq. Its seqs are consecutive unless the
+	// session's WebSocket frames took some in between.
 	if len(s.exchanges) == 0 || since < s.exchanges[0].id() {
 		return 0
 	}
-	return int(min(since-s.exchanges[0].id()+1, uint64(len(s.exchanges))))
+	if i := since - s.exchanges[0].id() + 1; i <= uint64(len(s.exchanges)) && s.exchanges[i-1].id() == since {
+		return int(i) // consecutive: no search
+	}
+	return sort.Search(len(s.exchanges), func(i int) bool { return s.exchanges[i].id() > since })
 }
 
-// LastSeq is the sequence number of the newest exchange.
+// LastSeq is the sequence number of the newest exchange or WebSocket frame.
 func (s *Session) LastSeq() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -372,7 +382,8 @@ func (s *Session) close() {
 	s.grow(&s.exBytes, -s.exBytes)
 	s.grow(&s.runBytes, -s.runBytes)
 	s.grow(&s.scBytes, -s.scBytes)
-	s.exchanges, s.runs = nil, nil
+	s.grow(&s.sockBytes, -s.sockBytes)
+	s.exchanges, s.runs, s.sockFrames = nil, nil, nil
 }
 
 // ExchangesBySeq returns the JSON of the kept exchanges among seqs, in the
@@ -382,10 +393,10 @@ func (s *Session) ExchangesBySeq(seqs []uint64) []json.RawMessage {
 	defer s.mu.Unlock()
 	var out []json.RawMessage
 	for _, seq := range seqs {
-		if len(s.exchanges) == 0 || seq < s.exchanges[0].id() {
+		if seq == 0 {
 			continue
 		}
-		if i := seq - s.exchanges[0].id(); i < uint64(len(s.exchanges)) {
+		if i := s.indexAfter(seq - 1); i < len(s.exchanges) && s.exchanges[i].id() == seq {
 			out = append(out, s.exchanges[i].json())
 		}
 	}

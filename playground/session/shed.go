@@ -14,7 +14,7 @@ const slowSubscriberBytes = 256 << 10
 func (s *Session) sheddable() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.exBytes + s.runBytes
+	return s.exBytes + s.runBytes + s.sockBytes
 }
 
 // dropBodies replaces the bodies of the session's oldest exchanges with a
@@ -66,26 +66,31 @@ func dropBody(m *capture.Message, raw *string) bool {
 	return true
 }
 
-// dropOldest forgets the session's oldest exchanges and runs, until want
+// dropOldest forgets the session's oldest exchanges, WebSocket frames and runs, until want
 // bytes are freed or half of each is gone; with all, until only the newest
 // of each is left.
 func (s *Session) dropOldest(want int64, all bool) {
 	s.mu.Lock()
-	before := s.exBytes + s.runBytes
+	before := s.exBytes + s.runBytes + s.sockBytes
+	freed := func() int64 { return before - (s.exBytes + s.runBytes + s.sockBytes) }
 	keep := func(n int) int {
 		if all {
 			return n - 1
 		}
 		return n / 2
 	}
-	for n := keep(len(s.exchanges)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {
+	for n := keep(len(s.exchanges)); n > 0 && freed() < want; n-- {
 		s.shedUpTo = max(s.shedUpTo, s.exchanges[0].id())
 		s.popExchange()
 	}
-	for n := keep(len(s.runs)); n > 0 && before-(s.exBytes+s.runBytes) < want; n-- {
+	for n := keep(len(s.sockFrames)); n > 0 && freed() < want; n-- {
+		s.shedUpTo = max(s.shedUpTo, s.sockFrames[0].seq)
+		s.popSocketFrame()
+	}
+	for n := keep(len(s.runs)); n > 0 && freed() < want; n-- {
 		s.popRun()
 	}
-	s.shedNotice(before - (s.exBytes + s.runBytes))
+	s.shedNotice(freed())
 	s.mu.Unlock()
 }
 
