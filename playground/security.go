@@ -162,6 +162,13 @@ func cspNamesHost(host string) bool { return !strings.Contains(host, ":") }
 //
 //	X-Content-Type-Options: nosniff, as on the UI.
 //	Content-Security-Policy (runnerCSP), without frame-ancestors.
+//	Referrer-Policy: strict-origin-when-cross-origin, every engine's
+//	  default, said out loud: the page's policy decides the Referer of the
+//	  learner's request, and the Origin of a no-cors POST or a form's
+//	  (null under no-referrer). A frame of another origin should get the
+//	  default, but WebKit hands it its parent's policy, the lab's
+//	  no-referrer, and so sent Origin: null where a real page sends its
+//	  origin.
 //
 // And deliberately not:
 //
@@ -169,80 +176,84 @@ func cspNamesHost(host string) bool { return !strings.Contains(host, ":") }
 //     the lab, and both are checked against EVERY ancestor. The embed view
 //     frames runners while some documentation site frames the embed view;
 //     any list would refuse that site, and the lesson would never run.
-//   - Referrer-Policy: the page's policy decides the Referer header of the
-//     learner's fetch(), which the exchange log shows. It must stay the
-//     browser's default.
 //   - Cross-Origin-Opener-Policy: the runner is always in a frame, where it
 //     does nothing.
 func (s *Server) runnerPage(role Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
-		if csp := s.runnerCSP(r, role); csp != "" {
-			h.Set("Content-Security-Policy", csp)
-		}
+		h.Set("Content-Security-Policy", runnerCSP(r, role))
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		next.ServeHTTP(w, r)
 	})
 }
 
-// runnerCSP is the runner page's policy. The page runs one module script
-// and one stylesheet of its own origin, and calls fetch() wherever the
-// learner says.
+// runnerCSP is the runner page's policy. The page runs its own scripts
+// (runner.js, and doors.js once the lab asks for a door other than
+// fetch()) and stylesheet, and then goes wherever the learner says, by
+// whichever door the lab asks for: fetch() or XMLHttpRequest, an <img>, a
+// <script>, a <link rel=stylesheet>, an @font-face, an EventSource, a
+// WebSocket, a <form> or navigator.sendBeacon(). Each door's URL may be
+// on any origin (and be redirected anywhere), so each directive that
+// rules a door allows any URL: CSP must never be the reason a run fails.
+// What it still refuses is what no door needs: inline script and style,
+// eval, plugins, <base>.
 //
-//	default-src 'none'        nothing else: no frames, fonts, workers…
-//	script-src, style-src     runner.js and runner.css, from /_corslab/static/
-//	                          on this origin, named as well as 'self': the
-//	                          sandboxed runner's origin is opaque, so
-//	                          'self' may match nothing there (CSP Level 3
-//	                          says so; Chromium matches the URL's origin)
-//	img-src data:             the page icon, "data:,"
-//	frame-src data:           only on the app's runner asked for a data:
+//	default-src 'none'        nothing that is not named below: no workers,
+//	                          media, manifests…
+//	script-src *              runner.js and doors.js, from /_corslab/static/
+//	                          on this origin, and the <script> door's URL
+//	style-src *               runner.css, and the <link rel=stylesheet>
+//	                          door's URL. The font door's @font-face rule is
+//	                          in a constructed stylesheet
+//	                          (document.adoptedStyleSheets), which CSP does
+//	                          not count as inline style
+//	img-src * data:           the <img> doors' URL, and the page icon, "data:,"
+//	font-src *                the @font-face door's URL
+//	connect-src *             fetch(), XMLHttpRequest, EventSource,
+//	                          sendBeacon() and WebSocket
+//	frame-src * [data:]       the form door's target: a hidden frame the
+//	                          form navigates to its action's answer. data:
+//	                          only on the app's runner asked for a data:
 //	                          frame (?frame=data, runnerFrame): the frame
-//	                          the learner's fetch() runs in. An <iframe
+//	                          the learner's run happens in. An <iframe
 //	                          srcdoc> needs none: its document comes from
 //	                          the attribute, not from a request, so
 //	                          frame-src never sees it
-//	connect-src *             the learner's request may go to any origin
-//	                          (and be redirected anywhere): CSP must never
-//	                          be the reason a run fails. (* is any http:,
-//	                          https:, ws: or wss: URL; a request URL is
-//	                          always a session's http: base and a path.)
-//	object-src 'none', base-uri 'none', form-action 'none'
+//	form-action *             the form door's action
+//	object-src 'none', base-uri 'none'
+//
+// * matches any http: or https: URL whatever the page's own origin (CSP
+// Level 3, "does url match expression"), and Chromium, Firefox and WebKit
+// let it match a WebSocket's ws: and wss: URLs too (TestDoorsRunner). So
+// it also covers the sandboxed runner, whose origin is opaque and for
+// which 'self' may match nothing, and a host CSP's grammar cannot name (an
+// IPv6 address): the policy names no host, and is the same on every one.
 //
 // The frames the app's runner makes (?frame=data or srcdoc) hold a page of
-// corslab's too, which loads runner.js from this origin and nothing else.
-// An <iframe srcdoc> document inherits this policy. A data: document
-// should too (HTML gives a local-scheme document its initiator's policy
-// container), but browsers have differed here, and one that gives it no
-// policy leaves it unrestricted. Either way the script loads: its URL is
-// on this origin, which script-src names as well as 'self' (the data:
-// document's origin is opaque). Nothing in either page is inline.
-//
-// On a host CSP cannot name (an IPv6 address) the page gets no policy:
-// without its own origin named, the sandboxed runner could lose its script.
-func (s *Server) runnerCSP(r *http.Request, role Role) string {
-	o := s.originsFor(r)
-	if !cspNamesHost(o.host) {
-		return ""
-	}
-	// On a look-alike host this is the look-alike's origin: o.host is the
-	// host name the browser used.
-	self := "'self' " + o.url(role)
-	directives := []string{
-		"default-src 'none'",
-		"script-src " + self,
-		"style-src " + self,
-		"img-src data:",
-	}
+// corslab's too, which loads runner.js from this origin, and goes through
+// the same doors. An <iframe srcdoc> document inherits this policy. A
+// data: document should too (HTML gives a local-scheme document its
+// initiator's policy container), but browsers have differed here, and one
+// that gives it no policy leaves it unrestricted. Either way the script
+// loads, and no door is refused. Nothing in either page is inline.
+func runnerCSP(r *http.Request, role Role) string {
+	frames := "frame-src *"
 	if frame, _ := runnerFrame(r.URL.Query(), role); frame == "data" {
-		directives = append(directives, "frame-src data:")
+		frames += " data:"
 	}
-	return strings.Join(append(directives,
+	return strings.Join([]string{
+		"default-src 'none'",
+		"script-src *",
+		"style-src *",
+		"img-src * data:",
+		"font-src *",
 		"connect-src *",
+		frames,
+		"form-action *",
 		"object-src 'none'",
 		"base-uri 'none'",
-		"form-action 'none'",
-	), "; ")
+	}, "; ")
 }
 
 // noSniff wraps the runner's static files (/_corslab/static/ on app, api

@@ -100,6 +100,19 @@ export class RunnerFrame {
     this.host.append(iframe);
   }
 
+  /**
+   * Drops the runner page, so that the next use() loads a fresh one: after
+   * a script door, the page ran another origin's script, which could have
+   * changed it (replaced fetch(), say) for every run after.
+   */
+  discard() {
+    this.iframe?.remove();
+    this.iframe = null;
+    this.from = "";
+    this.src = "";
+    this.ready = false;
+  }
+
   /** An iframe of the host, not another RunnerFrame's, already loading src. */
   renderedFrame(src) {
     for (const iframe of this.host.querySelectorAll("iframe[data-runner]")) {
@@ -133,11 +146,13 @@ export class RunnerFrame {
   }
 
   /**
-   * Asks the runner to fetch(url, init). Always resolves to an outcome
-   * (the "browser" object of a run); if the runner does not answer within
-   * 15 s the outcome says so.
+   * Asks the runner to fetch(url, init), or with door ({via, crossOrigin,
+   * withCredentials, enctype}) to go to url another way: an <img>, a
+   * <script>, a <form>… (doors.js). Always resolves to an outcome (the
+   * "browser" object of a run); if the runner does not answer within 15 s
+   * the outcome says so.
    */
-  async run(url, init) {
+  async run(url, init, door = undefined) {
     const frame = this.iframe;
     const id = nonce();
     let timer;
@@ -148,7 +163,9 @@ export class RunnerFrame {
       await this.whenReady(); // the 15 s include loading the runner page
       if (this.iframe !== frame) return failure("the page that was running it was replaced");
       const result = new Promise((resolve) => this.pending.set(id, resolve));
-      frame.contentWindow.postMessage({ type: "corslab:run", id, url, init }, this.targetOrigin);
+      const msg = { type: "corslab:run", id, url, init };
+      if (door) msg.door = door;
+      frame.contentWindow.postMessage(msg, this.targetOrigin);
       return result;
     })();
     try {

@@ -15,10 +15,17 @@
 // a frame of that kind, loads this script in it, and passes the messages on
 // (relay). The frame's runner takes orders from this page's origin instead
 // of the lab's, checked the same way.
+//
+// A message may name another "door" than fetch(): an <img>, a <script>, a
+// <form>, a WebSocket… (door.via). Those live in doors.js, which this
+// script loads the first time one is asked for; its constants (timeouts,
+// the stylesheet's and the font's probes) are at its top.
 
 const root = document.getElementById("runner");
 const uiOrigin = root.dataset.uiOrigin;
 const MAX_BODY_BYTES = 16 * 1024;
+// Each message an EventSource or a WebSocket got is cut to this.
+const MAX_MESSAGE_BYTES = 1024;
 // Names this document among the runner pages, so that the engine can tell
 // a reloaded frame from the same one: some browsers keep what they cached
 // for an opaque origin per document (the origin itself, not "null").
@@ -37,7 +44,8 @@ function serve() {
       return;
     }
     if (!msg || msg.type !== "corslab:run" || typeof msg.id !== "string") return;
-    const outcome = await runFetch(String(msg.url), msg.init || {});
+    const door = msg.door && typeof msg.door === "object" && msg.door.via !== "fetch" ? msg.door : null;
+    const outcome = door ? await runDoor(String(msg.url), msg.init || {}, door) : await runFetch(String(msg.url), msg.init || {});
     window.parent.postMessage({ type: "corslab:result", id: msg.id, outcome }, uiOrigin);
   });
 
@@ -79,7 +87,7 @@ function relay(kind) {
         return;
       }
       if (msg.type !== "corslab:run" || typeof msg.id !== "string") return;
-      frame.contentWindow?.postMessage({ type: msg.type, id: msg.id, url: msg.url, init: msg.init }, frameTarget);
+      frame.contentWindow?.postMessage({ type: msg.type, id: msg.id, url: msg.url, init: msg.init, door: msg.door }, frameTarget);
     } else if (event.source === frame.contentWindow && event.origin === frameOrigin) {
       // The frame's "ready" is ours: the lab may send once it is listening.
       if (msg.type === "corslab:ready") {
@@ -112,12 +120,17 @@ function escapeHTML(s) {
   return String(s).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
 }
 
-/** Calls fetch() and describes what this page could see of the result. */
-async function runFetch(url, init) {
-  const outcome = {
+/** An outcome before anything happened: what the lab reads, every field. */
+function newOutcome() {
+  return {
     ok: false, status: 0, error: "", type: "", redirected: false, url: "",
     headers: [], body: "", bodyTruncated: false, durationMs: 0, documentId: DOCUMENT_ID,
   };
+}
+
+/** Calls fetch() and describes what this page could see of the result. */
+async function runFetch(url, init) {
+  const outcome = newOutcome();
   const started = performance.now();
   try {
     const response = await fetch(url, cleanInit(init));
@@ -148,6 +161,30 @@ async function runFetch(url, init) {
   return outcome;
 }
 
+/**
+ * Goes through another door than fetch() (doors.js) and describes what
+ * this page could see: the outcome's usual fields, and outcome.door.
+ */
+async function runDoor(url, init, door) {
+  const outcome = newOutcome();
+  const started = performance.now();
+  try {
+    const { openDoor } = await import("./doors.js");
+    await openDoor(url, init, door, outcome);
+  } catch (err) {
+    outcome.ok = false;
+    outcome.error = `the runner could not open the door: ${err}`;
+  }
+  // fetch()'s bound on the body, 16 KiB, and 1 KiB for each message (a
+  // door keeps at most 16).
+  const { text, truncated } = truncate(outcome.body, MAX_BODY_BYTES);
+  outcome.body = text;
+  outcome.bodyTruncated = truncated;
+  if (outcome.door) outcome.door.messages = outcome.door.messages.map((m) => truncate(m, MAX_MESSAGE_BYTES).text);
+  outcome.durationMs = Math.round((performance.now() - started) * 100) / 100;
+  return outcome;
+}
+
 /** Copies only the fetch options the lab may set. */
 function cleanInit(init) {
   const out = {};
@@ -157,10 +194,14 @@ function cleanInit(init) {
   return out;
 }
 
-/** Cuts text to at most 16 KiB of UTF-8. */
-function truncate(text) {
+/**
+ * Cuts text to at most max bytes of UTF-8 (16 KiB unless told), at the
+ * start of a character: a continuation byte is 10xxxxxx.
+ */
+function truncate(text, max = MAX_BODY_BYTES) {
   const bytes = new TextEncoder().encode(text);
-  if (bytes.length <= MAX_BODY_BYTES) return { text, truncated: false };
-  const cut = new TextDecoder().decode(bytes.slice(0, MAX_BODY_BYTES));
-  return { text: cut, truncated: true };
+  if (bytes.length <= max) return { text, truncated: false };
+  let end = max;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return { text: new TextDecoder().decode(bytes.subarray(0, end)), truncated: true };
 }

@@ -101,11 +101,6 @@ type Browser struct {
 	// preflight the next hop for it.
 	KeepsAuthorizationOnRedirect bool
 
-	// NoCORSOriginNull: a no-cors request that carries Origin (a POST)
-	// carries the page's origin in the standard; a browser may send
-	// `Origin: null` when the request is cross-origin.
-	NoCORSOriginNull bool
-
 	// SameSiteFromTopLevel: the standard's SameSite rule compares the
 	// server's site with the page that made the request and every frame
 	// above it, and an opaque origin is no site at all; a browser may
@@ -128,6 +123,12 @@ type Browser struct {
 	// script that came without CORS (window.onerror gets "Script error.");
 	// a browser may report them in full.
 	ScriptErrorsNotMuted bool
+
+	// ORBEmptyBody: opaque-response blocking makes a blocked no-cors
+	// answer (JSON to a <script>) a network error in the standard; a
+	// browser may hand the element an empty body instead, so that a
+	// script fires load and runs nothing.
+	ORBEmptyBody bool
 }
 
 // Departure is a rule on which a browser and the standard differ.
@@ -191,10 +192,6 @@ var Departures = map[string]Departure{
 		Spec: "a redirect to another origin drops `Authorization` from the request",
 		Does: "keeps `Authorization`, so the next hop carries it and is preflighted for it",
 	},
-	"NoCORSOriginNull": {
-		Spec: "a `no-cors` request that carries `Origin` (a POST) carries the page's origin",
-		Does: "sends `Origin: null` on a cross-origin `no-cors` request",
-	},
 	"SameSiteFromTopLevel": {
 		Spec: "`SameSite` compares the server's site with the page that made the request and every frame above it, and a page with an opaque origin is no site at all, so `SameSite=Lax` cookies stay behind",
 		Does: "compares it with the top-level page's site only: the lab is on the server's site, so `SameSite=Lax` cookies go along",
@@ -206,6 +203,10 @@ var Departures = map[string]Departure{
 	"ScriptErrorsNotMuted": {
 		Spec: "a classic script that came without CORS has its errors muted: `window.onerror` gets only `Script error.`",
 		Does: "hands `window.onerror` the full message, file and line even then",
+	},
+	"ORBEmptyBody": {
+		Spec: "a no-cors answer that opaque-response blocking stops (JSON to a `<script>`) is a network error: the element fires `error`",
+		Does: "hands the element an empty body instead: a `<script>` fires `load` and runs nothing",
 	},
 	"PreflightOriginUntainted": {
 		Spec: "after a redirect taints the request's origin, the preflight carries `Origin: null` like the request",
@@ -232,6 +233,7 @@ var (
 		NoCacheForOpaqueOrigin:      true,
 		WildcardCoversAuthorization: true,
 		CombinesHeaderValues:        true,
+		ORBEmptyBody:                true,
 	}
 	Firefox = &Browser{
 		Name: "firefox", Title: "Firefox", Verified: true,
@@ -262,9 +264,9 @@ var (
 		CombinesHeaderValues:         true,
 		PreflightAfterRedirect:       true,
 		KeepsAuthorizationOnRedirect: true,
-		NoCORSOriginNull:             true,
 		SameSiteFromTopLevel:         true,
 		FontsWithoutCORS:             true,
+		ORBEmptyBody:                 true,
 	}
 	Standard = &Browser{
 		Name: "spec", Title: "the standard",

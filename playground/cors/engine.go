@@ -296,11 +296,7 @@ func (e *explainer) hop() (Exchange, bool) {
 			return Exchange{}, false
 		}
 		e.tainting = "opaque"
-		st := e.step(true, e.stageOf(), "main-fetch", 0, "Mode `no-cors`: the browser sends the request without CORS and will hand JS an opaque response.")
-		if e.b.NoCORSOriginNull && e.method != "GET" && e.method != "HEAD" {
-			st.Text += fmt.Sprintf(" %s sends it with `Origin: null`.", e.b.Title)
-			st.Note = e.b.Note("NoCORSOriginNull")
-		}
+		e.step(true, e.stageOf(), "main-fetch", 0, "Mode `no-cors`: the browser sends the request without CORS and will hand JS an opaque response.")
 	default:
 		e.tainting = "cors"
 		unsafe := e.unsafeNames()
@@ -473,14 +469,8 @@ func (e *explainer) serializedOrigin() string {
 func (e *explainer) credentials() bool { return e.req.Credentials == "include" }
 
 // requestOrigin is the Origin header the model expects on a request (not
-// a preflight): the serialized origin, or `null` on a cross-origin no-cors
-// request in a browser whose table says NoCORSOriginNull.
-func (e *explainer) requestOrigin() string {
-	if e.tainting == "opaque" && e.b.NoCORSOriginNull {
-		return "null"
-	}
-	return e.serializedOrigin()
-}
+// a preflight).
+func (e *explainer) requestOrigin() string { return e.serializedOrigin() }
 
 // preflightOrigin is the origin a preflight carries, and its answer is
 // checked against: the request's, or, in a browser whose table says

@@ -52,10 +52,12 @@ const (
 )
 
 // SSE's bounds: /events sends eventCount events, eventGap apart, then
-// ends the response.
+// ends the response. The gap is short so that the stream, and so its
+// exchange, ends soon after a browser that refused it went away: the run
+// can only claim an exchange that was recorded.
 const (
 	eventCount = 3
-	eventGap   = 100 * time.Millisecond
+	eventGap   = 25 * time.Millisecond
 )
 
 // maxCollectBody bounds what /collect reads of a beacon.
