@@ -63,6 +63,31 @@ export function fetchSource(url, init) {
   return lines.join("\n");
 }
 
+/** The request's code: null for another door than fetch() until door-view.js is here. */
+export function requestSource(url, request) {
+  const via = request.via || "fetch";
+  if (via === "fetch") return fetchSource(url, fetchInit(request));
+  return doorView ? doorView.doorSource(url, request) : null;
+}
+
+// door-view.js: the lab's side of the doors other than fetch(). Most
+// learners never pick one: it comes when a scenario or a run needs it,
+// not with the lab's first load (TestStaticTransferInBrowser's budget).
+let doorView = null;
+
+export async function loadDoorView() {
+  doorView ??= await import("./door-view.js");
+  return doorView;
+}
+
+export function loadedDoorView() {
+  return doorView;
+}
+
+export function needsDoorView(request) {
+  return (request?.via || "fetch") !== "fetch";
+}
+
 /**
  * Where a request's page lives and where the request goes, in words, as a
  * comment over the call.
@@ -178,6 +203,7 @@ export class ScenarioForm {
     // What "From" was before a setup fixed it, to give it back after.
     this.freeFrom = null;
     this.fromFixed = false;
+    this.via = form.elements["request.via"].value;
     this.showDependentFields();
     this.savedBody = JSON.stringify(this.read().scenario);
     this.lastOk = true;
@@ -195,6 +221,19 @@ export class ScenarioForm {
   }
 
   edited() {
+    const via = this.form.elements["request.via"].value;
+    if (via !== this.via) {
+      // Another door: door-view.js moves the path and method to it and
+      // resets what it does not have; nothing is saved until it has.
+      this.via = via;
+      this.scheduleSave.cancel();
+      loadDoorView().then((view) => {
+        if (this.via !== via) return; // yet another door since
+        view.changeDoor(this);
+        this.edited();
+      });
+      return;
+    }
     this.showDependentFields();
     this.onChange(this.read().scenario);
     this.scheduleSave();
@@ -229,6 +268,9 @@ export class ScenarioForm {
    */
   useSignedURL({ method, path }) {
     const f = this.form.elements;
+    // A door that cannot make the request gives way to fetch() (edited()).
+    const methods = f["request.via"].selectedOptions[0]?.dataset.methods;
+    if (methods && !methods.split(" ").includes(method)) f["request.via"].value = "fetch";
     f["request.target"].value = "s3";
     f["method-choice"].value = method;
     f["request.path"].value = path;
@@ -263,6 +305,9 @@ export class ScenarioForm {
       "request.credentials": request.credentials,
       "request.mode": request.mode,
       "request.redirect": request.redirect,
+      "request.via": request.via || "fetch",
+      "request.crossOrigin": request.crossOrigin,
+      "request.enctype": request.enctype,
       "allowOrigin-choice": namedOrigin ? api.allowOrigin : "custom",
       "allowOrigin-custom": namedOrigin ? "" : api.allowOrigin,
       "api.allowlist": (api.allowlist ?? []).join("\n"),
@@ -275,6 +320,7 @@ export class ScenarioForm {
       "api.redirect": api.redirect,
       "api.signedUrlExpires": api.signedUrlExpires,
       "api.cookieSameSite": api.cookieSameSite,
+      "api.websocketOrigins": api.websocketOrigins,
       "proxy.addOrigin": scenario.proxy?.addOrigin,
       "yours.baseUrl": scenario.yours?.baseUrl,
     };
@@ -284,6 +330,8 @@ export class ScenarioForm {
     f["api.allowCredentials"].checked = Boolean(api.allowCredentials);
     f["api.vary"].checked = Boolean(api.vary);
     f["api.requireLogin"].checked = Boolean(api.requireLogin);
+    f["request.withCredentials"].checked = Boolean(request.withCredentials);
+    this.via = f["request.via"].value; // the scenario's door, as it is: no defaults
     this.requestHeaders.set(request.headers);
     this.extraHeaders.set(api.extraHeaders);
     this.bucket.set(scenario.bucket?.cors ?? null);
@@ -359,7 +407,12 @@ export class ScenarioForm {
     f["method-other"].hidden = f["method-choice"].value !== "other";
     const origin = f["allowOrigin-choice"].value;
     f["allowOrigin-custom"].hidden = origin !== "custom";
-    this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist";
+    // The allowlist serves the WebSocket handshake's check too.
+    this.form.querySelector("#allowlist-fields").hidden = origin !== "allowlist" && f["api.websocketOrigins"].value !== "allowlist";
+    // door-view.js shows the chosen door's settings: the page comes with fetch()'s.
+    const view = loadedDoorView();
+    if (view) view.showDoorFields(this);
+    else if (needsDoorView({ via: f["request.via"].value })) loadDoorView().then((v) => v.showDoorFields(this));
     const lookalike = this.form.querySelector("#lookalike-fields");
     if (lookalike) lookalike.hidden = f["request.from"].value !== "lookalike";
     const yours = this.form.querySelector("#yours-fields");
@@ -425,6 +478,10 @@ export class ScenarioForm {
       credentials: f["request.credentials"].value,
       mode: f["request.mode"].value,
       redirect: f["request.redirect"].value,
+      via: f["request.via"].value,
+      crossOrigin: f["request.crossOrigin"].value,
+      withCredentials: f["request.withCredentials"].checked,
+      enctype: f["request.enctype"].value,
     };
     const originChoice = f["allowOrigin-choice"].value;
     const api = {
@@ -444,6 +501,7 @@ export class ScenarioForm {
       signedUrlExpires: readInt(f["api.signedUrlExpires"].value, false),
       requireLogin: f["api.requireLogin"].checked,
       cookieSameSite: f["api.cookieSameSite"].value,
+      websocketOrigins: f["api.websocketOrigins"].value,
     };
     if (Number.isNaN(api.maxAge)) {
       localErrors["api.maxAge"] = "must be a whole number of seconds, or empty to send no header";

@@ -2,7 +2,8 @@
 //
 //   form.js          the scenario form; saves every change to the server
 //   bucket.js        its editor of the bucket's CORS rules, with their XML (s3cors.js)
-//   runner-frame.js  the hidden page on another origin that calls fetch()
+//   runner-frame.js  the hidden page on another origin that makes the
+//                    request: fetch(), or another door (request.via)
 //   stream.js        the websocket feed of what the servers saw
 //   log.js           the exchange log, grouped by run
 //   diagram.js       the sequence diagram of the selected run
@@ -38,7 +39,7 @@
 
 import { el } from "./dom.js";
 import { putScenario, postRun, getSession } from "./api.js";
-import { ScenarioForm, requestURL, fetchInit, fetchSource, pageComment } from "./form.js";
+import { ScenarioForm, requestURL, fetchInit, requestSource, pageComment, loadDoorView, needsDoorView } from "./form.js";
 import { RunnerFrame } from "./runner-frame.js";
 import { Stream } from "./stream.js";
 import { ExchangeLog, browserOutcome, runOutcome } from "./log.js";
@@ -160,7 +161,13 @@ function showSaved(query) {
 
 function showPreview(scenario) {
   const { request, setup } = scenario;
-  preview.textContent = `${pageComment(scenario, urls)}\n${fetchSource(requestURL(request, bases, setup), fetchInit(request))}`;
+  const source = requestSource(requestURL(request, bases, setup), request);
+  if (source === null) {
+    // Another door's code: door-view.js's, once it is here.
+    loadDoorView().then(() => showPreview(form.read().scenario));
+    return;
+  }
+  preview.textContent = `${pageComment(scenario, urls)}\n${source}`;
 }
 
 // ----- the log and the diagram -----
@@ -329,13 +336,16 @@ async function run() {
     const { request, setup } = form.read().scenario;
     runner.use(request.from, request.lookalikeHost);
     const url = requestURL(request, bases, setup);
+    // door-view.js: the runner's door settings, and what the log shows.
+    const door = needsDoorView(request) ? (await loadDoorView()).runDoor(request) : undefined;
     // The server gives the run every exchange after this one. Right after
     // the page loads, the stream may not have caught up yet: the newest
     // exchange when the page was rendered is the floor.
     const since = Math.max(stream.highestSeq, data.lastSeq);
     log.startPending({ request, url, since });
     setStatus(runner.ready ? "Running…" : "Waiting for the runner page to load…");
-    const outcome = await runner.run(url, fetchInit(request));
+    const outcome = await runner.run(url, fetchInit(request), door);
+    if (door?.via === "script") runner.discard();
 
     setStatus("Recording the run…");
     recording = true;
@@ -381,7 +391,7 @@ function runSentence(run) {
   const model = verdictOf(run);
   const stage = model?.agrees && !model.ok ? model.stage : "";
   if (outcome.tone === "ok") return `${name}: ${outcome.text.replace(/^JS read the response: /, "JS read the response, ")}`;
-  if (outcome.tone === "blocked" && stage === "request") return `${name}: fetch() threw before sending anything`;
+  if (outcome.tone === "blocked" && stage === "request" && !needsDoorView(run.request)) return `${name}: fetch() threw before sending anything`;
   if (outcome.tone === "blocked" && stageWords(stage)) return `${name}: blocked by CORS ${stageWords(stage)}`;
   return `${name}: ${outcome.text}`;
 }

@@ -9,11 +9,15 @@
 // purpose) so it is only ever put into the page as text, never as HTML.
 
 import { el } from "./dom.js";
-import { fetchInit, fetchSource } from "./form.js";
+import { requestSource, loadDoorView, loadedDoorView, needsDoorView } from "./form.js";
 import { explanation } from "./verdict.js";
 import { REFUSED_TEXT, refusalsOf, refusalNote } from "./refused.js";
-import { curlCommand, runCurlCommand } from "./curl.js";
 import { copyText, confirmCopied } from "./clipboard.js";
+
+// curl.js, loaded the first time the learner copies a command: most visits
+// never do, and the lab's first load stays small.
+let curl;
+const loadCurl = () => (curl ??= import("./curl.js"));
 
 const REASONS = {
   200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
@@ -51,13 +55,18 @@ export function isProxied(exchange) {
 }
 
 /**
- * What the browser decided, in plain words, from a run's "browser" outcome.
- * tone is "ok", "blocked", "opaque" or "pending" (for styling). (What the
- * model predicted is run.verdict: see verdict.js.)
+ * What the browser decided, in plain words, from a run's "browser" outcome
+ * and the request it made (its door's settings). tone is "ok", "blocked",
+ * "opaque" or "pending" (for styling). (What the model predicted is
+ * run.verdict: see verdict.js.)
  */
-export function browserOutcome(browser) {
+export function browserOutcome(browser, request = {}) {
   if (!browser) return { tone: "pending", text: "Waiting for the browser…" };
   const b = browser;
+  // door-view.js words what the other doors saw (xhr's reads like
+  // fetch()'s); the log loads it before it shows such a run.
+  const door = b.door ? loadedDoorView()?.doorOutcome(b, request) : null;
+  if (door) return door;
   if (b.error && !b.type) {
     if (b.error.startsWith("no answer from the runner")) {
       return { tone: "blocked", text: `No verdict: ${b.error}.` };
@@ -88,7 +97,7 @@ export function browserOutcome(browser) {
 export function runOutcome(run) {
   const [first] = refusalsOf(run);
   if (first) return { tone: "refused", text: `${REFUSED_TEXT} (${first.status} from ${first.origin})` };
-  return browserOutcome(run?.browser);
+  return browserOutcome(run?.browser, run?.request);
 }
 
 export class ExchangeLog {
@@ -148,6 +157,11 @@ export class ExchangeLog {
   addRun(run) {
     const key = String(run.id);
     if (this.groups.has(key)) return;
+    if (needsDoorView(run.request) && !loadedDoorView()) {
+      // A run through another door than fetch(): shown with door-view.js.
+      loadDoorView().then(() => this.addRun(run));
+      return;
+    }
     for (const seq of run.exchanges ?? []) this.claims.set(Number(seq), key);
     const group = this.newGroup(key, Number(run.id), run);
     this.insertGroup(group);
@@ -279,10 +293,13 @@ export class ExchangeLog {
     const v = runOutcome(run);
     const title = pending ? "Running…" : key.startsWith("local-") ? "Run (not recorded)" : `Run #${run.id}`;
     const req = run.request ?? {};
+    // "<img> GET /image.png": the door, unless it is fetch().
+    const door = needsDoorView(req) ? `${loadedDoorView()?.DOOR_NAMES[req.via] ?? req.via} ` : "";
+    const what = `${door}${req.method ?? ""} ${req.path ?? ""}`;
     const head = el("button", { type: "button", class: "group-head", "aria-pressed": "false" },
       el("span", { class: "group-title" },
         el("strong", {}, title), " ",
-        el("span", { class: "mono", title: `${req.method ?? ""} ${req.path ?? ""}` }, `${req.method ?? ""} ${req.path ?? ""}`), " ",
+        el("span", { class: "mono", title: what }, what), " ",
         el("span", { class: "from", title: `from ${fromLabel(req.from)}` }, `from ${fromLabel(req.from)}`),
         run.at ? el("time", { datetime: run.at }, clock(run.at)) : null),
       el("span", { class: `verdict tone-${v.tone}` }, v.text));
@@ -336,7 +353,7 @@ export class ExchangeLog {
     const [button, box] = this.copyButton({
       label: "Copy as curl",
       title: "Copy a curl command for this run's request (not its preflight), as the page's script made it: method, URL, headers, body. curl adds no Origin and no cookies, and ignores CORS.",
-      command: () => runCurlCommand(run),
+      command: async () => (await loadCurl()).runCurlCommand(run),
     });
     return el("div", { class: "raw-part-head run-curl" },
       button,
@@ -344,9 +361,16 @@ export class ExchangeLog {
       box);
   }
 
-  /** A collapsed panel: the fetch() that ran and everything its page could see. */
+  /**
+   * A collapsed panel: the code that ran (fetch(), or another door's) and
+   * everything its page could see.
+   */
   renderJsSaw(run) {
     const b = run.browser ?? {};
+    const source = el("pre", { class: "code" }, el("code", {}, requestSource(run.url ?? "", run.request ?? {})));
+    // A door but fetch() and xhr: door-view.js's panel, of what it reports.
+    const door = b.door && loadedDoorView()?.doorSaw(b, source);
+    if (door) return door;
     const rows = [
       ["response.type", b.type || "—"],
       ["response.status", String(b.status ?? 0)],
@@ -358,7 +382,7 @@ export class ExchangeLog {
     const headers = b.headers ?? [];
     return el("details", { class: "js-saw" },
       el("summary", {}, "What the page's JavaScript saw"),
-      el("pre", { class: "code" }, el("code", {}, fetchSource(run.url ?? "", fetchInit(run.request ?? {})))),
+      source,
       el("dl", { class: "facts" }, rows.map(([k, v]) => [el("dt", { class: "mono" }, k), el("dd", {}, v)])),
       el("p", { class: "label" }, `Headers JS could read (${headers.length})`),
       headers.length === 0
@@ -409,15 +433,15 @@ export class ExchangeLog {
     return this.copyButton({
       label: "Copy exchange as curl",
       title: "Copy a curl command that sends this exact request again, outside the browser, with every header the browser sent (Origin and cookies too)",
-      command: () => {
+      command: async () => {
         const scheme = (this.originURLs[ex.origin] ?? "http:").split(":")[0] || "http";
-        return curlCommand(ex, scheme);
+        return (await loadCurl()).curlCommand(ex, scheme);
       },
     });
   }
 
   /**
-   * A button that copies command(), a curl command. Returns the button and
+   * A button that copies await command(), a curl command. Returns the button and
    * the box used when the clipboard API is not available (see clipboard.js).
    */
   copyButton({ label, title, command }) {
@@ -431,7 +455,7 @@ export class ExchangeLog {
       if (event.key === "Escape") { show(false); button.focus(); }
     });
     button.addEventListener("click", async () => {
-      if (await copyText(command(), { field, show })) {
+      if (await copyText(await command(), { field, show })) {
         confirmCopied(button, label);
         this.onCurlCopied?.();
       }
