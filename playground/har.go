@@ -40,6 +40,43 @@ type harEntry struct {
 	Seq             uint64      `json:"_corslabSeq"`
 	Origin          string      `json:"_corslabOrigin"`
 	Kind            string      `json:"_corslabKind"`
+	// A WebSocket handshake's entry carries the socket's messages, as
+	// Chrome DevTools writes and reads them.
+	ResourceType      string       `json:"_resourceType,omitempty"`
+	WebSocketMessages []harMessage `json:"_webSocketMessages,omitempty"`
+}
+
+// harMessage is one WebSocket frame: send (the page's) or receive, its
+// time in seconds since 1970, and its payload as text.
+type harMessage struct {
+	Type   string  `json:"type"`
+	Time   float64 `json:"time"`
+	Opcode int     `json:"opcode"`
+	Data   string  `json:"data"`
+}
+
+// socketMessages groups the session's kept WebSocket frames by the seq of
+// their handshake.
+func socketMessages(sess *session.Session) map[uint64][]harMessage {
+	out := map[uint64][]harMessage{}
+	for _, raw := range sess.SocketFrames(0) {
+		var f struct {
+			Exchange  uint64    `json:"exchange"`
+			Direction string    `json:"direction"`
+			At        time.Time `json:"at"`
+			Opcode    int       `json:"opcode"`
+			Payload   string    `json:"payload"`
+		}
+		if json.Unmarshal(raw, &f) != nil {
+			continue
+		}
+		kind := "receive"
+		if f.Direction == "client-to-server" {
+			kind = "send"
+		}
+		out[f.Exchange] = append(out[f.Exchange], harMessage{Type: kind, Time: float64(f.At.UnixNano()) / 1e9, Opcode: f.Opcode, Data: f.Payload})
+	}
+	return out
 }
 
 type harRequest struct {
@@ -126,6 +163,7 @@ func (s *Server) handleHAR(w http.ResponseWriter, r *http.Request, sess *session
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	first := true
+	messages := socketMessages(sess)
 	for _, raw := range sess.Exchanges(0) {
 		var ex capture.Exchange
 		if err := json.Unmarshal(raw, &ex); err != nil {
@@ -136,7 +174,11 @@ func (s *Server) handleHAR(w http.ResponseWriter, r *http.Request, sess *session
 			w.Write([]byte(","))
 		}
 		first = false
-		enc.Encode(harEntryOf(&ex))
+		entry := harEntryOf(&ex)
+		if ex.Response.Status == http.StatusSwitchingProtocols {
+			entry.ResourceType, entry.WebSocketMessages = "websocket", messages[ex.Seq]
+		}
+		enc.Encode(entry)
 	}
 	w.Write([]byte("]}}\n"))
 }

@@ -47,6 +47,7 @@ const (
 	specWebSocket = "https://websockets.spec.whatwg.org/#concept-websocket-establish"
 	specForm      = htmlSpec + "form-control-infrastructure.html#form-submission-algorithm"
 	specBeacon    = "https://w3c.github.io/beacon/#sec-processing-model"
+	specORB       = Spec + "#orb-algorithm"
 )
 
 var doors = []Door{
@@ -239,8 +240,13 @@ func (e *explainer) doorSeen() {
 		}
 		succeed(specCanvas, "The image loads with CORS, so the canvas stays clean: `getImageData()` reads its pixels.")
 	case "script":
-		if !strings.Contains(ctype, "javascript") && !strings.Contains(ctype, "ecmascript") {
-			fail(specScript, "The answer is `%s`, not JavaScript: the browser refuses to run it, and the `<script>` fires its `error` event.", ctype)
+		if opaque && orbBlocks(ctype) {
+			if e.b.ORBEmptyBody {
+				succeed(specORB, "The answer is `%s`, which opaque-response blocking keeps from a no-cors request: %s hands the `<script>` an empty body instead, so it fires `load` and runs nothing.", ctype, e.b.Title)
+				e.v.Steps[len(e.v.Steps)-1].Note = e.b.Note("ORBEmptyBody")
+				return
+			}
+			fail(specORB, "The answer is `%s`, which opaque-response blocking keeps from a no-cors request: a network error, and the `<script>` fires `error`.", ctype)
 			return
 		}
 		if opaque && e.b.ScriptErrorsNotMuted {
@@ -277,6 +283,17 @@ func (e *explainer) doorSeen() {
 		}
 		succeed(specEvents, "The stream passed the CORS check: the `EventSource` opens and the page reads every event.")
 	}
+}
+
+// orbBlocks says whether opaque-response blocking stops a no-cors answer
+// of this type from reaching the page: the types that can never be an
+// image, media, script or stylesheet a page may use without CORS (JSON,
+// HTML, XML). fetch.spec.whatwg.org/#orb-algorithm
+func orbBlocks(ctype string) bool {
+	t, _, _ := strings.Cut(ctype, ";")
+	t = strings.TrimSpace(t)
+	return t == "application/json" || t == "text/json" || strings.HasSuffix(t, "+json") ||
+		t == "text/html" || t == "text/xml" || t == "application/xml" || strings.HasSuffix(t, "+xml")
 }
 
 // beaconSeen: sendBeacon() only queues the request, so the page sees the
@@ -320,6 +337,15 @@ func (e *explainer) runUncovered() {
 		e.step(true, StageRequest, specForm, 0, "A form submission is a navigation: the browser sends a `%s` with %s and cookies, never preflighted (forms could always do this), and loads the answer in the form's target frame. CORS does not apply, and the page cannot read the answer: the frame is another origin's.", e.method, enctype)
 	}
 	for {
+		if !ws && e.method == "GET" && e.redirects == 0 {
+			// A GET form puts its fields in the URL's query, in place
+			// of any query the action had.
+			if next := e.peek(); next != nil && next.Method == "GET" {
+				if p, err := url.Parse(next.URL); err == nil && p.Path == e.url.Path && originOf(p) == originOf(e.url) {
+					e.url = p
+				}
+			}
+		}
 		ex, ok := e.take(e.method)
 		if !ok {
 			e.fail(StageResponse, e.door.Spec, 0, "No `%s %s` reached a server: the browser stopped before sending it.", e.method, e.url.Path)

@@ -124,7 +124,11 @@ func (r Request) validate(errs FieldErrors) {
 	for _, msg := range checkHeaders(r.Headers) {
 		errs.add("request.headers", msg)
 	}
-	if msg := checkBody(r.Method, r.Body); msg != "" {
+	method := r.Method
+	if r.Via == "form" {
+		method = "" // a form GET puts its fields in the query
+	}
+	if msg := checkBody(method, r.Body); msg != "" {
 		errs.add("request.body", msg)
 	}
 	checkEnum(errs, "request.credentials", r.Credentials, credentials())
