@@ -60,7 +60,7 @@ function showLessons(list) {
 }
 
 /**
- * A lesson's number in the whole curriculum (1 to 13 for the built-in
+ * A lesson's number in the whole curriculum (1 to 18 for the built-in
  * lessons), as the lesson index shows it: the server numbers them.
  */
 function number(lesson) {

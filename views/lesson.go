@@ -11,7 +11,7 @@ type LessonView struct {
 	// the index's order (by track, then order): the one number the index,
 	// the lesson page, the texts ("lesson 7") and the dashboard use.
 	Number     int    `json:"number"`
-	Track      string `json:"track"`      // track id: basics, credentials, s3, attacks
+	Track      string `json:"track"`      // track id: basics, credentials, s3, attacks, doors
 	TrackTitle string `json:"trackTitle"` // "S3 and redirects"
 	Summary    string `json:"summary"`
 	// HTML is the lesson's text, rendered from Markdown by goldmark with raw

@@ -30,6 +30,7 @@ var tracks = []struct{ ID, Title string }{
 	{"credentials", "Credentials"},
 	{"s3", "S3 and redirects"},
 	{"attacks", "Attacks"},
+	{"doors", "Beyond fetch()"},
 }
 
 // Tracks returns the track ids and titles, in index order.
@@ -248,7 +249,7 @@ func Parse(file string, data []byte) (*Lesson, error) {
 	case l.Order <= 0:
 		return nil, fail(line("order"), "order: a whole number from 1, the lesson's place in its track")
 	case !slices.ContainsFunc(tracks, func(t struct{ ID, Title string }) bool { return t.ID == l.Track }):
-		return nil, fail(line("track"), "track %q: must be one of basics, credentials, s3, attacks", l.Track)
+		return nil, fail(line("track"), "track %q: must be one of basics, credentials, s3, attacks, doors", l.Track)
 	case strings.TrimSpace(l.Summary) == "":
 		return nil, fail(1, "summary: every lesson needs one line for the index")
 	}

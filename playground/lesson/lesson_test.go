@@ -251,9 +251,9 @@ func TestLessonParseErrors(t *testing.T) {
 		{"a negative order", with("order: 3", "order: -1"),
 			"03-x.md:4: order: a whole number from 1, the lesson's place in its track"},
 		{"an unknown track", with("track: basics", "track: advanced"),
-			`03-x.md:3: track "advanced": must be one of basics, credentials, s3, attacks`},
+			`03-x.md:3: track "advanced": must be one of basics, credentials, s3, attacks, doors`},
 		{"no track", with("track: basics\n", "track: \"\"\n"),
-			`03-x.md:3: track "": must be one of basics, credentials, s3, attacks`},
+			`03-x.md:3: track "": must be one of basics, credentials, s3, attacks, doors`},
 		{"no summary", with("summary: A PUT with a custom header makes the browser send OPTIONS first.\n", ""),
 			"03-x.md:1: summary: every lesson needs one line for the index"},
 

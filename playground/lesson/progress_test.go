@@ -229,6 +229,20 @@ func runFor(rng *rand.Rand, m *RunMatch) *session.Run {
 			r.Browser.Status = m.Status
 		}
 	}
+	q.Via = pick(rng, m.Via, "fetch", "img", "img+canvas", "script", "font", "websocket", "form")
+	q.CrossOrigin = pick(rng, m.CrossOrigin, "none", "anonymous")
+	if q.Via != "fetch" {
+		r.Browser.Door = &session.Door{
+			Via:         q.Via,
+			Canvas:      pick(rng, m.Canvas, "readable", "tainted", ""),
+			ScriptError: pick(rng, m.ScriptError, "Script error.", "") + " x",
+			Applied:     rng.IntN(2) == 0,
+			Messages:    []string{"a " + pick(rng, m.Message, "hello") + " z"},
+		}
+		if m.Applied != nil && rng.IntN(12) > 0 {
+			r.Browser.Door.Applied = *m.Applied
+		}
+	}
 	if ok {
 		r.Browser.Body = pick(rng, m.Body, `{"username": "ada"}`, "Hello from corslab", "X-Amz-Signature=1") + " and more"
 		for _, name := range append(slices.Clone(m.Readable), "content-type", "etag", "front-token") {
