@@ -69,6 +69,8 @@ func doorCases() []confCase {
 		// their rules.
 		{name: "door: a no-cors stylesheet applies, its rules hidden", q: style(""), ok: true, wire: "GET", origins: "-",
 			door: map[string]string{"event": "load", "applied": "true", "rules": "blocked"}},
+		{name: "door: a stylesheet with crossorigin and no ACAO does not apply", q: style("&request.crossOrigin=anonymous"),
+			ok: false, wire: "GET", origins: "{app}", door: map[string]string{"event": "error", "applied": "false"}},
 		{name: "door: a stylesheet with crossorigin and ACAO * shows its rules", q: style("&request.crossOrigin=anonymous" + acao),
 			ok: true, wire: "GET", origins: "{app}", door: map[string]string{"event": "load", "applied": "true", "rules": "readable"}},
 
@@ -119,6 +121,8 @@ func doorCases() []confCase {
 		// sendBeacon: queued, whatever happens next.
 		{name: "door: a text beacon is a no-cors POST", q: "request.via=beacon&request.method=POST&request.path=/collect&request.body=hello",
 			ok: true, wire: "POST", door: map[string]string{"event": "queued"}, lastBody: "hello"},
+		{name: "door: a JSON beacon is preflighted, and never sent when the preflight fails", q: "request.via=beacon&request.method=POST&request.path=/collect&request.headers.Content-Type=application/json&request.body={}",
+			ok: true, wire: "OPTIONS", origins: "{app}", acrm: "POST", acrh: "content-type", door: map[string]string{"event": "queued"}},
 	}
 }
 

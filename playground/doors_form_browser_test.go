@@ -78,7 +78,7 @@ func TestDoorsForm(t *testing.T) {
 		{"font", "/font.ttf", "GET", nil, "GET", "@font-face"},
 		{"stylesheet", "/style.css", "GET", []string{"crossorigin"}, "GET", `<link rel="stylesheet"`},
 		{"eventsource", "/events", "GET", []string{"withcredentials"}, "GET", "new EventSource("},
-		{"websocket", "/socket", "GET", nil, "GET", `new WebSocket("ws://`},
+		{"websocket", "/socket", "GET", []string{"body"}, "GET", `new WebSocket("ws://`},
 		{"form", "/users", "POST", []string{"enctype", "body"}, "GET POST", `<form method="post"`},
 		{"beacon", "/collect", "POST", []string{"headers", "body"}, "POST", "navigator.sendBeacon("},
 		{"fetch", "/users", "GET", []string{"fetch", "headers", "body"}, "GET HEAD POST PUT PATCH DELETE OPTIONS other", "await fetch("},

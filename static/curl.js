@@ -3,6 +3,9 @@
 // exactly as the browser sent it (curlCommand). curl enforces no CORS: it
 // gets the response whatever the Access-Control-* headers say, which is the
 // lesson (CORS protects the users' browsers, not the server).
+// A WebSocket is not curl's to open: for a handshake, and for a run through
+// the WebSocket door, the command is websocat's (websocatCommand), which
+// sends what it reads on stdin, a line a message, and prints what comes back.
 //
 // The command is for POSIX shells (sh, bash, zsh). Every argument that
 // holds data is put in single quotes, where the shell interprets nothing;
@@ -59,6 +62,7 @@ const NORMALIZED = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
  */
 export function runCurlCommand(run) {
   const req = run?.request ?? {};
+  if (req.via === "websocket") return runWebsocatCommand(run);
   const upper = String(req.method || "GET").toUpperCase();
   const headers = Object.entries(req.headers ?? {});
   const body = String(req.body ?? "");
@@ -100,4 +104,44 @@ function command({ method, url, headers, body, binary }) {
   }
   if (hasBody) args.push(`--data-raw ${shellQuote(body)}`);
   return args.join(" \\\n  ");
+}
+
+/** Handshake headers websocat writes itself: the URL's Host, and the upgrade's own. rfc6455#section-4.1 */
+const WEBSOCAT_LEFT_OUT = new Set(["host", "connection", "upgrade", "content-length"]);
+
+/** "http://h/p" → "ws://h/p" (and https → wss): the socket's URL. */
+function wsURL(url) {
+  return String(url).replace(/^http(s?):/i, "ws$1:");
+}
+
+/**
+ * The websocat command for exchange, a WebSocket handshake (status 101):
+ * the same socket opened again, with every header the browser sent
+ * (Origin, cookies…) but the ones websocat makes itself: Host, Upgrade,
+ * Connection and the Sec-WebSocket-* ones (a fresh key; and no
+ * extension websocat would then have to speak). scheme is the origin's
+ * ("http"), for ws:// or wss://.
+ */
+export function websocatCommand(exchange, scheme = "http") {
+  const req = exchange?.request ?? {};
+  const headers = (Array.isArray(req.headers) ? req.headers : []).filter(([name]) => {
+    const n = String(name).toLowerCase();
+    return !WEBSOCAT_LEFT_OUT.has(n) && !n.startsWith("sec-websocket-");
+  });
+  const host = (req.headers ?? []).find(([name]) => String(name).toLowerCase() === "host")?.[1] ?? "";
+  const args = ["websocat"];
+  for (const [name, value] of headers) args.push(`-H ${shellQuote(`${name}: ${value}`)}`);
+  args.push(shellQuote(wsURL(`${scheme}://${host}${req.target ?? "/"}`)));
+  return args.join(" \\\n  ");
+}
+
+/**
+ * A WebSocket run's command: its socket opened from a terminal, with no
+ * Origin and no cookies (like runCurlCommand's), sending the run's
+ * message (request.body) first when it has one.
+ */
+function runWebsocatCommand(run) {
+  const command = `websocat ${shellQuote(wsURL(run?.url ?? ""))}`;
+  const body = String(run?.request?.body ?? "");
+  return body === "" ? command : `printf '%s\\n' ${shellQuote(body)} | ${command}`;
 }

@@ -19,7 +19,8 @@
 // sending), labelled with the failing step. Otherwise, and for runs
 // without a verdict, the mark goes on the last response. A preflight the
 // browser took from its cache gets a note on the page lane, since no
-// OPTIONS arrow can show it.
+// OPTIONS arrow can show it. A WebSocket's frames follow its 101 (the
+// first MAX_FRAME_ARROWS), in both directions.
 //
 // Labels are fitted to the room they have, measured in the font they are
 // drawn in (it grows with the projector's text size): a lane's name wraps
@@ -39,6 +40,7 @@ const MIN_WIDTH = 400;  // narrower, and the diagram scrolls sideways
 const MARGIN = 12;
 const LANE_GAP = 14;    // between two lane boxes
 const MAX_BOX = 230;    // a lane box's widest, at the normal text size
+const MAX_FRAME_ARROWS = 12;
 
 /**
  * Draws `selection` ({run, exchanges, pending} from ExchangeLog.selection())
@@ -128,6 +130,22 @@ export function drawDiagram(container, selection, { describe = null, originURLs,
     words.push(`${full}: ${name(x1)} → ${name(x2)}.`);
     return arrows[arrows.length - 1];
   };
+  // After a 101 (ex), its socket's frames (selection.frames, from
+  // frames.js), below a spare row where the ✓ mark's words go.
+  const socketArrows = (ex, fromX, serverX) => {
+    const mine = (selection?.frames ?? []).filter((f) => f.exchange === Number(ex.seq));
+    if (mine.length === 0) return;
+    arrows.push({ spacer: true, fitted: { lines: [""] } });
+    for (const f of mine.slice(0, MAX_FRAME_ARROWS)) {
+      plan(f.toServer ? fromX : serverX, f.toServer ? serverX : fromX, f.label, "socket", f.full);
+    }
+    const more = mine.length - MAX_FRAME_ARROWS;
+    if (more > 0) {
+      const text = `+${more} more ${more === 1 ? "frame" : "frames"}`;
+      arrows.push({ more: text, x: (fromX + serverX) / 2, fitted: { lines: [text] } });
+      words.push(`${text}.`);
+    }
+  };
   let y = firstRow + noteRow * ROW;
   const responses = new Map(); // seq → the arrow of a response the page got
   let lastResponse = null;
@@ -157,6 +175,7 @@ export function drawDiagram(container, selection, { describe = null, originURLs,
       lastResponse = back;
       responses.set(Number(ex.seq), back);
     }
+    if (status === 101) socketArrows(ex, fromX, serverX);
   }
   for (const a of arrows) {
     y += (a.fitted.lines.length - 1) * line; // room above the arrow for its label's first line
@@ -188,7 +207,10 @@ export function drawDiagram(container, selection, { describe = null, originURLs,
 
   if (cached) root.append(cacheNote(pageX, firstRow, width - MARGIN, cached.text, fonts));
 
-  for (const a of arrows) root.append(arrow(a, line));
+  for (const a of arrows) {
+    if (a.more) root.append(label("more-frames", a.x, a.y, a.more, "", "middle"));
+    else if (!a.spacer) root.append(arrow(a, line));
+  }
 
   // Where the browser's decision shows.
   const room = width - MARGIN - pageX - 17;

@@ -134,9 +134,9 @@ export function changeDoor(form) {
   }
   if (next !== method) {
     setMethod(f, next);
-    // A GET or HEAD has no body, except a GET form's, whose fields go in
-    // the query.
-    if ((next === "GET" || next === "HEAD") && door.via !== "form") f["request.body"].value = "";
+    // A GET or HEAD has no body, unless the door has one besides: a GET
+    // form's fields go in the query, a socket's body is its message.
+    if ((next === "GET" || next === "HEAD") && door.via !== "form" && door.via !== "websocket") f["request.body"].value = "";
   }
   keepToDoor(form);
   // A POST form's fields are the body's name=value pairs: give it one.
@@ -278,11 +278,11 @@ const DOOR_SOURCES = {
     "// CORS refused it, or the network failed: JS cannot tell which",
     "events.onerror = () => console.log(\"error\", events.readyState);",
   ].join("\n"),
-  websocket: (url) => [
+  websocket: (url, r) => [
     "// no CORS: the browser sends the page's Origin, and only the server",
     "// can refuse the handshake",
     `const socket = new WebSocket(${js(url.replace(/^http/, "ws"))});`,
-    "socket.onopen = () => console.log(\"open\");",
+    r.body ? `socket.onopen = () => socket.send(${js(r.body)});` : "socket.onopen = () => console.log(\"open\");",
     "socket.onmessage = (event) => console.log(event.data);",
     "// 1006: no connection, e.g. the server refused the handshake",
     "socket.onclose = (event) => console.log(\"closed\", event.code);",

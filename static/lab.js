@@ -6,13 +6,14 @@
 //                    request: fetch(), or another door (request.via)
 //   stream.js        the websocket feed of what the servers saw
 //   log.js           the exchange log, grouped by run
+//   frames.js        a WebSocket's frames, under its handshake in the log
 //   diagram.js       the sequence diagram of the selected run
 //   verdict.js       the model's explanation of a run (run.verdict)
 //   predict.js       "Predict: will JS get the response?" and the score
 //   refused.js       a request corslab itself refused (its rate limits):
 //                    said instead of any verdict
-//   curl.js          a run's request or an exchange as a curl command (the
-//                    log's copy buttons)
+//   curl.js          a run's request or an exchange as a curl command, or a
+//                    websocat one for a WebSocket (the log's copy buttons)
 //   layout.js        skip links, the form's jump strip, the Why and "All in
 //                    full" toggles
 //   announce.js      the live region: each run's verdict, in a sentence
@@ -282,6 +283,7 @@ const stream = new Stream(sessionId, {
     log.addExchange(exchange);
     goals?.refresh(); // a goal may be about an exchange
   },
+  onFrame: (frame) => log.addFrame(frame),
   onRun: (run) => {
     if (recording) heldRuns.push(run);
     else log.addRun(run);

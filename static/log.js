@@ -3,7 +3,8 @@
 // "Other traffic" group for exchanges no run claims: a tab the learner opened
 // on an origin, a curl command, ... Each run offers its request as a curl
 // command ("Copy as curl"), and each exchange its own ("Copy exchange as
-// curl").
+// curl"; a WebSocket handshake offers websocat instead). A handshake's
+// details list the socket's frames, both ways (frames.js).
 //
 // All text here comes from servers (the evil origin sends hostile headers on
 // purpose) so it is only ever put into the page as text, never as HTML.
@@ -18,6 +19,9 @@ import { copyText, confirmCopied } from "./clipboard.js";
 // never do, and the lab's first load stays small.
 let curl;
 const loadCurl = () => (curl ??= import("./curl.js"));
+// frames.js, with the first WebSocket frame, for the same reason.
+let frames;
+const loadFrames = () => (frames ??= import("./frames.js"));
 
 const REASONS = {
   200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 206: "Partial Content",
@@ -124,6 +128,7 @@ export class ExchangeLog {
     this.exchanges = new Map(); // seq → exchange
     this.nodes = new Map();     // seq → its <details> element
     this.claims = new Map();    // seq → group key of the run that claims it
+    this.sockets = null;        // the WebSocket frames (frames.js), from the first
     this.groups = new Map();    // key → {key, order, run, pending, since, el, list}
     this.pending = null;        // the group of the run in flight, if any
     this.selected = null;       // key of the group the diagram shows
@@ -151,7 +156,22 @@ export class ExchangeLog {
     this.exchanges.set(seq, exchange);
     this.nodes.set(seq, this.renderExchange(exchange));
     this.place(seq);
+    this.showFrames(seq); // if its frames came first
     this.changed();
+  }
+
+  /** A WebSocket frame: listed under its handshake, now or when it comes. */
+  addFrame(frame) {
+    loadFrames().then(({ SocketFrames }) => {
+      this.sockets ??= new SocketFrames();
+      for (const seq of this.sockets.add(frame)) this.showFrames(seq);
+      this.changed();
+    });
+  }
+
+  showFrames(seq) {
+    const node = this.nodes.get(seq);
+    if (node) this.sockets?.show(node, seq, this.exchanges.get(seq));
   }
 
   addRun(run) {
@@ -235,7 +255,8 @@ export class ExchangeLog {
     const exchanges = [...g.list.children]
       .map((n) => this.exchanges.get(Number(n.dataset.seq)))
       .filter(Boolean);
-    return { key: g.key, run: g.run, exchanges, pending: g.pending };
+    const frames = this.sockets?.arrows(exchanges) ?? [];
+    return { key: g.key, run: g.run, exchanges, frames, pending: g.pending };
   }
 
   isNewest(group) {
@@ -350,9 +371,11 @@ export class ExchangeLog {
    */
   renderRunCurl(run) {
     if (!run.url) return null;
+    const socket = run.request?.via === "websocket";
     const [button, box] = this.copyButton({
-      label: "Copy as curl",
-      title: "Copy a curl command for this run's request (not its preflight), as the page's script made it: method, URL, headers, body. curl adds no Origin and no cookies, and ignores CORS.",
+      label: socket ? "Copy as websocat" : "Copy as curl",
+      title: socket ? "Copy a websocat command that opens this run's WebSocket, with no Origin and no cookies"
+        : "Copy a curl command for this run's request (not its preflight), as the page's script made it: method, URL, headers, body. curl adds no Origin and no cookies, and ignores CORS.",
       command: async () => (await loadCurl()).runCurlCommand(run),
     });
     return el("div", { class: "raw-part-head run-curl" },
@@ -430,12 +453,15 @@ export class ExchangeLog {
    * browser. The run has its own "Copy as curl" (renderRunCurl).
    */
   curlButton(ex) {
+    // A WebSocket handshake: curl cannot speak what follows the 101.
+    const tool = Number(ex.response?.status) === 101 ? "websocat" : "curl";
     return this.copyButton({
-      label: "Copy exchange as curl",
-      title: "Copy a curl command that sends this exact request again, outside the browser, with every header the browser sent (Origin and cookies too)",
+      label: tool === "curl" ? "Copy exchange as curl" : "Copy as websocat",
+      title: `Copy a ${tool} command that sends this exact request again, outside the browser, with every header the browser sent (Origin and cookies too)`,
       command: async () => {
         const scheme = (this.originURLs[ex.origin] ?? "http:").split(":")[0] || "http";
-        return (await loadCurl()).curlCommand(ex, scheme);
+        const { curlCommand, websocatCommand } = await loadCurl();
+        return (tool === "curl" ? curlCommand : websocatCommand)(ex, scheme);
       },
     });
   }

@@ -16,20 +16,23 @@ export class Stream {
    * @param {string} sessionId
    * @param {object} handlers
    *   onExchange(exchange), onRun(run): a new event, in order, never twice
+   *   onFrame(frame): a frame of a WebSocket on api, the same way (its
+   *     seq is from the exchanges' counter: ?since counts it too)
    *   onState(state): "connecting" | "live" | "reconnecting" | "gone"
    *   watch: true on the instructor's read-only view (see streamURL)
    *   onMessage(msg): any other frame, such as {"type": "announce", ...}
    *     or {"type": "scenario", ...}; optional. Such frames are news, not
    *     history: ?since does not replay them.
    */
-  constructor(sessionId, { onExchange, onRun, onState, onMessage, watch = false }) {
+  constructor(sessionId, { onExchange, onRun, onFrame, onState, onMessage, watch = false }) {
     this.sessionId = sessionId;
     this.watch = watch;
     this.onExchange = onExchange;
     this.onRun = onRun;
+    this.onFrame = onFrame;
     this.onState = onState;
     this.onMessage = onMessage;
-    this.highestSeq = 0; // the newest exchange we have
+    this.highestSeq = 0; // the newest exchange or WebSocket frame we have
     this.highestRun = 0; // the newest run we have
     this.delay = FIRST_DELAY_MS;
     this.failuresBeforeOpen = 0;
@@ -91,12 +94,17 @@ export class Stream {
       if (!(seq > this.highestSeq)) return; // a duplicate from a replay
       this.highestSeq = seq;
       this.onExchange(msg.exchange);
+    } else if (msg.type === "websocket-frame" && msg.frame) {
+      const seq = Number(msg.frame.seq);
+      if (!(seq > this.highestSeq)) return;
+      this.highestSeq = seq;
+      this.onFrame?.(msg.frame);
     } else if (msg.type === "run" && msg.run) {
       const id = Number(msg.run.id);
       if (!(id > this.highestRun)) return;
       this.highestRun = id;
       this.onRun(msg.run);
-    } else if (msg && typeof msg.type === "string" && msg.type !== "exchange" && msg.type !== "run") {
+    } else if (msg && typeof msg.type === "string" && !["exchange", "run", "websocket-frame"].includes(msg.type)) {
       this.onMessage?.(msg);
     }
   }

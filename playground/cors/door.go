@@ -59,7 +59,7 @@ var doors = []Door{
 	{Via: "font", Name: "@font-face", Methods: []string{"GET"}, CORS: true, Spec: specFont},
 	{Via: "stylesheet", Name: "<link rel=stylesheet>", Attribute: true, Methods: []string{"GET"}, CORS: true, Spec: specStyle},
 	{Via: "eventsource", Name: "EventSource", WithCredentials: true, Methods: []string{"GET"}, CORS: true, Spec: specEvents},
-	{Via: "websocket", Name: "WebSocket", Methods: []string{"GET"}, Spec: specWebSocket},
+	{Via: "websocket", Name: "WebSocket", Methods: []string{"GET"}, Body: true, Spec: specWebSocket}, // the body: a message sent once open
 	{Via: "form", Name: "<form>", Methods: []string{"GET", "POST"}, Body: true, Spec: specForm},
 	{Via: "beacon", Name: "navigator.sendBeacon()", Methods: []string{"POST"}, Body: true, CORS: true, Spec: specBeacon},
 }

@@ -125,8 +125,8 @@ func (r Request) validate(errs FieldErrors) {
 		errs.add("request.headers", msg)
 	}
 	method := r.Method
-	if r.Via == "form" {
-		method = "" // a form GET puts its fields in the query
+	if r.Via == "form" || r.Via == "websocket" {
+		method = "" // a GET form's fields go in the query; a socket's body is a message
 	}
 	if msg := checkBody(method, r.Body); msg != "" {
 		errs.add("request.body", msg)
