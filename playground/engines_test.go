@@ -58,7 +58,14 @@ func open(t *testing.T, tab browsertest.Tab, u string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := tab.Navigate(ctx, u); err != nil {
+	err := tab.Navigate(ctx, u)
+	if err != nil && strings.Contains(err.Error(), "NS_BINDING_ABORTED") {
+		// Firefox now and then reports the navigation it was asked for as
+		// aborted, before the page asked for even loads: ask once more.
+		t.Logf("opening %s: %v; opening it again", u, err)
+		err = tab.Navigate(ctx, u)
+	}
+	if err != nil {
 		t.Fatalf("opening %s: %v", u, err)
 	}
 }
