@@ -148,7 +148,9 @@ func (r Request) validateDoor(errs FieldErrors) {
 	if !ok || r.Via == "" {
 		return
 	}
-	d := Default().Request
+	var d Request // the defaults of the fields that depend on the door
+	FetchDoor(&d)
+	d.Mode, d.Credentials, d.Redirect = "cors", "same-origin", "follow"
 	if r.CrossOrigin != d.CrossOrigin && !door.Attribute {
 		errs.add("request.crossOrigin", fmt.Sprintf("only <img>, <script> and <link rel=stylesheet> have a crossorigin attribute; %s has none: leave it %q", door.Name, d.CrossOrigin))
 	}
@@ -173,11 +175,13 @@ func (r Request) validateDoor(errs FieldErrors) {
 		errs.add("request.method", fmt.Sprintf("%s sends only %s; got %q", door.Name, strings.Join(door.Methods, " or "), r.Method))
 	}
 	if !door.Headers {
-		for name := range r.Headers {
-			if door.Via == "beacon" && strings.EqualFold(name, "Content-Type") {
-				continue // the type of the Blob sendBeacon() sends
+		for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
+			switch {
+			case door.Via != "beacon":
+				errs.add("request.headers", fmt.Sprintf("%s cannot set request headers (%s)", door.Name, name))
+			case !strings.EqualFold(name, "Content-Type"): // a beacon's: the type of the Blob it sends
+				errs.add("request.headers", fmt.Sprintf("%s cannot set request headers (%s); a beacon takes only Content-Type, its body's type", door.Name, name))
 			}
-			errs.add("request.headers", fmt.Sprintf("%s cannot set request headers (%s)%s", door.Name, name, map[bool]string{true: "; a beacon takes only Content-Type, its body's type"}[door.Via == "beacon"]))
 		}
 	}
 	if !door.Body && r.Body != "" {
