@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -92,18 +93,30 @@ func TestDoorsForm(t *testing.T) {
 				path = evaluate[string](t, tab, `document.querySelector("#f-request-path").value`)
 				return path == c.path
 			})
-			for setting, sel := range controls {
-				want := slices.Contains(c.settings, setting)
-				if got := doorFieldShown(t, tab, sel); got != want {
-					t.Errorf("%s (%s) shown: %v, want %v", setting, sel, got, want)
+			// The fields change once door-view.js is loaded, which may be
+			// after the path (xhr keeps fetch's /users): wait for them.
+			wrong := func() (out []string) {
+				for setting, sel := range controls {
+					want := slices.Contains(c.settings, setting)
+					if got := doorFieldShown(t, tab, sel); got != want {
+						out = append(out, fmt.Sprintf("%s (%s) shown: %v, want %v", setting, sel, got, want))
+					}
 				}
+				enabled := evaluate[string](t, tab, `[...document.querySelector("#f-request-method").options].filter((o) => !o.disabled).map((o) => o.value).join(" ")`)
+				if enabled != c.methods {
+					out = append(out, fmt.Sprintf("methods offered %q, want %q", enabled, c.methods))
+				}
+				if preview := evaluate[string](t, tab, `document.querySelector("#fetch-preview").textContent`); !strings.Contains(preview, c.preview) {
+					out = append(out, fmt.Sprintf("the preview has no %q:\n%s", c.preview, preview))
+				}
+				return out
 			}
-			enabled := evaluate[string](t, tab, `[...document.querySelector("#f-request-method").options].filter((o) => !o.disabled).map((o) => o.value).join(" ")`)
-			if enabled != c.methods {
-				t.Errorf("methods offered %q, want %q", enabled, c.methods)
+			deadline := time.Now().Add(5 * time.Second)
+			for len(wrong()) > 0 && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
 			}
-			if preview := evaluate[string](t, tab, `document.querySelector("#fetch-preview").textContent`); !strings.Contains(preview, c.preview) {
-				t.Errorf("the preview has no %q:\n%s", c.preview, preview)
+			for _, w := range wrong() {
+				t.Error(w)
 			}
 			req := waitDoorSaved(t, tab, srv, id, func(r scenario.Request) bool { return r.Via == c.via })
 			if req.Path != c.path || req.Method != c.method {
