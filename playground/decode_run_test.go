@@ -172,7 +172,7 @@ func BenchmarkDecodeRun(b *testing.B) {
 		name   string
 		decode func([]byte, *newRun) error
 	}{
-		{"encoding-json", func(data []byte, n *newRun) error { return decodeJSON(data, n) }},
+		{"encoding-json", func(data []byte, n *newRun) error { n.reset(); return decodeJSON(data, n) }},
 		{"decodeRun", decodeRun},
 	} {
 		b.Run(bb.name, func(b *testing.B) {
