@@ -313,7 +313,7 @@ func (e *explainer) hop() (Exchange, bool) {
 		e.fail(e.stageOf(), "http-fetch", 0, "No `%s %s` reached a server: the browser stopped before sending it (a network error).", e.method, e.url.Path)
 		return Exchange{}, false
 	}
-	e.checkOrigin(ex, e.requestOrigin())
+	e.checkOrigin(ex, e.serializedOrigin())
 	e.explainCookies(ex)
 	if ex.Status == 0 {
 		e.fail(e.stageOf(), "http-fetch", ex.Seq, "The server closed the connection without answering: a network error.")
@@ -467,10 +467,6 @@ func (e *explainer) serializedOrigin() string {
 }
 
 func (e *explainer) credentials() bool { return e.req.Credentials == "include" }
-
-// requestOrigin is the Origin header the model expects on a request (not
-// a preflight).
-func (e *explainer) requestOrigin() string { return e.serializedOrigin() }
 
 // preflightOrigin is the origin a preflight carries, and its answer is
 // checked against: the request's, or, in a browser whose table says

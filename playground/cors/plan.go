@@ -80,7 +80,7 @@ func (e *explainer) requestSend() Send {
 	// request always carries Origin; any other only when its method is
 	// neither GET nor HEAD.
 	if e.tainting == "cors" || e.method != "GET" && e.method != "HEAD" {
-		s.Origin = e.requestOrigin()
+		s.Origin = e.serializedOrigin()
 	}
 	switch e.req.Credentials {
 	case "include":

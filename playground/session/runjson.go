@@ -112,30 +112,36 @@ func (br *Browser) appendJSON(b []byte) []byte {
 		b = jsonw.Bool(jsonw.Key(b, "headersTruncated"), true)
 	}
 	b = jsonw.Float(jsonw.Key(b, "durationMs"), br.DurationMs)
-	if d := br.Door; d != nil {
-		b = jsonw.String(jsonw.Key(append(jsonw.Key(b, "door"), '{'), "via"), d.Via)
-		b = jsonw.String(jsonw.Key(b, "event"), d.Event)
-		b = jsonw.Int(jsonw.Key(b, "width"), int64(d.Width))
-		b = jsonw.Int(jsonw.Key(b, "height"), int64(d.Height))
-		b = jsonw.String(jsonw.Key(b, "canvas"), d.Canvas)
-		b = jsonw.String(jsonw.Key(b, "scriptError"), d.ScriptError)
-		b = jsonw.String(jsonw.Key(b, "rules"), d.Rules)
-		b = jsonw.Bool(jsonw.Key(b, "applied"), d.Applied)
-		b = jsonw.Key(b, "messages")
-		if d.Messages == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '[')
-			for i, m := range d.Messages {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = jsonw.String(b, m)
-			}
-			b = append(b, ']')
-		}
-		b = append(jsonw.Int(jsonw.Key(b, "closeCode"), int64(d.CloseCode)), '}')
+	if br.Door != nil {
+		b = br.Door.appendJSON(jsonw.Key(b, "door"))
 	}
+	return append(b, '}')
+}
+
+// appendJSON appends the door record as encoding/json would.
+func (d *Door) appendJSON(b []byte) []byte {
+	b = jsonw.String(jsonw.Key(append(b, '{'), "via"), d.Via)
+	b = jsonw.String(jsonw.Key(b, "event"), d.Event)
+	b = jsonw.Int(jsonw.Key(b, "width"), int64(d.Width))
+	b = jsonw.Int(jsonw.Key(b, "height"), int64(d.Height))
+	b = jsonw.String(jsonw.Key(b, "canvas"), d.Canvas)
+	b = jsonw.String(jsonw.Key(b, "scriptError"), d.ScriptError)
+	b = jsonw.String(jsonw.Key(b, "rules"), d.Rules)
+	b = jsonw.Bool(jsonw.Key(b, "applied"), d.Applied)
+	b = jsonw.Key(b, "messages")
+	if d.Messages == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, m := range d.Messages {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = jsonw.String(b, m)
+		}
+		b = append(b, ']')
+	}
+	b = jsonw.Int(jsonw.Key(b, "closeCode"), int64(d.CloseCode))
 	return append(b, '}')
 }
 
